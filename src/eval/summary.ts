@@ -1,0 +1,400 @@
+/**
+ * Turns per-clip predictions of LOSO runs into the results summary: metrics
+ * per seed on predictions pooled over all folds, then mean and spread over
+ * seeds, per ablation variant and per source dataset.
+ */
+import { computeMetrics, meanStd } from './metrics.js';
+
+/** One test-clip prediction of one LOSO fold. */
+export interface Prediction {
+  seed: number;
+  /** Ablation variant name, e.g. `L_c + L_s`. */
+  variant: string;
+  /** The fold's held-out subject. */
+  fold: string;
+  clipId: string;
+  subject: string;
+  /** Source dataset of the clip (`smic`, `casme2`, `samm`, ...). */
+  source: string;
+  /** True class index. */
+  label: number;
+  /** Predicted class index. */
+  pred: number;
+  /** Class probabilities, one per class. */
+  probs: number[];
+}
+
+/** Loss terms of Eq. 8: L_c (classification), L_s (spatial domain, D_s), L_sam (interval, C_s), L_t (temporal domain, D_t), L_con (contrastive). */
+export const LOSS_NAMES = ['c', 's', 'sam', 't', 'con'] as const;
+export type LossName = (typeof LOSS_NAMES)[number];
+
+export interface VariantSpec {
+  /** Display name, e.g. `L_c + L_s`; predictions refer to it by `Prediction.variant`. */
+  name: string;
+  /** Loss terms switched on, among `c`, `s`, `sam`, `t`, `con`. */
+  losses: string[];
+}
+
+/** Mean and sample std over seeds of the four scores. */
+export interface ScoreSpread {
+  UF1: number;
+  UF1_std: number;
+  UAR: number;
+  UAR_std: number;
+  accuracy: number;
+  accuracy_std: number;
+  f1: number;
+  f1_std: number;
+}
+
+export interface SeedScores {
+  seed: number;
+  UF1: number;
+  UAR: number;
+  accuracy: number;
+  f1: number;
+  /** Pooled confusion matrix of this seed, rows = true, columns = predicted. */
+  confusion: number[][];
+}
+
+export interface SourceScores extends ScoreSpread {
+  /** Distinct clips of this source among the variant's predictions. */
+  count: number;
+}
+
+export interface VariantSummary extends ScoreSpread {
+  name: string;
+  losses: string[];
+  perSeed: SeedScores[];
+  /** Scores restricted to the clips of one source (paper Table 5 layout), keyed by source. */
+  perSource: Record<string, SourceScores>;
+}
+
+export interface Summary {
+  dataset: string;
+  labels: string[];
+  /** All seeds found in the predictions, ascending. */
+  seeds: number[];
+  variants: VariantSummary[];
+}
+
+export interface SummarizeOptions {
+  dataset: string;
+  labels: string[];
+  /** Variants in report order; every prediction must name one of them. */
+  variants: VariantSpec[];
+  predictions: Prediction[];
+}
+
+function validate(opts: SummarizeOptions): void {
+  const { labels, variants, predictions } = opts;
+  if (labels.length === 0) throw new Error(`summarize(${opts.dataset}): the class list is empty`);
+  const names = new Set<string>();
+  for (const v of variants) {
+    if (names.has(v.name)) throw new Error(`summarize: variant ${JSON.stringify(v.name)} is listed twice`);
+    names.add(v.name);
+    for (const l of v.losses) {
+      if (!(LOSS_NAMES as readonly string[]).includes(l)) {
+        throw new Error(
+          `summarize: variant ${JSON.stringify(v.name)} has unknown loss ${JSON.stringify(l)}; expected one of ${LOSS_NAMES.join(', ')}`,
+        );
+      }
+    }
+  }
+  const seen = new Set<string>();
+  predictions.forEach((p, i) => {
+    const where = `prediction ${i} (seed ${p.seed}, variant ${JSON.stringify(p.variant)}, clip ${JSON.stringify(p.clipId)})`;
+    if (!names.has(p.variant)) throw new Error(`${where}: variant is not among the listed variants`);
+    if (!Number.isInteger(p.seed)) throw new Error(`${where}: seed ${JSON.stringify(p.seed)} is not an integer`);
+    for (const [field, v] of [['label', p.label], ['pred', p.pred]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v >= labels.length) {
+        throw new Error(`${where}: ${field} = ${JSON.stringify(v)} is not a class index in [0, ${labels.length - 1}]`);
+      }
+    }
+    if (p.probs.length !== labels.length) {
+      throw new Error(`${where}: ${p.probs.length} probabilities for ${labels.length} classes`);
+    }
+    // A clip scored twice in one run would be counted twice in the pooled matrix.
+    const key = JSON.stringify([p.seed, p.variant, p.clipId]);
+    if (seen.has(key)) throw new Error(`${where}: duplicate prediction for this seed, variant and clip`);
+    seen.add(key);
+  });
+}
+
+function spread(perSeed: { UF1: number; UAR: number; accuracy: number; f1: number }[]): ScoreSpread {
+  const uf1 = meanStd(perSeed.map((s) => s.UF1));
+  const uar = meanStd(perSeed.map((s) => s.UAR));
+  const acc = meanStd(perSeed.map((s) => s.accuracy));
+  const f1 = meanStd(perSeed.map((s) => s.f1));
+  return {
+    UF1: uf1.mean,
+    UF1_std: uf1.std,
+    UAR: uar.mean,
+    UAR_std: uar.std,
+    accuracy: acc.mean,
+    accuracy_std: acc.std,
+    f1: f1.mean,
+    f1_std: f1.std,
+  };
+}
+
+function groupBy<T, K>(items: T[], key: (t: T) => K): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    let list = m.get(k);
+    if (!list) m.set(k, (list = []));
+    list.push(it);
+  }
+  return m;
+}
+
+/**
+ * Scores every variant: per seed on the predictions pooled over all its folds
+ * (MEGC 2019), then mean and sample std over seeds; `perSource` repeats this
+ * on each source's clips alone.
+ *
+ * @throws when a prediction names an unlisted variant, has an out-of-range
+ * class, the wrong number of probabilities, or repeats a (seed, variant, clip);
+ * or when a listed variant has no predictions.
+ */
+export function summarize(opts: SummarizeOptions): Summary {
+  validate(opts);
+  const numClasses = opts.labels.length;
+  const byVariant = groupBy(opts.predictions, (p) => p.variant);
+  const variants: VariantSummary[] = opts.variants.map((spec) => {
+    const preds = byVariant.get(spec.name);
+    if (!preds) throw new Error(`summarize(${opts.dataset}): variant ${JSON.stringify(spec.name)} has no predictions`);
+    const bySeed = [...groupBy(preds, (p) => p.seed).entries()].sort((a, b) => a[0] - b[0]);
+    const perSeed: SeedScores[] = bySeed.map(([seed, ps]) => {
+      const m = computeMetrics(
+        ps.map((p) => p.label),
+        ps.map((p) => p.pred),
+        numClasses,
+      );
+      return { seed, UF1: m.UF1, UAR: m.UAR, accuracy: m.accuracy, f1: m.f1, confusion: m.confusion };
+    });
+    const perSource: Record<string, SourceScores> = {};
+    const sources = [...new Set(preds.map((p) => p.source))].sort();
+    for (const source of sources) {
+      const scores = bySeed
+        .map(([, ps]) => ps.filter((p) => p.source === source))
+        .filter((ps) => ps.length > 0)
+        .map((ps) =>
+          computeMetrics(
+            ps.map((p) => p.label),
+            ps.map((p) => p.pred),
+            numClasses,
+          ),
+        );
+      const clips = new Set(preds.filter((p) => p.source === source).map((p) => p.clipId));
+      perSource[source] = { ...spread(scores), count: clips.size };
+    }
+    return { name: spec.name, losses: [...spec.losses], ...spread(perSeed), perSeed, perSource };
+  });
+  const seeds = [...new Set(opts.predictions.map((p) => p.seed))].sort((a, b) => a - b);
+  return { dataset: opts.dataset, labels: [...opts.labels], seeds, variants };
+}
+
+// ---------------------------------------------------------------- rendering
+
+/** Decimals shown for scores in tables. */
+export const DEFAULT_DECIMALS = 3;
+
+function fmt(mean: number, std: number, withStd: boolean): string {
+  if (!Number.isFinite(mean)) return 'n/a';
+  const m = mean.toFixed(DEFAULT_DECIMALS);
+  return withStd ? `${m} ± ${std.toFixed(DEFAULT_DECIMALS)}` : m;
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function mdTable(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const sep = align.map((a) => (a === 'r' ? '---:' : '---'));
+  const line = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
+  return [line(header), `|${sep.join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function sumMatrices(ms: number[][][], n: number): number[][] {
+  const out = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (const m of ms) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i][j] += m[i][j];
+  return out;
+}
+
+function allSources(summary: Summary): string[] {
+  const s = new Set<string>();
+  for (const v of summary.variants) for (const k of Object.keys(v.perSource)) s.add(k);
+  return [...s].sort();
+}
+
+/**
+ * Markdown report: UF1/UAR (paper Table 3 layout), accuracy/F1 (Table 2),
+ * per-source UF1/UAR when there is more than one source (Table 5), and each
+ * variant's confusion matrix summed over seeds.
+ */
+export function renderSummaryMarkdown(summary: Summary): string {
+  const multi = summary.seeds.length > 1;
+  const out: string[] = [];
+  out.push(`# Results: ${summary.dataset}`, '');
+  out.push(
+    multi
+      ? `Seeds: ${summary.seeds.join(', ')}. Each seed's predictions are pooled over all LOSO folds before scoring; ` +
+          `cells show mean ± sample standard deviation over seeds.`
+      : `Seed: ${summary.seeds.join(', ')}. Predictions are pooled over all LOSO folds before scoring; ` +
+          `one seed, so no spread is shown.`,
+    '',
+  );
+
+  out.push('## UF1 and UAR (paper Table 3 layout)', '');
+  out.push(
+    mdTable(
+      ['Variant', 'UF1', 'UAR'],
+      summary.variants.map((v) => [v.name, fmt(v.UF1, v.UF1_std, multi), fmt(v.UAR, v.UAR_std, multi)]),
+      ['l', 'r', 'r'],
+    ),
+    '',
+  );
+
+  out.push('## Accuracy and F1 (paper Table 2 layout)', '');
+  out.push(
+    mdTable(
+      ['Variant', 'Accuracy', 'F1'],
+      summary.variants.map((v) => [v.name, fmt(v.accuracy, v.accuracy_std, multi), fmt(v.f1, v.f1_std, multi)]),
+      ['l', 'r', 'r'],
+    ),
+    '',
+  );
+
+  const sources = allSources(summary);
+  if (sources.length > 1) {
+    out.push('## UF1 and UAR per source (paper Table 5 layout)', '');
+    const header = ['Variant', 'Composite UF1', 'Composite UAR'];
+    for (const s of sources) header.push(`${s} UF1`, `${s} UAR`);
+    const rows = summary.variants.map((v) => {
+      const row = [v.name, fmt(v.UF1, v.UF1_std, multi), fmt(v.UAR, v.UAR_std, multi)];
+      for (const s of sources) {
+        const ps = v.perSource[s];
+        if (ps) row.push(fmt(ps.UF1, ps.UF1_std, multi), fmt(ps.UAR, ps.UAR_std, multi));
+        else row.push('n/a', 'n/a');
+      }
+      return row;
+    });
+    out.push(mdTable(header, rows, header.map((_, i) => (i === 0 ? 'l' : 'r'))), '');
+    const counts = sources.map((s) => {
+      const c = Math.max(0, ...summary.variants.map((v) => v.perSource[s]?.count ?? 0));
+      return `${s} ${c}`;
+    });
+    out.push(`Clips per source: ${counts.join(', ')}.`, '');
+  }
+
+  out.push('## Confusion matrices', '');
+  out.push(
+    `Rows are true classes, columns predicted classes; counts are summed over ${
+      multi ? `the ${summary.seeds.length} seeds` : 'the seed'
+    }. The last column is the class recall.`,
+    '',
+  );
+  const n = summary.labels.length;
+  for (const v of summary.variants) {
+    const m = sumMatrices(
+      v.perSeed.map((s) => s.confusion),
+      n,
+    );
+    out.push(`### ${v.name}`, '');
+    const header = ['true \\ predicted', ...summary.labels, 'recall'];
+    const rows = m.map((row, i) => {
+      const total = row.reduce((a, b) => a + b, 0);
+      return [summary.labels[i], ...row.map(String), total === 0 ? 'n/a' : (row[i] / total).toFixed(DEFAULT_DECIMALS)];
+    });
+    out.push(mdTable(header, rows, header.map((_, i) => (i === 0 ? 'l' : 'r'))), '');
+  }
+  return out.join('\n');
+}
+
+/** Compact aligned text table of the variants for a terminal. */
+export function renderConsoleTable(summary: Summary): string {
+  const multi = summary.seeds.length > 1;
+  const header = ['variant', 'UF1', 'UAR', 'accuracy', 'F1'];
+  const rows = summary.variants.map((v) => [
+    v.name,
+    fmt(v.UF1, v.UF1_std, multi),
+    fmt(v.UAR, v.UAR_std, multi),
+    fmt(v.accuracy, v.accuracy_std, multi),
+    fmt(v.f1, v.f1_std, multi),
+  ]);
+  const all = [header, ...rows];
+  // "±" is one column wide, so string length is the display width here.
+  const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+  const title = `${summary.dataset}: ${summary.seeds.length} seed${summary.seeds.length === 1 ? '' : 's'} (${summary.seeds.join(', ')})`;
+  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------- CSV
+
+/** Decimals kept for probabilities in the predictions CSV. */
+export const DEFAULT_PROB_DECIMALS = 6;
+
+function csvField(v: string | number): string {
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function probText(p: number): string {
+  return Number.isFinite(p) ? String(Number(p.toFixed(DEFAULT_PROB_DECIMALS))) : String(p);
+}
+
+/**
+ * One row per prediction: seed, variant, fold, clip, subject, source, label,
+ * pred, label_name, pred_name, then one `p_<class>` column per class.
+ * Fields with commas, quotes or line breaks are quoted (RFC 4180).
+ */
+export function predictionsToCsv(preds: Prediction[], labels: string[]): string {
+  const header = [
+    'seed',
+    'variant',
+    'fold',
+    'clip',
+    'subject',
+    'source',
+    'label',
+    'pred',
+    'label_name',
+    'pred_name',
+    ...labels.map((l) => `p_${l}`),
+  ];
+  const lines = [header.map(csvField).join(',')];
+  preds.forEach((p, i) => {
+    if (p.probs.length !== labels.length) {
+      throw new Error(
+        `predictionsToCsv: prediction ${i} (clip ${JSON.stringify(p.clipId)}) has ${p.probs.length} probabilities for ${labels.length} classes`,
+      );
+    }
+    const name = (k: number, field: string): string => {
+      if (!Number.isInteger(k) || k < 0 || k >= labels.length) {
+        throw new Error(
+          `predictionsToCsv: prediction ${i} (clip ${JSON.stringify(p.clipId)}): ${field} = ${JSON.stringify(k)} is not a class index`,
+        );
+      }
+      return labels[k];
+    };
+    const row: (string | number)[] = [
+      p.seed,
+      p.variant,
+      p.fold,
+      p.clipId,
+      p.subject,
+      p.source,
+      p.label,
+      p.pred,
+      name(p.label, 'label'),
+      name(p.pred, 'pred'),
+      ...p.probs.map(probText),
+    ];
+    lines.push(row.map(csvField).join(','));
+  });
+  return lines.join('\n') + '\n';
+}

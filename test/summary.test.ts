@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import {
+  predictionsToCsv,
+  renderConsoleTable,
+  renderSummaryMarkdown,
+  summarize,
+  type Prediction,
+  type VariantSpec,
+} from '../src/eval/summary.js';
+
+const labels = ['neg', 'pos', 'sur'];
+const variants: VariantSpec[] = [
+  { name: 'L_c', losses: ['c'] },
+  { name: 'L_c + L_s', losses: ['c', 's'] },
+];
+
+// Six clips, two sources, four subjects.
+const clips = [
+  { clipId: 'c1', source: 'smic', subject: 'smic/s1', label: 0 },
+  { clipId: 'c2', source: 'smic', subject: 'smic/s1', label: 1 },
+  { clipId: 'c3', source: 'smic', subject: 'smic/s2', label: 2 },
+  { clipId: 'c4', source: 'casme2', subject: 'casme2/sub01', label: 0 },
+  { clipId: 'c5', source: 'casme2', subject: 'casme2/sub01', label: 1 },
+  { clipId: 'c6', source: 'casme2', subject: 'casme2/sub02', label: 2 },
+];
+
+function preds(seed: number, variant: string, pred: (label: number, i: number) => number): Prediction[] {
+  return clips.map((c, i) => {
+    const p = pred(c.label, i);
+    const probs = [0.1, 0.1, 0.1];
+    probs[p] = 0.8;
+    return { seed, variant, fold: c.subject, ...c, pred: p, probs };
+  });
+}
+
+// L_c, seed 1: c4 (neg) predicted pos, all else right. Pooled confusion [[1,1,0],[0,2,0],[0,0,2]]:
+// F1 = 2/3, 4/5, 1 -> UF1 = 0.822222; recall = 1/2, 1, 1 -> UAR = 0.833333; accuracy 5/6.
+// L_c, seed 2: all right -> 1, 1, 1.
+// L_c + L_s: every clip predicted as the next class in both seeds -> 0.
+const predictions = [
+  ...preds(1, 'L_c', (l, i) => (i === 3 ? 1 : l)),
+  ...preds(2, 'L_c', (l) => l),
+  ...preds(1, 'L_c + L_s', (l) => (l + 1) % 3),
+  ...preds(2, 'L_c + L_s', (l) => (l + 1) % 3),
+];
+
+describe('summarize', () => {
+  const s = summarize({ dataset: 'toy', labels, variants, predictions });
+
+  it('pools folds per seed and averages over seeds', () => {
+    expect(s.seeds).toEqual([1, 2]);
+    const a = s.variants[0];
+    expect(a.name).toBe('L_c');
+    expect(a.losses).toEqual(['c']);
+    expect(a.perSeed.map((p) => p.seed)).toEqual([1, 2]);
+    const uf1Seed1 = (2 / 3 + 0.8 + 1) / 3;
+    expect(a.perSeed[0].UF1).toBeCloseTo(uf1Seed1, 12);
+    expect(a.perSeed[0].UAR).toBeCloseTo(2.5 / 3, 12);
+    expect(a.perSeed[0].accuracy).toBeCloseTo(5 / 6, 12);
+    expect(a.perSeed[0].confusion).toEqual([
+      [1, 1, 0],
+      [0, 2, 0],
+      [0, 0, 2],
+    ]);
+    expect(a.perSeed[1].UF1).toBe(1);
+    expect(a.UF1).toBeCloseTo((uf1Seed1 + 1) / 2, 12);
+    expect(a.UF1_std).toBeCloseTo((1 - uf1Seed1) / Math.SQRT2, 12);
+    expect(a.UAR).toBeCloseTo((2.5 / 3 + 1) / 2, 12);
+    expect(a.UAR_std).toBeCloseTo((1 - 2.5 / 3) / Math.SQRT2, 12);
+    expect(a.accuracy).toBeCloseTo(11 / 12, 12);
+    expect(a.accuracy_std).toBeCloseTo(1 / 6 / Math.SQRT2, 12);
+    expect(a.f1).toBeCloseTo(a.UF1, 12);
+    expect(a.f1_std).toBeCloseTo(a.UF1_std, 12);
+    const b = s.variants[1];
+    expect([b.UF1, b.UF1_std, b.UAR, b.accuracy]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('splits by source', () => {
+    const a = s.variants[0];
+    expect(Object.keys(a.perSource)).toEqual(['casme2', 'smic']);
+    expect(a.perSource.smic).toMatchObject({ UF1: 1, UF1_std: 0, UAR: 1, count: 3 });
+    // casme2 seed 1: confusion [[0,1,0],[0,1,0],[0,0,1]] -> F1 = 0, 2/3, 1 (UF1 5/9), recall 0, 1, 1 (UAR 2/3).
+    const c = a.perSource.casme2;
+    expect(c.count).toBe(3);
+    expect(c.UF1).toBeCloseTo((5 / 9 + 1) / 2, 12);
+    expect(c.UF1_std).toBeCloseTo(4 / 9 / Math.SQRT2, 12);
+    expect(c.UAR).toBeCloseTo((2 / 3 + 1) / 2, 12);
+    expect(c.UAR_std).toBeCloseTo(1 / 3 / Math.SQRT2, 12);
+    expect(c.accuracy).toBeCloseTo((2 / 3 + 1) / 2, 12);
+  });
+
+  it('rejects inconsistent predictions', () => {
+    const one = preds(1, 'L_c', (l) => l);
+    expect(() => summarize({ dataset: 'toy', labels, variants: variants.slice(0, 1), predictions: predictions })).toThrow(
+      /variant "L_c \+ L_s", clip "c1"\): variant is not among the listed variants/,
+    );
+    expect(() => summarize({ dataset: 'toy', labels, variants, predictions: one })).toThrow(
+      /variant "L_c \+ L_s" has no predictions/,
+    );
+    expect(() =>
+      summarize({ dataset: 'toy', labels, variants: variants.slice(0, 1), predictions: [...one, one[2]] }),
+    ).toThrow(/prediction 6 .*duplicate/);
+    expect(() =>
+      summarize({ dataset: 'toy', labels, variants: variants.slice(0, 1), predictions: [{ ...one[0], pred: 3 }] }),
+    ).toThrow(/pred = 3 is not a class index/);
+    expect(() =>
+      summarize({ dataset: 'toy', labels, variants: [{ name: 'x', losses: ['c', 'q'] }], predictions: [] }),
+    ).toThrow(/unknown loss "q"/);
+  });
+});
+
+describe('renderSummaryMarkdown', () => {
+  const s = summarize({ dataset: 'toy', labels, variants, predictions });
+  const md = renderSummaryMarkdown(s);
+
+  it('has Table 3, Table 2 and per-source rows with mean ± std', () => {
+    expect(md).toContain('| Variant | UF1 | UAR |');
+    expect(md).toContain('| L_c | 0.911 ± 0.126 | 0.917 ± 0.118 |');
+    expect(md).toContain('| L_c + L_s | 0.000 ± 0.000 | 0.000 ± 0.000 |');
+    expect(md).toContain('| Variant | Accuracy | F1 |');
+    expect(md).toContain('| L_c | 0.917 ± 0.118 | 0.911 ± 0.126 |');
+    expect(md).toContain('| Variant | Composite UF1 | Composite UAR | casme2 UF1 | casme2 UAR | smic UF1 | smic UAR |');
+    expect(md).toContain(
+      '| L_c | 0.911 ± 0.126 | 0.917 ± 0.118 | 0.778 ± 0.314 | 0.833 ± 0.236 | 1.000 ± 0.000 | 1.000 ± 0.000 |',
+    );
+  });
+
+  it('prints seed-summed confusion matrices with class names', () => {
+    expect(md).toContain('### L_c\n');
+    expect(md).toContain('| true \\ predicted | neg | pos | sur | recall |');
+    expect(md).toContain('| neg | 3 | 1 | 0 | 0.750 |');
+    expect(md).toContain('| pos | 0 | 4 | 0 | 1.000 |');
+    // L_c + L_s: every class predicted as the next one.
+    expect(md).toContain('| neg | 0 | 4 | 0 | 0.000 |');
+    expect(md).toContain('| sur | 4 | 0 | 0 | 0.000 |');
+  });
+
+  it('omits the per-source table for one source and the spread for one seed', () => {
+    const smicOnly = predictions.filter((p) => p.source === 'smic' && p.seed === 1 && p.variant === 'L_c');
+    const md1 = renderSummaryMarkdown(
+      summarize({ dataset: 'smic', labels, variants: variants.slice(0, 1), predictions: smicOnly }),
+    );
+    expect(md1).not.toContain('Composite UF1');
+    expect(md1).toContain('| L_c | 1.000 | 1.000 |');
+    expect(md1).not.toContain('±');
+  });
+});
+
+describe('renderConsoleTable', () => {
+  it('aligns the columns', () => {
+    const s = summarize({ dataset: 'toy', labels, variants, predictions });
+    const lines = renderConsoleTable(s).trimEnd().split('\n');
+    expect(lines[0]).toBe('toy: 2 seeds (1, 2)');
+    expect(lines).toHaveLength(5);
+    const widths = new Set(lines.slice(1).map((l) => l.length));
+    expect(widths.size).toBe(1);
+    expect(lines[3]).toMatch(/^L_c\s+0\.911 ± 0\.126\s+0\.917 ± 0\.118\s+0\.917 ± 0\.118\s+0\.911 ± 0\.126$/);
+    expect(lines[1].indexOf('UF1') + 3).toBe(lines[3].indexOf('0.126') + 5);
+  });
+});
+
+describe('predictionsToCsv', () => {
+  it('writes the header, class names and escapes fields', () => {
+    const p: Prediction = {
+      seed: 3,
+      variant: 'L_c + L_s',
+      fold: 'casme2/sub01',
+      clipId: 'clip,"odd"',
+      subject: 'casme2/sub01',
+      source: 'casme2',
+      label: 2,
+      pred: 0,
+      probs: [0.1234567, 0.5, 0.3765433],
+    };
+    const csv = predictionsToCsv([p], ['neg', 'pos', 'sur,prise']);
+    const lines = csv.split('\n');
+    expect(lines[0]).toBe('seed,variant,fold,clip,subject,source,label,pred,label_name,pred_name,p_neg,p_pos,"p_sur,prise"');
+    expect(lines[1]).toBe(
+      '3,L_c + L_s,casme2/sub01,"clip,""odd""",casme2/sub01,casme2,2,0,"sur,prise",neg,0.123457,0.5,0.376543',
+    );
+    expect(lines[2]).toBe('');
+    expect(lines).toHaveLength(3);
+  });
+
+  it('rejects a wrong number of probabilities', () => {
+    const p = preds(1, 'L_c', (l) => l)[0];
+    expect(() => predictionsToCsv([{ ...p, probs: [1] }], labels)).toThrow(/clip "c1"\) has 1 probabilities for 3 classes/);
+  });
+});
