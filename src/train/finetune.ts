@@ -1,0 +1,180 @@
+/**
+ * Guided fine-tuning of MiNet by a frozen MaNet (paper 2.3-2.6), Eq. 8:
+ *   L = L_c + l1 L_s + l2 L_sam + l3 L_t + l4 L_con
+ * Each minibatch pairs n micro clips with n macro clips drawn at random.
+ * MiNet, D_s, D_t and C_s are updated by one Adam optimiser; MaNet is not.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ClipSet } from '../data/types.js';
+import { makeBatch, type Normalization } from '../data/batches.js';
+import {
+  contrastiveLoss,
+  domainLoss,
+  expressionLoss,
+  samplingLoss,
+  type ContrastiveReduction,
+  type LossTerm,
+  type LossWeights,
+} from '../model/losses.js';
+import { gradientReversal, dannLambda } from '../model/grl.js';
+import { buildRelationClassifier, buildSpatialDiscriminator, buildTemporalDiscriminator } from '../model/heads.js';
+import { maxIntervalStart, type TwoStreamNet } from '../model/twostream.js';
+import { withInitSeed } from '../model/resnet.js';
+import { Rng } from '../util/rng.js';
+import { NonFiniteLossError, type StepInfo } from './pretrain.js';
+
+export interface FinetuneOptions {
+  /** Loss terms of Eq. 8 that are on; "c" always is. */
+  losses: LossTerm[];
+  epochs: number;
+  lr: number;
+  /** Micro clips per minibatch, paired with as many macro clips. */
+  n: number;
+  weights: LossWeights;
+  tau: number;
+  conReduction: ContrastiveReduction;
+  grl: { schedule: 'dann' | 'constant'; lambda: number };
+  headWidths: [number, number, number];
+  /** Macro class index -> micro class index, -1 where the macro class has no micro counterpart (negatives only in L_con). */
+  macroToMicro: number[];
+  seed: number;
+  flip: boolean;
+  normalization?: Normalization;
+  /** Names the run in errors, e.g. "seed 1, fold 3 (s05), L_c + L_s". */
+  where: string;
+  onStep?: (info: StepInfo) => void;
+}
+
+/** The guidance heads a loss set needs. */
+export interface GuidanceHeads {
+  Ds?: tf.LayersModel;
+  Dt?: tf.LayersModel;
+  Cs?: tf.LayersModel;
+}
+
+export function buildHeads(net: TwoStreamNet, losses: LossTerm[], widths: [number, number, number], seed: number): GuidanceHeads {
+  const { K, sc } = net.config;
+  const F = net.features;
+  return withInitSeed(seed, () => ({
+    Ds: losses.includes('s') ? buildSpatialDiscriminator(net.mapSize, F, { widths }) : undefined,
+    Dt: losses.includes('t') ? buildTemporalDiscriminator(K, F, { widths }) : undefined,
+    Cs: losses.includes('sam') ? buildRelationClassifier(K, F, sc, { widths }) : undefined,
+  }));
+}
+
+function headVariables(heads: GuidanceHeads): tf.Variable[] {
+  return [heads.Ds, heads.Dt, heads.Cs]
+    .filter((h): h is tf.LayersModel => h !== undefined)
+    .flatMap((h) => h.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+}
+
+export function finetuneSteps(clips: number, epochs: number, n: number): number {
+  return epochs * Math.floor(clips / n);
+}
+
+/**
+ * Fine-tunes `minet` in place under the guidance of the frozen `manet`.
+ * Returns the per-epoch mean of each loss term (training curves).
+ */
+export async function guidedFinetune(
+  minet: TwoStreamNet,
+  manet: TwoStreamNet,
+  micro: ClipSet,
+  microIdx: number[],
+  macro: ClipSet,
+  opts: FinetuneOptions,
+): Promise<Array<Record<string, number>>> {
+  const { losses, n } = opts;
+  if (minet.features !== manet.features || minet.config.frames !== manet.config.frames || minet.config.sc !== manet.config.sc) {
+    throw new Error(`${opts.where}: MiNet and MaNet must share width, T and s_c to be aligned`);
+  }
+  if (microIdx.length < n) throw new Error(`${opts.where}: ${microIdx.length} micro training clips, fewer than the minibatch size n=${n}`);
+  if (macro.clips.length === 0) throw new Error(`${opts.where}: the macro dataset is empty`);
+  if (opts.macroToMicro.length !== macro.labels.length) {
+    throw new Error(`${opts.where}: label map has ${opts.macroToMicro.length} entries for ${macro.labels.length} macro classes`);
+  }
+  const rng = new Rng(opts.seed);
+  const flipRng = rng.fork(1);
+  const macroRng = rng.fork(2);
+  const startRng = rng.fork(3);
+  const heads = buildHeads(minet, losses, opts.headWidths, opts.seed);
+  const optimizer = tf.train.adam(opts.lr);
+  const vars = [...minet.trainableVariables, ...headVariables(heads)];
+  const { sc, K, frames: T } = minet.config;
+  const stepsPerEpoch = Math.floor(microIdx.length / n);
+  const totalSteps = Math.max(1, stepsPerEpoch * opts.epochs);
+  const curves: Array<Record<string, number>> = [];
+  const domains = [...new Array<number>(n).fill(0), ...new Array<number>(n).fill(1)]; // d = 1: macro
+  let globalStep = 0;
+  try {
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      const order = rng.shuffle(microIdx);
+      const sums: Record<string, number> = {};
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const microBatchIdx = order.slice(step * n, (step + 1) * n);
+        const macroBatchIdx = Array.from({ length: n }, () => macroRng.int(macro.clips.length));
+        const starts = Array.from({ length: sc }, (_, k) => startRng.int(maxIntervalStart(2 ** k, K, T) + 1));
+        const lambda = opts.grl.schedule === 'dann' ? opts.grl.lambda * dannLambda(globalStep / totalSteps) : opts.grl.lambda;
+        const mi = makeBatch(micro, microBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
+        const ma = makeBatch(macro, macroBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
+        // MaNet is frozen: its features are constants of the step, computed outside the gradient tape.
+        const teacher = manet.forward(ma.apex, ma.frames, { training: false, temporal: 'intervals', starts });
+        const macroAsMicro = ma.labels.map((l) => opts.macroToMicro[l]);
+        const terms: Record<string, tf.Scalar> = {};
+        const cost = optimizer.minimize(
+          () => {
+            const r = minet.forward(mi.apex, mi.frames, { training: true, temporal: 'intervals', starts });
+            const parts: tf.Scalar[] = [];
+            const add = (name: LossTerm, value: tf.Scalar, weight: number): void => {
+              terms[name] = tf.keep(value.clone());
+              parts.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
+            };
+            add('c', expressionLoss(r.logits, mi.labels), 1); // Eq. 1
+            if (heads.Ds) {
+              const maps = tf.concat([gradientReversal(r.apexMap, lambda), teacher.apexMap], 0);
+              add('s', domainLoss(heads.Ds.apply(maps, { training: true }) as tf.Tensor, domains), opts.weights.s); // Eq. 2
+            }
+            if (heads.Cs) {
+              const Cs = heads.Cs;
+              const logits = r.vs.map((v, k) => Cs.apply(tf.concat([v, teacher.vs[k]], 0), { training: true }) as tf.Tensor2D);
+              add('sam', samplingLoss(logits), opts.weights.sam); // Eq. 3
+            }
+            if (heads.Dt) {
+              const Dt = heads.Dt;
+              const perS = r.vs.map((v, k) => domainLoss(Dt.apply(tf.concat([gradientReversal(v, lambda), teacher.vs[k]], 0), { training: true }) as tf.Tensor, domains));
+              add('t', tf.div(tf.addN(perS), sc) as tf.Scalar, opts.weights.t); // Eq. 4, averaged over s
+            }
+            if (losses.includes('con')) {
+              add('con', contrastiveLoss(r.z, mi.labels, teacher.z, macroAsMicro, opts.tau, opts.conReduction), opts.weights.con); // Eq. 5-7
+            }
+            return tf.addN(parts) as tf.Scalar; // Eq. 8
+          },
+          true,
+          vars,
+        );
+        tf.dispose([mi.apex, mi.frames, ma.apex, ma.frames, teacher.apexMap, teacher.fA, teacher.frameFeatures, ...teacher.vs, teacher.v, teacher.z, teacher.logits]);
+        const values: Record<string, number> = {};
+        for (const [name, t] of Object.entries(terms)) {
+          values[name] = (await t.data())[0];
+          t.dispose();
+        }
+        values.total = (await cost!.data())[0];
+        cost!.dispose();
+        for (const [name, v] of Object.entries(values)) {
+          if (!Number.isFinite(v)) throw new NonFiniteLossError(opts.where, epoch, name === 'total' ? 'L (Eq. 8)' : `L_${name}`, v);
+          sums[name] = (sums[name] ?? 0) + v;
+        }
+        values.lambda = lambda;
+        globalStep++;
+        opts.onStep?.({ epoch, step: step + 1, losses: values });
+      }
+      const mean: Record<string, number> = { epoch: epoch + 1 };
+      for (const [k, v] of Object.entries(sums)) mean[k] = v / Math.max(1, stepsPerEpoch);
+      curves.push(mean);
+    }
+  } finally {
+    optimizer.dispose();
+    for (const h of [heads.Ds, heads.Dt, heads.Cs]) h?.dispose();
+  }
+  return curves;
+}
