@@ -1,0 +1,128 @@
+/**
+ * Chooses and initialises the TensorFlow.js backend mimanet computes on.
+ *
+ * Preference for 'auto': tfjs-node (native TensorFlow, optional dependency)
+ * when it can be imported, else wasm (XNNPACK, with the training kernels of
+ * ./wasm_kernels.ts added), else the pure-JS cpu backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './wasm_kernels.js';
+
+export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
+
+/** Options of {@link initBackend}. */
+export interface BackendOptions {
+  /** Worker threads for backends that can use several; default: the backend's own default. */
+  threads?: number;
+}
+
+export interface BackendInfo {
+  /** tfjs name of the active backend ('tensorflow', 'wasm', 'cpu'). */
+  name: string;
+  /** The choice initBackend was called with. */
+  requested: string;
+  /** Threads the backend computes with. */
+  threads: number;
+  tfjsVersion: string;
+  notes?: string;
+}
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu'];
+
+const TFJS_NODE_PACKAGE = '@tensorflow/tfjs-node';
+const TFJS_NODE_BACKEND = 'tensorflow';
+
+let current: BackendInfo | undefined;
+/** choice and threads of the call that produced `current`. */
+let currentKey = '';
+
+export function currentBackendInfo(): BackendInfo | undefined {
+  return current;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
+}
+
+async function useTfjsNode(): Promise<Omit<BackendInfo, 'requested'>> {
+  try {
+    // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
+    const spec: string = TFJS_NODE_PACKAGE;
+    await import(spec);
+  } catch (e) {
+    throw new Error(`backend 'tfjs-node' is unavailable: ${TFJS_NODE_PACKAGE} could not be imported (${errorText(e)})`);
+  }
+  if (tf.findBackendFactory(TFJS_NODE_BACKEND) == null) {
+    throw new Error(`backend 'tfjs-node' is unavailable: ${TFJS_NODE_PACKAGE} loaded but registered no ` +
+      `'${TFJS_NODE_BACKEND}' backend with this copy of @tensorflow/tfjs (versions must match ${tf.version_core})`);
+  }
+  if (!(await tf.setBackend(TFJS_NODE_BACKEND))) {
+    throw new Error(`backend 'tfjs-node' is unavailable: the '${TFJS_NODE_BACKEND}' backend failed to initialise`);
+  }
+  return { name: TFJS_NODE_BACKEND, threads: 0, tfjsVersion: tf.version_core, notes: 'threads chosen by libtensorflow' };
+}
+
+async function useWasm(opts: BackendOptions): Promise<Omit<BackendInfo, 'requested'>> {
+  let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+  try {
+    wasm = await import('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    throw new Error(`backend 'wasm' is unavailable: @tensorflow/tfjs-backend-wasm could not be imported (${errorText(e)})`);
+  }
+  registerWasmTrainingKernels();
+  if (opts.threads !== undefined && tf.findBackend('wasm') == null) wasm.setThreadsCount(opts.threads);
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend('wasm');
+  } catch (e) {
+    throw new Error(`backend 'wasm' is unavailable: ${errorText(e)}`);
+  }
+  if (!ok) throw new Error(`backend 'wasm' is unavailable: the wasm module failed to initialise`);
+  const threads = wasm.getThreadsCount();
+  const notes = opts.threads !== undefined && opts.threads !== threads
+    ? `asked for ${opts.threads} threads; this wasm build runs ${threads}` : undefined;
+  return { name: 'wasm', threads, tfjsVersion: tf.version_core, notes };
+}
+
+async function useCpu(): Promise<Omit<BackendInfo, 'requested'>> {
+  if (!(await tf.setBackend('cpu'))) throw new Error(`backend 'cpu' is unavailable: it failed to initialise`);
+  return { name: 'cpu', threads: 1, tfjsVersion: tf.version_core };
+}
+
+/**
+ * Makes `choice` the active tfjs backend and returns what was chosen.
+ * Calling again with the same choice returns the same info without re-initialising.
+ * A forced backend that cannot be used throws an error naming it and why.
+ */
+export async function initBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new Error(`unknown backend '${String(choice)}'; expected one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new Error(`backend threads must be a positive integer, got ${String(opts.threads)}`);
+  }
+  const key = `${choice}|${opts.threads ?? ''}`;
+  if (current && currentKey === key && tf.getBackend() === current.name) return current;
+  let info: Omit<BackendInfo, 'requested'>;
+  if (choice === 'auto') {
+    const skipped: string[] = [];
+    info = await useTfjsNode().catch(async (e: unknown) => {
+      skipped.push(errorText(e));
+      return useWasm(opts).catch(async (e2: unknown) => {
+        skipped.push(errorText(e2));
+        return useCpu();
+      });
+    });
+    if (skipped.length > 0) info = { ...info, notes: [info.notes, ...skipped].filter(Boolean).join('; ') };
+  } else if (choice === 'tfjs-node') {
+    info = await useTfjsNode();
+  } else if (choice === 'wasm') {
+    info = await useWasm(opts);
+  } else {
+    info = await useCpu();
+  }
+  await tf.ready();
+  current = { ...info, requested: choice };
+  currentKey = key;
+  return current;
+}
