@@ -1,0 +1,251 @@
+/**
+ * Label schemes: which native classes of which datasets make up a task's
+ * classes, and the micro <- macro label maps that L_con needs.
+ *
+ * Class names are lower case. Native labels are matched case-insensitively
+ * (SAMM writes `Anger`, CASME II `anger`).
+ */
+import type { DatasetName, Problem, RawClip, SourceName } from './types.js';
+
+/** Native classes of each dataset, lower case, in the order the dataset documents them. */
+export const NATIVE_LABELS: Readonly<Record<SourceName, readonly string[]>> = {
+  casme2: ['happiness', 'surprise', 'disgust', 'repression', 'fear', 'sadness', 'others'],
+  samm: ['anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness', 'surprise', 'other'],
+  smic: ['negative', 'positive', 'surprise'],
+  ckplus: ['anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'],
+  mmi: ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'],
+};
+
+/** CK+ emotion codes (the number in `*_emotion.txt`); 0 (neutral) is not a class. */
+export const CKPLUS_EMOTION_CODES: Readonly<Record<number, string>> = {
+  0: 'neutral',
+  1: 'anger',
+  2: 'contempt',
+  3: 'disgust',
+  4: 'fear',
+  5: 'happiness',
+  6: 'sadness',
+  7: 'surprise',
+};
+
+export interface LabelScheme {
+  /** Name used on the command line (`--scheme`). */
+  name: string;
+  /** The dataset (reader) the scheme applies to. */
+  dataset: DatasetName;
+  description: string;
+  /** Class names; a prepared clip's label indexes this list. */
+  labels: readonly string[];
+  /** For each source dataset: native label (lower case) -> class name. Native labels not listed are left out. */
+  classes: Readonly<Partial<Record<SourceName, Readonly<Record<string, string>>>>>;
+  /** For each source dataset: subjects left out whole. */
+  excludeSubjects?: Readonly<Partial<Record<SourceName, readonly string[]>>>;
+}
+
+function identity(labels: readonly string[]): Record<string, string> {
+  return Object.fromEntries(labels.map((l) => [l, l]));
+}
+
+const MEGC_NEGATIVE = ['anger', 'contempt', 'disgust', 'fear', 'sadness'];
+
+export const LABEL_SCHEMES: Readonly<Record<string, LabelScheme>> = {
+  'casme2-5': {
+    name: 'casme2-5',
+    dataset: 'casme2',
+    description: 'CASME II 5 classes (happiness, disgust, repression, surprise, others); fear and sadness left out',
+    labels: ['happiness', 'disgust', 'repression', 'surprise', 'others'],
+    classes: { casme2: identity(['happiness', 'disgust', 'repression', 'surprise', 'others']) },
+  },
+  'casme2-7': {
+    name: 'casme2-7',
+    dataset: 'casme2',
+    description: 'CASME II, all 7 native classes',
+    labels: NATIVE_LABELS.casme2,
+    classes: { casme2: identity(NATIVE_LABELS.casme2) },
+  },
+  'samm-5': {
+    name: 'samm-5',
+    dataset: 'samm',
+    description: 'SAMM 5 classes (anger, contempt, happiness, surprise, other); disgust, fear and sadness left out',
+    labels: ['anger', 'contempt', 'happiness', 'surprise', 'other'],
+    classes: { samm: identity(['anger', 'contempt', 'happiness', 'surprise', 'other']) },
+  },
+  'samm-8': {
+    name: 'samm-8',
+    dataset: 'samm',
+    description: 'SAMM, all 8 native classes',
+    labels: NATIVE_LABELS.samm,
+    classes: { samm: identity(NATIVE_LABELS.samm) },
+  },
+  'smic-3': {
+    name: 'smic-3',
+    dataset: 'smic',
+    description: 'SMIC-HS 3 classes (negative, positive, surprise)',
+    labels: NATIVE_LABELS.smic,
+    classes: { smic: identity(NATIVE_LABELS.smic) },
+  },
+  megc2019: {
+    name: 'megc2019',
+    dataset: 'megc2019',
+    description:
+      'MEGC 2019 composite (CDE): negative/positive/surprise over SMIC-HS, CASME II and SAMM; CASME II fear, sadness, others and SAMM other left out; 68 subjects',
+    labels: ['negative', 'positive', 'surprise'],
+    classes: {
+      smic: identity(NATIVE_LABELS.smic),
+      casme2: { disgust: 'negative', repression: 'negative', happiness: 'positive', surprise: 'surprise' },
+      samm: { ...Object.fromEntries(MEGC_NEGATIVE.map((l) => [l, 'negative'])), happiness: 'positive', surprise: 'surprise' },
+    },
+    excludeSubjects: {
+      casme2: ['sub10', 'sub18'],
+      smic: ['s07', 's10', 's16', 's17'],
+      samm: ['008', '025', '027', '029'],
+    },
+  },
+  'ckplus-7': {
+    name: 'ckplus-7',
+    dataset: 'ckplus',
+    description: 'CK+ 7 emotions of the labelled sequences (neutral is not a class)',
+    labels: NATIVE_LABELS.ckplus,
+    classes: { ckplus: identity(NATIVE_LABELS.ckplus) },
+  },
+  'mmi-6': {
+    name: 'mmi-6',
+    dataset: 'mmi',
+    description: 'MMI 6 basic emotions',
+    labels: NATIVE_LABELS.mmi,
+    classes: { mmi: identity(NATIVE_LABELS.mmi) },
+  },
+};
+
+/** The scheme used when none is named. */
+export const DEFAULT_SCHEMES: Readonly<Record<DatasetName, string>> = {
+  casme2: 'casme2-5',
+  samm: 'samm-5',
+  smic: 'smic-3',
+  megc2019: 'megc2019',
+  ckplus: 'ckplus-7',
+  mmi: 'mmi-6',
+};
+
+/** The named scheme (or the dataset's default); throws naming the choices for an unknown or mismatched one. */
+export function getLabelScheme(dataset: DatasetName, name?: string): LabelScheme {
+  const key = name ?? DEFAULT_SCHEMES[dataset];
+  const scheme = LABEL_SCHEMES[key];
+  const fits = Object.values(LABEL_SCHEMES)
+    .filter((s) => s.dataset === dataset)
+    .map((s) => s.name);
+  if (!scheme) throw new Error(`unknown label scheme ${JSON.stringify(key)} for ${dataset}; choose one of ${fits.join(', ')}`);
+  if (scheme.dataset !== dataset) {
+    throw new Error(`label scheme ${JSON.stringify(key)} is for ${scheme.dataset}, not ${dataset}; choose one of ${fits.join(', ')}`);
+  }
+  return scheme;
+}
+
+/** Lower case, trimmed; common adjective forms folded onto the noun class names. */
+export function normalizeLabel(label: string): string {
+  const l = label.trim().toLowerCase();
+  return LABEL_SYNONYMS[l] ?? l;
+}
+
+const LABEL_SYNONYMS: Readonly<Record<string, string>> = {
+  happy: 'happiness',
+  happiness: 'happiness',
+  sad: 'sadness',
+  angry: 'anger',
+  surprised: 'surprise',
+  disgusted: 'disgust',
+  fearful: 'fear',
+  afraid: 'fear',
+  scared: 'fear',
+  contemptuous: 'contempt',
+};
+
+/** A clip with its class index under a scheme. */
+export interface LabelledClip {
+  clip: RawClip;
+  /** Index into `scheme.labels`. */
+  label: number;
+}
+
+/**
+ * Applies a scheme to read clips: keeps the clips whose native class maps to
+ * one of the scheme's classes and whose subject is not excluded; every clip
+ * left out gets a problem line (`excluded` by design, `error` for a label the
+ * dataset does not have).
+ */
+export function applyLabelScheme(scheme: LabelScheme, clips: readonly RawClip[]): { kept: LabelledClip[]; problems: Problem[] } {
+  const kept: LabelledClip[] = [];
+  const problems: Problem[] = [];
+  const reportAs = scheme.dataset === 'megc2019' ? 'megc2019' : undefined;
+  for (const clip of clips) {
+    const dataset = reportAs ?? clip.dataset;
+    const ref = reportAs ? `${clip.dataset}/${clip.id}` : clip.id;
+    const table = scheme.classes[clip.dataset];
+    if (!table) {
+      problems.push({ dataset, kind: 'error', clip: ref, problem: `source ${clip.dataset} is not part of label scheme ${scheme.name}` });
+      continue;
+    }
+    const excluded = scheme.excludeSubjects?.[clip.dataset];
+    if (excluded?.includes(clip.subject)) {
+      problems.push({ dataset, kind: 'excluded', clip: ref, problem: `subject ${clip.subject} is left out by label scheme ${scheme.name}` });
+      continue;
+    }
+    const native = clip.label.trim().toLowerCase();
+    if (!NATIVE_LABELS[clip.dataset].includes(native)) {
+      problems.push({ dataset, kind: 'error', clip: ref, problem: `unknown label ${JSON.stringify(clip.label)}; ${clip.dataset} has ${NATIVE_LABELS[clip.dataset].join(', ')}` });
+      continue;
+    }
+    const cls = table[native];
+    if (cls === undefined) {
+      problems.push({ dataset, kind: 'excluded', clip: ref, problem: `class ${JSON.stringify(clip.label)} is not in label scheme ${scheme.name}` });
+      continue;
+    }
+    const label = scheme.labels.indexOf(cls);
+    if (label < 0) throw new Error(`label scheme ${scheme.name}: maps ${native} to ${cls}, which is not among its labels`);
+    kept.push({ clip, label });
+  }
+  return { kept, problems };
+}
+
+// ---------------------------------------------------------------------------
+// Micro <- macro label maps for L_con
+
+/**
+ * For each micro class of a task: the macro classes that count as the same
+ * expression. A micro class with an empty list has no macro counterpart; its
+ * macro "positives" are none, and every macro sample is a negative for it.
+ */
+export const MICRO_FROM_MACRO: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  megc2019: { negative: MEGC_NEGATIVE, positive: ['happiness'], surprise: ['surprise'] },
+  'smic-3': { negative: MEGC_NEGATIVE, positive: ['happiness'], surprise: ['surprise'] },
+  'casme2-5': { happiness: ['happiness'], disgust: ['disgust'], surprise: ['surprise'], repression: [], others: [] },
+  'samm-5': { anger: ['anger'], contempt: ['contempt'], happiness: ['happiness'], surprise: ['surprise'], other: [] },
+};
+
+/**
+ * The macro -> micro class map L_con uses: `result[m]` is the index in
+ * `microLabels` of macro class `macroLabels[m]`, or -1 when the macro class has
+ * no micro counterpart.
+ *
+ * `scheme` names the micro task's map (`megc2019`, `smic-3`, `casme2-5`,
+ * `samm-5`, or a dataset name for its default scheme), or `identity` to pair
+ * classes of the same name (synthetic data). Every micro label must belong to
+ * the map; macro labels are matched after `normalizeLabel` (`happy` ->
+ * `happiness`), and unknown ones (e.g. `neutral`) map to -1.
+ */
+export function macroToMicroMap(microLabels: readonly string[], macroLabels: readonly string[], scheme: string | LabelScheme): number[] {
+  const name = typeof scheme === 'string' ? scheme : scheme.name;
+  const micro = microLabels.map(normalizeLabel);
+  const macro = macroLabels.map(normalizeLabel);
+  if (new Set(micro).size !== micro.length) throw new Error(`macroToMicroMap: duplicate micro labels in ${JSON.stringify(microLabels)}`);
+  if (name === 'identity') return macro.map((m) => micro.indexOf(m));
+  const key = MICRO_FROM_MACRO[name] ? name : (DEFAULT_SCHEMES as Record<string, string>)[name];
+  const table = key ? MICRO_FROM_MACRO[key] : undefined;
+  if (!table) {
+    throw new Error(`macroToMicroMap: no micro <- macro map for scheme ${JSON.stringify(name)}; known: ${[...Object.keys(MICRO_FROM_MACRO), 'identity'].join(', ')}`);
+  }
+  micro.forEach((m, i) => {
+    if (!(m in table)) throw new Error(`macroToMicroMap: micro label ${JSON.stringify(microLabels[i])} is not a class of scheme ${key} (${Object.keys(table).join(', ')})`);
+  });
+  return macro.map((m) => micro.findIndex((u) => table[u]!.includes(m)));
+}

@@ -1,0 +1,45 @@
+/**
+ * SAMM reader.
+ *
+ *   ROOT/SAMM_Micro_FACS_Codes_v2.xlsx    (about 13 preamble rows, then the header row)
+ *   ROOT/SAMM/006/006_1_2/006_05562.jpg   (subject, clip, frames named by absolute frame number)
+ *
+ * The header row is found by its cells, not by position. The frame number is
+ * the integer at the end of each file name (an assumption: see DATASETS.md).
+ */
+import { basename } from 'node:path';
+import { readAnnotatedClips } from './annotated.js';
+import { type CellValue, findDir, findFiles, subdirs } from './files.js';
+import type { Problem, ReadResult } from './types.js';
+
+export interface SammReadOptions {
+  /** Annotation spreadsheet. Default: the `SAMM*.xlsx` found under the root (the highest version when several). */
+  annotation?: string;
+}
+
+export function sammSubjectName(cell: CellValue): string | null {
+  if (cell === null) return null;
+  const m = /^0*(\d+)$/.exec(String(cell).trim());
+  return m ? m[1]!.padStart(3, '0') : null;
+}
+
+export async function readSamm(root: string, opts: SammReadOptions = {}): Promise<ReadResult> {
+  const notes: Problem[] = [];
+  let annotation = opts.annotation;
+  if (!annotation) {
+    const found = findFiles(root, (n) => /^SAMM.*\.xlsx$/i.test(n), 2).sort((a, b) => basename(b).localeCompare(basename(a)));
+    if (found.length === 0) throw new Error(`samm: no annotation file SAMM*.xlsx (e.g. SAMM_Micro_FACS_Codes_v2.xlsx) under ${root}`);
+    annotation = found[0]!;
+    for (const other of found.slice(1)) notes.push({ dataset: 'samm', kind: 'note', file: other, problem: `annotation not used; reading ${basename(annotation)}` });
+  }
+  const framesDir = findDir(root, (dir) => subdirs(dir).some((s) => /^\d{3}$/.test(s) && subdirs(`${dir}/${s}`).length > 0), 3);
+  if (!framesDir) throw new Error(`samm: no frame folder with subject folders 006, 007, ... under ${root}`);
+  const res = await readAnnotatedClips({
+    dataset: 'samm',
+    annotationFile: annotation,
+    framesDir,
+    subjectName: sammSubjectName,
+    clipId: (subject, folder) => `${subject}_${folder}`,
+  });
+  return { clips: res.clips, problems: [...notes, ...res.problems] };
+}
