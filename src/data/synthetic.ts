@@ -1,0 +1,687 @@
+/**
+ * Embedded synthetic micro- and macro-expression data, so the whole MiMaNet
+ * pipeline (pretraining MiNet/MaNet, L_s, L_sam, L_t, L_con, LOSO) runs on a
+ * fresh machine without any dataset download.
+ *
+ * Both sets pose the same action-unit prototypes on procedurally drawn faces:
+ *
+ * - the micro set mimics the MEGC 2019 composite (CDE): three classes,
+ *   several sources with their own subjects and camera quirks (like SMIC,
+ *   CASME II and SAMM), few subjects and clips, low intensity, a
+ *   heterogeneous `negative` class (anger, contempt, disgust, fear, sadness)
+ *   and the composite's class imbalance;
+ * - the macro set mimics CK+: the seven CK+ classes, many subjects, full
+ *   intensity, a faster onset-to-apex ramp and its own appearance (lighting
+ *   gradient, brightness, contrast, colour, noise), whose distance from the
+ *   micro appearance is set by `gap`.
+ *
+ * Nothing here is tuned to favour a method: the macro set carries the same
+ * facial motion as the micro set, only stronger and on other faces under
+ * other cameras, which is the premise the paper's transfer relies on.
+ */
+import type { Clip, ClipSet } from './types.js';
+import {
+  ACTION_UNITS,
+  type AuVector,
+  Canvas,
+  EMOTION_PROTOTYPES,
+  EMOTIONS,
+  type Emotion,
+  type FaceIdentity,
+  type Rgb,
+  Rng,
+  drawFace,
+  faceGeometry,
+  gaussianTable,
+  sampleIdentity,
+  zeroAus,
+} from './synthetic-faces.js';
+
+export { EMOTIONS, type Emotion } from './synthetic-faces.js';
+
+/** Class names of the micro set (the MEGC 2019 composite's order). */
+export const MICRO_LABELS = ['negative', 'positive', 'surprise'] as const;
+/** Class names of the macro set, in CK+ order (CK+ codes 1..7). */
+export const MACRO_LABELS = ['anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'] as const;
+/** Emotions pooled into the micro `negative` class. */
+export const NEGATIVE_EMOTIONS: readonly Emotion[] = ['anger', 'contempt', 'disgust', 'fear', 'sadness'];
+/**
+ * Macro class -> micro class for L_con (DATASETS.md, CDE map): negative <- anger,
+ * contempt, disgust, fear, sadness; positive <- happiness; surprise <- surprise.
+ */
+export const MACRO_TO_MICRO: readonly number[] = [0, 0, 0, 0, 1, 0, 2];
+/** Class shares of the MEGC 2019 composite: 250 / 109 / 83 of 442 clips. */
+export const CDE_CLASS_SHARES: readonly [number, number, number] = [250 / 442, 109 / 442, 83 / 442];
+
+/** How clips of one set move and how noisy they are. Lengths are in face units (2 = frame width). */
+export interface ExpressionSetConfig {
+  /** Apex AU amplitude as a fraction of the full (macro) amplitude. Micro default 0.35, macro 1.0. */
+  intensity: number;
+  /** Per-clip intensity varies uniformly in intensity * [1 - j, 1 + j]. Micro default 0.3, macro 0.2. */
+  intensityJitter: number;
+  /** Std of per-pixel sensor noise in grey levels (0..255). Micro default 3, macro 2. */
+  noise: number;
+  /** Std of a per-frame global gain change (lamp flicker of high-speed cameras). Micro default 0.01, macro 0. */
+  flicker: number;
+  /** Std of the per-frame head translation (tremor), face units. Micro default 0.004, macro 0.006. */
+  jitter: number;
+  /** Per-clip face placement: translation up to +-placement and scale 1 +- placement/2. Micro default 0.03, macro 0.04. */
+  placement: number;
+  /** Motion starts after a uniform delay in [0, onsetDelay] of the clip. Micro default 0.3, macro 0.15. */
+  onsetDelay: number;
+  /**
+   * Fraction of the frames after the onset that the ease to the apex takes; the rest hold the apex.
+   * Models frame rate: micro clips (100-200 fps) ramp over the whole clip, CK+ (30 fps) reaches
+   * the peak early. Micro default 1.0, macro 0.6.
+   */
+  rampDuration: number;
+  /** Probability that a clip also shows one AU unrelated to its emotion. Micro default 0.3, macro 0.2. */
+  nuisance: number;
+}
+
+export interface MicroSyntheticConfig extends ExpressionSetConfig {
+  /** Number of micro sources; the first three are `synth-smic`, `synth-casme2`, `synth-samm`. Default 3. */
+  sources: number;
+  /** Subjects per source. Default 4. */
+  subjectsPerSource: number;
+  /** Clips per subject. Default 6. */
+  clipsPerSubject: number;
+  /**
+   * Shares of negative, positive, surprise (at least two positive). Default the composite's 250:109:83.
+   * With few clips per subject the largest class is capped so every subject still shows two classes.
+   */
+  classShares: [number, number, number];
+}
+
+export interface MacroSyntheticConfig extends ExpressionSetConfig {
+  /** Number of subjects. Default 24. */
+  subjects: number;
+  /** Clips per subject; each subject cycles through the seven classes. Default 7. */
+  clipsPerSubject: number;
+}
+
+export interface SyntheticConfig {
+  /** PRNG seed (integer). Default 1. */
+  seed: number;
+  /** Frame height = width in pixels. Default 32. */
+  size: number;
+  /** Frames per clip, onset to apex (T). Default 8. */
+  frames: number;
+  /** 1 (grey) or 3 (RGB). Default 1. */
+  channels: number;
+  micro: MicroSyntheticConfig;
+  macro: MacroSyntheticConfig;
+  /** Strength in [0, 1] of the macro appearance shift away from the micro cameras. Default 0.5. */
+  gap: number;
+}
+
+export type SyntheticConfigInput = Partial<Omit<SyntheticConfig, 'micro' | 'macro'>> & {
+  micro?: Partial<MicroSyntheticConfig>;
+  macro?: Partial<MacroSyntheticConfig>;
+};
+
+export const DEFAULT_SYNTHETIC_CONFIG: SyntheticConfig = {
+  seed: 1,
+  size: 32,
+  frames: 8,
+  channels: 1,
+  micro: {
+    sources: 3,
+    subjectsPerSource: 4,
+    clipsPerSubject: 6,
+    classShares: [...CDE_CLASS_SHARES],
+    intensity: 0.35,
+    intensityJitter: 0.3,
+    noise: 3,
+    flicker: 0.01,
+    jitter: 0.004,
+    placement: 0.03,
+    onsetDelay: 0.3,
+    rampDuration: 1,
+    nuisance: 0.3,
+  },
+  macro: {
+    subjects: 24,
+    clipsPerSubject: 7,
+    intensity: 1,
+    intensityJitter: 0.2,
+    noise: 2,
+    flicker: 0,
+    jitter: 0.006,
+    placement: 0.04,
+    onsetDelay: 0.15,
+    rampDuration: 0.6,
+    nuisance: 0.2,
+  },
+  gap: 0.5,
+};
+
+type Range = [lo: number, hi: number, integer?: boolean, loOpen?: boolean];
+
+const SET_RANGES: Record<keyof ExpressionSetConfig, Range> = {
+  intensity: [0, 2, false, true],
+  intensityJitter: [0, 0.9],
+  noise: [0, 64],
+  flicker: [0, 0.2],
+  jitter: [0, 0.1],
+  placement: [0, 0.2],
+  onsetDelay: [0, 0.9],
+  rampDuration: [0, 1, false, true],
+  nuisance: [0, 1],
+};
+const MICRO_RANGES: Record<Exclude<keyof MicroSyntheticConfig, keyof ExpressionSetConfig | 'classShares'>, Range> = {
+  sources: [1, 26, true],
+  subjectsPerSource: [1, 1000, true],
+  clipsPerSubject: [1, 1000, true],
+};
+const MACRO_RANGES: Record<Exclude<keyof MacroSyntheticConfig, keyof ExpressionSetConfig>, Range> = {
+  subjects: [1, 10000, true],
+  clipsPerSubject: [1, 1000, true],
+};
+const TOP_RANGES: Record<'seed' | 'size' | 'frames' | 'gap', Range> = {
+  seed: [-(2 ** 53), 2 ** 53, true],
+  size: [8, 512, true],
+  frames: [2, 256, true],
+  gap: [0, 1],
+};
+
+function fail(field: string, value: unknown, want: string): never {
+  throw new Error(`synthetic config: ${field} must be ${want}, got ${JSON.stringify(value) ?? String(value)}`);
+}
+
+function checkNumber(field: string, value: unknown, [lo, hi, integer, loOpen]: Range): number {
+  const want = `${integer ? 'an integer' : 'a number'} in ${loOpen ? '(' : '['}${lo}, ${hi}]`;
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, value, want);
+  if (integer && !Number.isInteger(value)) fail(field, value, want);
+  if (value < lo || value > hi || (loOpen && value === lo)) fail(field, value, want);
+  return value;
+}
+
+function checkSection<T extends object>(
+  name: string,
+  input: unknown,
+  defaults: T,
+  ranges: Record<string, Range>,
+  extra: (key: string, value: unknown) => unknown = (key) => {
+    throw new Error(`synthetic config: unknown field "${name}.${key}"`);
+  },
+): T {
+  if (input === undefined) input = {};
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(name, input, 'an object');
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (key in ranges) out[key] = checkNumber(`${name}.${key}`, value, ranges[key]);
+    else out[key] = extra(key, value);
+  }
+  return out as T;
+}
+
+/** Fills defaults into a partial config and checks every field; errors name the field and quote the value. */
+export function validateSyntheticConfig(partial: SyntheticConfigInput = {}): SyntheticConfig {
+  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) fail('(root)', partial, 'an object');
+  const d = DEFAULT_SYNTHETIC_CONFIG;
+  const out: SyntheticConfig = {
+    ...d,
+    micro: { ...d.micro, classShares: [...d.micro.classShares] },
+    macro: { ...d.macro },
+  };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    if (key === 'seed' || key === 'size' || key === 'frames' || key === 'gap') {
+      out[key] = checkNumber(key, value, TOP_RANGES[key]);
+    } else if (key === 'channels') {
+      if (value !== 1 && value !== 3) fail('channels', value, '1 or 3');
+      out.channels = value;
+    } else if (key === 'micro') {
+      out.micro = checkSection('micro', value, out.micro, { ...SET_RANGES, ...MICRO_RANGES }, (k, v) => {
+        if (k !== 'classShares') throw new Error(`synthetic config: unknown field "micro.${k}"`);
+        const ok =
+          Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) && v.filter((x) => x > 0).length >= 2;
+        if (!ok) fail('micro.classShares', v, 'three non-negative numbers, at least two of them positive');
+        return [...(v as number[])];
+      });
+    } else if (key === 'macro') {
+      out.macro = checkSection('macro', value, out.macro, { ...SET_RANGES, ...MACRO_RANGES });
+    } else {
+      throw new Error(`synthetic config: unknown field "${key}"`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Appearance (camera) styles
+// ---------------------------------------------------------------------------
+
+/** How a camera/session renders a face; applied after drawing, before noise. */
+interface AppearanceStyle {
+  /** Added after contrast, in 0..1 units. */
+  brightness: number;
+  /** Contrast about mid grey. */
+  contrast: number;
+  /** Per-channel colour cast (grey frames take its luminance). */
+  gain: Rgb;
+  /** 1 = full colour, 0 = a grey camera (matters only for RGB output). */
+  saturation: number;
+  /** Optical/resolution blur std, face units (so it scales with frame size). */
+  blur: number;
+  /** Amplitude of a linear lighting gradient across the frame. */
+  gradient: number;
+  background: Rgb;
+}
+
+interface MicroSource {
+  name: string;
+  style: AppearanceStyle;
+  /** Weights of anger, contempt, disgust, fear, sadness within the source's `negative` class. */
+  negativeMix: number[];
+}
+
+/**
+ * The three named micro sources, after their real counterparts: SMIC-HS (low
+ * face resolution, dim, greenish), CASME II (bright, warm, white background),
+ * SAMM (grey camera, high contrast). Negative mixes follow which emotions
+ * each database pools into `negative` (CASME II mostly disgust and
+ * repression, drawn here as the lip-press contempt pattern; SAMM mostly anger).
+ */
+const NAMED_SOURCES: MicroSource[] = [
+  {
+    name: 'synth-smic',
+    style: { brightness: -0.04, contrast: 0.92, gain: [0.94, 1.04, 0.9], saturation: 0.85, blur: 0.03, gradient: 0.05, background: [0.3, 0.32, 0.34] },
+    negativeMix: [0.2, 0.15, 0.25, 0.2, 0.2],
+  },
+  {
+    name: 'synth-casme2',
+    style: { brightness: 0.04, contrast: 1.0, gain: [1.05, 1.0, 0.93], saturation: 1, blur: 0.012, gradient: 0.03, background: [0.78, 0.78, 0.76] },
+    negativeMix: [0.05, 0.3, 0.5, 0.05, 0.1],
+  },
+  {
+    name: 'synth-samm',
+    style: { brightness: 0, contrast: 1.12, gain: [1, 1, 1], saturation: 0, blur: 0, gradient: 0.02, background: [0.5, 0.5, 0.5] },
+    negativeMix: [0.4, 0.15, 0.2, 0.1, 0.15],
+  },
+];
+
+function microSource(index: number, seed: number): MicroSource {
+  if (index < NAMED_SOURCES.length) return NAMED_SOURCES[index];
+  const name = `synth-micro${index + 1}`;
+  const r = Rng.derive(seed, `source:${name}`);
+  const bg = r.range(0.25, 0.8);
+  return {
+    name,
+    style: {
+      brightness: r.range(-0.05, 0.05),
+      contrast: r.range(0.9, 1.12),
+      gain: [r.range(0.94, 1.06), r.range(0.96, 1.04), r.range(0.92, 1.06)],
+      saturation: r.next() < 0.3 ? 0 : r.range(0.7, 1),
+      blur: r.range(0, 0.03),
+      gradient: r.range(0, 0.05),
+      background: [bg, bg, bg * r.range(0.95, 1.05)],
+    },
+    negativeMix: [1, 1, 1, 1, 1],
+  };
+}
+
+/**
+ * The macro camera: at gap 0 it is the micro sources' average look; towards
+ * gap 1 it gets brighter, flatter, cooler, less saturated, with a strong side
+ * light, like a posed-expression lab recording.
+ */
+function macroStyle(gap: number): AppearanceStyle {
+  const lerp = (a: number, b: number) => a + (b - a) * gap;
+  return {
+    brightness: lerp(0, 0.12),
+    contrast: lerp(1.01, 0.7),
+    gain: [lerp(1, 0.96), 1, lerp(0.94, 1.06)],
+    saturation: lerp(0.62, 0.25),
+    blur: lerp(0.014, 0),
+    gradient: lerp(0.03, 0.35),
+    background: [lerp(0.53, 0.72), lerp(0.53, 0.72), lerp(0.53, 0.76)],
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Clip rendering
+// ---------------------------------------------------------------------------
+
+interface ClipSpec {
+  identity: FaceIdentity;
+  emotion: Emotion;
+  style: AppearanceStyle;
+  set: ExpressionSetConfig;
+  rng: Rng;
+}
+
+/** Per-clip variation of an emotion prototype: weights jitter, a secondary AU may drop, a nuisance AU may join. */
+function clipAus(emotion: Emotion, set: ExpressionSetConfig, id: FaceIdentity, rng: Rng): AuVector {
+  const proto = EMOTION_PROTOTYPES[emotion];
+  const keys = Object.keys(proto) as (keyof AuVector)[];
+  const w = zeroAus();
+  for (const k of keys) w[k] = (proto[k] ?? 0) * rng.range(0.75, 1.25);
+  if (keys.length > 2 && rng.next() < 0.25) w[keys[1 + rng.int(keys.length - 1)]] = 0;
+  if (rng.next() < set.nuisance) {
+    const others = ACTION_UNITS.filter((au) => !(au in proto));
+    w[rng.pick(others)] = rng.range(0.2, 0.5);
+  }
+  const amp = set.intensity * id.expressiveness * rng.range(1 - set.intensityJitter, 1 + set.intensityJitter);
+  for (const au of ACTION_UNITS) w[au] *= amp * id.auGain[au];
+  return w;
+}
+
+function smoothstep(x: number): number {
+  const t = x < 0 ? 0 : x > 1 ? 1 : x;
+  return t * t * (3 - 2 * t);
+}
+
+function gaussianKernel(sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(2.5 * sigma));
+  const k = new Float32Array(2 * r + 1);
+  let s = 0;
+  for (let i = -r; i <= r; i++) s += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < k.length; i++) k[i] /= s;
+  return k;
+}
+
+/** Separable blur with clamped edges, in place (`tmp` is scratch of the same length). */
+function blurInPlace(img: Float32Array, tmp: Float32Array, n: number, C: number, k: Float32Array): void {
+  const r = (k.length - 1) >> 1;
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let t = -r; t <= r; t++) {
+          const xx = x + t < 0 ? 0 : x + t >= n ? n - 1 : x + t;
+          s += k[t + r] * img[(y * n + xx) * C + c];
+        }
+        tmp[(y * n + x) * C + c] = s;
+      }
+    }
+  }
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let t = -r; t <= r; t++) {
+          const yy = y + t < 0 ? 0 : y + t >= n ? n - 1 : y + t;
+          s += k[t + r] * tmp[(yy * n + x) * C + c];
+        }
+        img[(y * n + x) * C + c] = s;
+      }
+    }
+  }
+}
+
+/** Renders one onset -> apex clip to T*H*W*C bytes. */
+function renderClip(spec: ClipSpec, size: number, T: number, C: number): Uint8Array {
+  const { identity: id, style, set, rng } = spec;
+  const weights = clipAus(spec.emotion, set, id, rng);
+  const side = rng.next() < 0.5 ? -1 : 1;
+  const delay = rng.range(0, set.onsetDelay);
+  const ramp = set.rampDuration * (1 - delay);
+  const ox = rng.range(-set.placement, set.placement);
+  const oy = rng.range(-set.placement, set.placement);
+  const scale = 1 + rng.range(-set.placement, set.placement) / 2;
+  // Per-clip session variation around the camera style.
+  const brightness = style.brightness + rng.range(-0.02, 0.02);
+  const contrast = style.contrast * rng.range(0.97, 1.03);
+  const angle = rng.range(0, 2 * Math.PI);
+  const gx = style.gradient * Math.cos(angle);
+  const gy = style.gradient * Math.sin(angle);
+  const sat = C === 3 ? style.saturation : 1;
+  const gain = style.gain;
+  const greyGain = 0.299 * gain[0] + 0.587 * gain[1] + 0.114 * gain[2];
+  const blurPx = (style.blur * size) / 2;
+  const kernel = blurPx >= 0.15 ? gaussianKernel(blurPx) : null;
+  const noiseSd = set.noise / 255;
+  const table = gaussianTable();
+
+  const cv = new Canvas(size, C);
+  const npx = size * size;
+  // Background and lighting field are fixed in frame coordinates: the camera does not move.
+  const background = new Float32Array(npx * C);
+  const light = new Float32Array(npx);
+  const bg = cv.colour(style.background);
+  for (let j = 0; j < size; j++) {
+    const v = ((j + 0.5) / size) * 2 - 1;
+    for (let i = 0; i < size; i++) {
+      const u = ((i + 0.5) / size) * 2 - 1;
+      const p = j * size + i;
+      light[p] = 1 + gx * u + gy * v;
+      const vig = 1 - 0.06 * v;
+      for (let c = 0; c < C; c++) background[p * C + c] = bg[c] * vig;
+    }
+  }
+  const tmp = kernel ? new Float32Array(npx * C) : null;
+  const out = new Uint8Array(T * npx * C);
+  const a = zeroAus();
+
+  for (let t = 0; t < T; t++) {
+    const tau = t / (T - 1);
+    const progress = smoothstep((tau - delay) / ramp);
+    for (const au of ACTION_UNITS) a[au] = weights[au] * progress;
+    const geometry = faceGeometry(id, a, side);
+    cv.data.set(background);
+    cv.setView(ox + set.jitter * rng.normal(), oy + set.jitter * rng.normal(), scale);
+    drawFace(cv, id, geometry);
+
+    const flick = 1 + set.flicker * rng.normal();
+    const d = cv.data;
+    for (let p = 0; p < npx; p++) {
+      const l = light[p] * flick;
+      if (C === 1) {
+        d[p] = (0.5 + (d[p] * l - 0.5) * contrast + brightness) * greyGain;
+      } else {
+        const k = p * 3;
+        let r = 0.5 + (d[k] * l - 0.5) * contrast + brightness;
+        let g = 0.5 + (d[k + 1] * l - 0.5) * contrast + brightness;
+        let b = 0.5 + (d[k + 2] * l - 0.5) * contrast + brightness;
+        const y = 0.299 * r + 0.587 * g + 0.114 * b;
+        r = y + sat * (r - y);
+        g = y + sat * (g - y);
+        b = y + sat * (b - y);
+        d[k] = r * gain[0];
+        d[k + 1] = g * gain[1];
+        d[k + 2] = b * gain[2];
+      }
+    }
+    if (kernel && tmp) blurInPlace(d, tmp, size, C, kernel);
+
+    const base = t * npx * C;
+    const len = npx * C;
+    for (let q = 0; q < len; q += 2) {
+      const bits = rng.u32();
+      for (let h = 0; h < 2 && q + h < len; h++) {
+        const n = table[h === 0 ? bits & 0xffff : bits >>> 16];
+        const v = (d[q + h] + noiseSd * n) * 255;
+        out[base + q + h] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Labels and subjects
+// ---------------------------------------------------------------------------
+
+/** Clip counts per class from shares by largest remainder, each class with a positive share getting at least one clip. */
+export function classCounts(total: number, shares: readonly number[]): number[] {
+  const K = shares.length;
+  const sum = shares.reduce((s, x) => s + x, 0);
+  const raw = shares.map((s) => (s / sum) * total);
+  const counts = raw.map(Math.floor);
+  const order = raw.map((r, c) => [r - Math.floor(r), c]).sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+  for (let k = 0; counts.reduce((s, x) => s + x, 0) < total; k++) counts[order[k % K][1]]++;
+  for (let c = 0; c < K; c++) {
+    if (counts[c] === 0 && shares[c] > 0 && counts.some((n) => n > 1)) {
+      counts[counts.indexOf(Math.max(...counts))]--;
+      counts[c]++;
+    }
+  }
+  return counts;
+}
+
+/**
+ * Deals micro labels to subjects so that the totals follow `shares`, every
+ * subject shows more than one class (when it has two or more clips) and every
+ * class appears for at least min(3, subjects, its clip count) subjects, so
+ * each LOSO training fold holds all classes.
+ *
+ * A subject with two or more classes holds at most perSubject - 1 clips of
+ * one class, so no class may exceed subjects * (perSubject - 1) clips; a
+ * dominant class above that cap (e.g. negative with 2 clips per subject)
+ * gives its excess to the classes furthest below their share. Shares need at
+ * least two positive entries when perSubject >= 2.
+ */
+export function allocateMicroLabels(subjects: number, perSubject: number, shares: readonly number[], rng: Rng): number[][] {
+  const N = subjects * perSubject;
+  const counts = classCounts(N, shares);
+  const multi = perSubject >= 2 && subjects >= 1;
+  if (multi) {
+    if (shares.filter((x) => x > 0).length < 2) {
+      throw new Error(`synthetic micro labels: classShares ${JSON.stringify(shares)} leave one class, but each subject needs two`);
+    }
+    const cap = subjects * (perSubject - 1);
+    const sum = shares.reduce((s, x) => s + x, 0);
+    for (let c = 0; c < counts.length; c++) {
+      while (counts[c] > cap) {
+        let best = -1;
+        for (let o = 0; o < counts.length; o++) {
+          if (o === c || shares[o] <= 0 || counts[o] >= cap) continue;
+          if (best < 0 || (shares[o] / sum) * N - counts[o] > (shares[best] / sum) * N - counts[best]) best = o;
+        }
+        counts[c]--;
+        counts[best]++;
+      }
+    }
+  }
+  const flat: number[] = [];
+  counts.forEach((n, c) => {
+    for (let i = 0; i < n; i++) flat.push(c);
+  });
+  rng.shuffle(flat);
+  const subj: number[][] = [];
+  for (let s = 0; s < subjects; s++) subj.push(flat.slice(s * perSubject, (s + 1) * perSubject));
+  if (!multi || subjects < 2) return subj;
+
+  const distinct = (xs: number[]) => new Set(xs).size;
+  const countOf = (xs: number[], c: number) => xs.filter((x) => x === c).length;
+  const target = counts.map((n) => Math.min(3, subjects, n));
+  const swap = (s: number, i: number, t: number, j: number) => {
+    const x = subj[s][i];
+    subj[s][i] = subj[t][j];
+    subj[t][j] = x;
+  };
+  // Repair the random deal by swaps; keeps the per-subject class mix varied, as in real data.
+  for (let iter = 0; iter < 20 * N; iter++) {
+    const single = subj.findIndex((xs) => distinct(xs) < 2);
+    if (single >= 0) {
+      const a = subj[single][0];
+      const cands: Array<[number, number]> = [];
+      subj.forEach((xs, t) => {
+        if (t === single) return;
+        xs.forEach((b, j) => {
+          if (b === a) return;
+          const after = xs.slice();
+          after[j] = a;
+          if (distinct(after) >= 2) cands.push([t, j]);
+        });
+      });
+      if (cands.length === 0) break;
+      const [t, j] = rng.pick(cands);
+      swap(single, rng.int(perSubject), t, j);
+      continue;
+    }
+    const c = target.findIndex((n, cls) => subj.filter((xs) => xs.includes(cls)).length < n);
+    if (c < 0) return subj;
+    const lacking = subj.map((xs, s) => (xs.includes(c) ? -1 : s)).filter((s) => s >= 0);
+    const donors = subj.map((xs, t) => (countOf(xs, c) >= 2 ? t : -1)).filter((t) => t >= 0);
+    if (lacking.length === 0 || donors.length === 0) break;
+    const s = rng.pick(lacking);
+    const t = rng.pick(donors);
+    const spare = subj[s].map((x, i) => (countOf(subj[s], x) >= 2 ? i : -1)).filter((i) => i >= 0);
+    const i = spare.length > 0 ? rng.pick(spare) : rng.int(perSubject);
+    swap(s, i, t, subj[t].indexOf(c));
+  }
+  // Fallback that always satisfies both rules under the cap: deal the class-sorted
+  // labels round-robin (a class's clips are consecutive, so they spread over
+  // min(count, subjects) subjects and never fill one subject).
+  const sorted = flat.slice().sort((x, y) => x - y);
+  const order = rng.shuffle(Array.from({ length: subjects }, (_, s) => s));
+  for (let s = 0; s < subjects; s++) subj[s] = [];
+  sorted.forEach((label, k) => subj[order[k % subjects]].push(label));
+  for (const xs of subj) rng.shuffle(xs);
+  return subj;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+export interface SyntheticData {
+  /** Micro set: 3 classes (MICRO_LABELS), subjects `synth-smic/s01`, clips `synth-smic/s01_e01`. */
+  micro: ClipSet;
+  /** Macro set: 7 CK+ classes (MACRO_LABELS), subjects `synth-macro/m001`, clips `synth-macro/m001_e01`. */
+  macro: ClipSet;
+  /** Macro class index -> micro class index (or -1), for L_con. */
+  macroToMicro: number[];
+  /** The emotion each micro clip poses, index-aligned with `micro.clips` (shows which pattern a `negative` clip used). */
+  microEmotions: Emotion[];
+}
+
+/** Generates both sets; deterministic for a given config (seed included). */
+export function generateSynthetic(config: SyntheticConfigInput = {}): SyntheticData {
+  const cfg = validateSyntheticConfig(config);
+  const { seed, size, frames: T, channels: C } = cfg;
+
+  const micro: ClipSet = { name: 'synthetic-micro', labels: [...MICRO_LABELS], frames: T, height: size, width: size, channels: C, clips: [] };
+  const microEmotions: Emotion[] = [];
+  const m = cfg.micro;
+  const nMicroSubjects = m.sources * m.subjectsPerSource;
+  const labels = allocateMicroLabels(nMicroSubjects, m.clipsPerSubject, m.classShares, Rng.derive(seed, 'micro-labels'));
+  const sw = Math.max(2, String(m.subjectsPerSource).length);
+  const cw = Math.max(2, String(m.clipsPerSubject).length);
+  for (let s = 0; s < m.sources; s++) {
+    const source = microSource(s, seed);
+    for (let k = 0; k < m.subjectsPerSource; k++) {
+      const subject = `${source.name}/s${pad(k + 1, sw)}`;
+      const identity = sampleIdentity(Rng.derive(seed, `identity:${subject}`));
+      const subjectLabels = labels[s * m.subjectsPerSource + k];
+      subjectLabels.forEach((label, e) => {
+        const id = `${subject}_e${pad(e + 1, cw)}`;
+        const rng = Rng.derive(seed, `clip:${id}`);
+        const emotion: Emotion =
+          label === 0 ? NEGATIVE_EMOTIONS[rng.weighted(source.negativeMix)] : label === 1 ? 'happiness' : 'surprise';
+        const frames = renderClip({ identity, emotion, style: source.style, set: m, rng }, size, T, C);
+        micro.clips.push({ id, subject, source: source.name, label, frames } satisfies Clip);
+        microEmotions.push(emotion);
+      });
+    }
+  }
+
+  const macro: ClipSet = { name: 'synthetic-macro', labels: [...MACRO_LABELS], frames: T, height: size, width: size, channels: C, clips: [] };
+  const M = cfg.macro;
+  const style = macroStyle(cfg.gap);
+  const mw = Math.max(3, String(M.subjects).length);
+  const ew = Math.max(2, String(M.clipsPerSubject).length);
+  for (let k = 0; k < M.subjects; k++) {
+    const subject = `synth-macro/m${pad(k + 1, mw)}`;
+    const identity = sampleIdentity(Rng.derive(seed, `identity:${subject}`));
+    const order = Rng.derive(seed, `macro-labels:${subject}`);
+    let perm: number[] = [];
+    for (let e = 0; e < M.clipsPerSubject; e++) {
+      if (e % MACRO_LABELS.length === 0) perm = order.shuffle(MACRO_LABELS.map((_, i) => i));
+      const label = perm[e % MACRO_LABELS.length];
+      const id = `${subject}_e${pad(e + 1, ew)}`;
+      const rng = Rng.derive(seed, `clip:${id}`);
+      const frames = renderClip({ identity, emotion: MACRO_LABELS[label], style, set: M, rng }, size, T, C);
+      macro.clips.push({ id, subject, source: 'synth-macro', label, frames } satisfies Clip);
+    }
+  }
+
+  return { micro, macro, macroToMicro: [...MACRO_TO_MICRO], microEmotions };
+}
+
+// Keep the two label vocabularies in step with the face model's emotions.
+for (const e of MACRO_LABELS) if (!EMOTIONS.includes(e)) throw new Error(`synthetic: macro label ${e} has no face prototype`);
