@@ -2,13 +2,16 @@
  * Chooses and initialises the TensorFlow.js backend mimanet computes on.
  *
  * Preference for 'auto': tfjs-node (native TensorFlow, optional dependency)
- * when it can be imported, else wasm (XNNPACK, with the training kernels of
- * ./wasm_kernels.ts added), else the pure-JS cpu backend.
+ * when it can be imported, else 'native' (the cpu backend with mimanet's C++
+ * addon for convolutions and matrix products, see ./native.ts) when the addon
+ * was built, else wasm (XNNPACK, with the training kernels of ./wasm_kernels.ts
+ * added), else the pure-JS cpu backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm_kernels.js';
+import { NATIVE_BACKEND, registerNativeBackend } from './native.js';
 
-export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tfjs-node' | 'native' | 'wasm' | 'cpu';
 
 /** Options of {@link initBackend}. */
 export interface BackendOptions {
@@ -27,7 +30,7 @@ export interface BackendInfo {
   notes?: string;
 }
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'native', 'wasm', 'cpu'];
 
 const TFJS_NODE_PACKAGE = '@tensorflow/tfjs-node';
 const TFJS_NODE_BACKEND = 'tensorflow';
@@ -60,6 +63,18 @@ async function useTfjsNode(): Promise<Omit<BackendInfo, 'requested'>> {
     throw new Error(`backend 'tfjs-node' is unavailable: the '${TFJS_NODE_BACKEND}' backend failed to initialise`);
   }
   return { name: TFJS_NODE_BACKEND, threads: 0, tfjsVersion: tf.version_core, notes: 'threads chosen by libtensorflow' };
+}
+
+async function useNative(opts: BackendOptions): Promise<Omit<BackendInfo, 'requested'>> {
+  let lib: ReturnType<typeof registerNativeBackend>;
+  try {
+    lib = registerNativeBackend();
+  } catch (e) {
+    throw new Error(`backend 'native' is unavailable: ${errorText(e)}`);
+  }
+  if (opts.threads !== undefined) lib.setThreads(opts.threads);
+  if (!(await tf.setBackend(NATIVE_BACKEND))) throw new Error(`backend 'native' is unavailable: it failed to initialise`);
+  return { name: NATIVE_BACKEND, threads: lib.getThreads(), tfjsVersion: tf.version_core, notes: lib.simdInfo() };
 }
 
 async function useWasm(opts: BackendOptions): Promise<Omit<BackendInfo, 'requested'>> {
@@ -108,14 +123,19 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
     const skipped: string[] = [];
     info = await useTfjsNode().catch(async (e: unknown) => {
       skipped.push(errorText(e));
-      return useWasm(opts).catch(async (e2: unknown) => {
-        skipped.push(errorText(e2));
-        return useCpu();
+      return useNative(opts).catch(async (e1: unknown) => {
+        skipped.push(errorText(e1));
+        return useWasm(opts).catch(async (e2: unknown) => {
+          skipped.push(errorText(e2));
+          return useCpu();
+        });
       });
     });
     if (skipped.length > 0) info = { ...info, notes: [info.notes, ...skipped].filter(Boolean).join('; ') };
   } else if (choice === 'tfjs-node') {
     info = await useTfjsNode();
+  } else if (choice === 'native') {
+    info = await useNative(opts);
   } else if (choice === 'wasm') {
     info = await useWasm(opts);
   } else {

@@ -383,33 +383,30 @@ function gaussianKernel(sigma: number): Float32Array {
   return k;
 }
 
-/** Separable blur with clamped edges, in place (`tmp` is scratch of the same length). */
-function blurInPlace(img: Float32Array, tmp: Float32Array, n: number, C: number, k: Float32Array): void {
+/** Separable blur with clamped edges, in place; `line` is scratch of length n + kernel length. */
+function blurInPlace(img: Float32Array, line: Float32Array, n: number, C: number, k: Float32Array): void {
   const r = (k.length - 1) >> 1;
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
+  // stride between neighbours along the pass, stride between lines
+  const pass = (step: number, lineStep: number) => {
+    for (let l = 0; l < n; l++) {
       for (let c = 0; c < C; c++) {
-        let s = 0;
-        for (let t = -r; t <= r; t++) {
-          const xx = x + t < 0 ? 0 : x + t >= n ? n - 1 : x + t;
-          s += k[t + r] * img[(y * n + xx) * C + c];
+        const base = l * lineStep + c;
+        // Copy the line with r clamped pixels on each side, then convolve without bounds checks.
+        for (let x = -r; x < n + r; x++) line[x + r] = img[base + (x < 0 ? 0 : x >= n ? n - 1 : x) * step];
+        for (let x = 0; x < n; x++) {
+          let s = 0;
+          for (let t = 0; t < k.length; t++) s += k[t] * line[x + t];
+          img[base + x * step] = s;
         }
-        tmp[(y * n + x) * C + c] = s;
       }
     }
-  }
-  for (let y = 0; y < n; y++) {
-    for (let x = 0; x < n; x++) {
-      for (let c = 0; c < C; c++) {
-        let s = 0;
-        for (let t = -r; t <= r; t++) {
-          const yy = y + t < 0 ? 0 : y + t >= n ? n - 1 : y + t;
-          s += k[t + r] * tmp[(yy * n + x) * C + c];
-        }
-        img[(y * n + x) * C + c] = s;
-      }
-    }
-  }
+  };
+  pass(C, n * C);
+  pass(n * C, C);
+}
+
+function clamp255(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
 /** Renders one onset -> apex clip to T*H*W*C bytes. */
@@ -452,7 +449,7 @@ function renderClip(spec: ClipSpec, size: number, T: number, C: number): Uint8Ar
       for (let c = 0; c < C; c++) background[p * C + c] = bg[c] * vig;
     }
   }
-  const tmp = kernel ? new Float32Array(npx * C) : null;
+  const line = kernel ? new Float32Array(size + kernel.length) : null;
   const out = new Uint8Array(T * npx * C);
   const a = zeroAus();
 
@@ -485,17 +482,16 @@ function renderClip(spec: ClipSpec, size: number, T: number, C: number): Uint8Ar
         d[k + 2] = b * gain[2];
       }
     }
-    if (kernel && tmp) blurInPlace(d, tmp, size, C, kernel);
+    if (kernel && line) blurInPlace(d, line, size, C, kernel);
 
     const base = t * npx * C;
     const len = npx * C;
+    const amp = noiseSd * 255;
     for (let q = 0; q < len; q += 2) {
+      // Two 16-bit table indices per PRNG draw; Uint8Array stores truncate, so +0.5 rounds.
       const bits = rng.u32();
-      for (let h = 0; h < 2 && q + h < len; h++) {
-        const n = table[h === 0 ? bits & 0xffff : bits >>> 16];
-        const v = (d[q + h] + noiseSd * n) * 255;
-        out[base + q + h] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-      }
+      out[base + q] = clamp255(d[q] * 255 + amp * table[bits & 0xffff] + 0.5);
+      if (q + 1 < len) out[base + q + 1] = clamp255(d[q + 1] * 255 + amp * table[bits >>> 16] + 0.5);
     }
   }
   return out;

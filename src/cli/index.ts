@@ -1,0 +1,34 @@
+/** The `mimanet` command line. */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { registerRunCommand } from './run.js';
+
+const require = createRequire(import.meta.url);
+const pkg = require('../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mimanet')
+    .description('Micro-expression recognition enhanced by macro-expressions (Xia and Wang, IJCAI 2021)')
+    .version(pkg.version)
+    .showHelpAfterError();
+  registerRunCommand(program);
+  return program;
+}
+
+/** Runs the CLI; errors print as one clear line (stack traces with MIMANET_DEBUG=1). */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`mimanet: error: ${err.message}\n`);
+    if (process.env.MIMANET_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,134 @@
+/** `mimanet run`: the paper's ablation protocol under LOSO, printing the Table 3 layout and writing a results folder. */
+import { cpus } from 'node:os';
+import type { Command } from 'commander';
+import { resolveConfig, readConfigFile, ConfigError, type DeepPartial, type MimanetConfig, type Preset } from '../config.js';
+import { parseLosses } from '../model/losses.js';
+import { initBackend, type BackendChoice } from '../backend/index.js';
+import { runExperiment } from '../train/experiment.js';
+import { runJobsInWorkers } from '../train/workers.js';
+import { renderConsoleTable } from '../eval/summary.js';
+import { createProgress, type Progress } from '../util/progress.js';
+
+export interface RunFlags {
+  preset?: string;
+  config?: string;
+  out?: string;
+  seed?: string;
+  seeds?: string;
+  losses?: string[];
+  backend?: string;
+  workers?: string;
+  micro?: string;
+  macro?: string;
+  root?: string[];
+  cache?: string;
+  skipBad?: boolean;
+  quiet?: boolean;
+}
+
+function intFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new ConfigError(`option --${name} is ${JSON.stringify(v)}: expected an integer`);
+  return n;
+}
+
+/** Parses `NAME=DIR` pairs of --root. */
+function parseRoots(values: string[] | undefined): Record<string, string> {
+  const roots: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new ConfigError(`option --root is ${JSON.stringify(v)}: expected NAME=DIR, e.g. casme2=/data/CASME2`);
+    roots[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return roots;
+}
+
+/** Resolves the config of a run from a file, a preset and command-line flags (flags win). */
+export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
+  const fromFile: DeepPartial<MimanetConfig> = flags.config ? await readConfigFile(flags.config) : {};
+  const partial: DeepPartial<MimanetConfig> & { preset?: Preset } = { ...fromFile };
+  if (flags.preset !== undefined) partial.preset = flags.preset as Preset;
+  if (flags.out !== undefined) partial.out = flags.out;
+  if (flags.seed !== undefined) partial.seed = intFlag('seed', flags.seed);
+  if (flags.seeds !== undefined) partial.seeds = intFlag('seeds', flags.seeds);
+  if (flags.backend !== undefined) partial.backend = flags.backend;
+  if (flags.losses && flags.losses.length > 0) {
+    partial.variants = flags.losses.map((l) => {
+      try {
+        return parseLosses(l);
+      } catch (e) {
+        throw new ConfigError(`option --losses: ${(e as Error).message}`);
+      }
+    });
+  }
+  if (flags.micro !== undefined || flags.macro !== undefined) {
+    const fileData = (fromFile.data ?? {}) as Record<string, unknown>;
+    partial.data = {
+      ...fileData,
+      kind: 'prepared',
+      micro: flags.micro ?? (fileData.micro as string | undefined) ?? '',
+      macro: flags.macro ?? (fileData.macro as string | undefined) ?? '',
+      roots: { ...((fileData.roots as Record<string, string> | undefined) ?? {}), ...parseRoots(flags.root) },
+      ...(flags.cache !== undefined ? { cacheDir: flags.cache } : {}),
+      ...(flags.skipBad ? { skipBad: true } : {}),
+    } as DeepPartial<MimanetConfig>['data'];
+  }
+  return resolveConfig(partial);
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(2, cpus().length));
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the ablation rows of Tables 2-5 under leave-one-subject-out and write a results folder')
+    .option('--preset <name>', 'quick (CPU-sized, minutes) or paper (ResNet18 at 112x112, T=16)', undefined)
+    .option('--config <file>', 'JSON or YAML config file (see README: Configuration)')
+    .option('--out <dir>', 'results folder (default runs/<preset>); a rerun resumes what is there')
+    .option('--seed <n>', 'base seed (seed i of --seeds is seed + i)')
+    .option('--seeds <n>', 'repeat the protocol with this many seeds and report mean and std')
+    .option('--losses <terms>', 'one ablation row, e.g. c,s,sam,t,con; repeat for several rows (default: the six rows of Table 3)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--backend <name>', 'auto, tfjs-node, wasm or cpu')
+    .option('--workers <n>', 'parallel fold workers, one backend each (default: min(2, cores))')
+    .option('--micro <name>', 'real micro dataset: casme2, samm, smic or megc2019 (default: the embedded synthetic data)')
+    .option('--macro <name>', 'real macro dataset: ckplus or mmi')
+    .option('--root <name=dir>', 'dataset root folder, e.g. --root casme2=/data/CASME2 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--cache <dir>', 'prepared-clip cache folder (default .cache/mimanet)')
+    .option('--skip-bad', 'skip clips that cannot be prepared (each is reported) instead of stopping')
+    .option('--quiet', 'no progress bar or log lines; only the final table')
+    .action(async (flags: RunFlags) => {
+      const cfg = await configFromFlags(flags);
+      const workers = intFlag('workers', flags.workers) ?? defaultWorkers();
+      if (workers < 1) throw new ConfigError(`option --workers is ${workers}: expected 1 or more`);
+      const backend = await initBackend(cfg.backend as BackendChoice);
+      const log = (m: string): void => {
+        if (!flags.quiet) process.stderr.write(`${m}\n`);
+      };
+      log(`mimanet run: preset ${cfg.preset}, backend ${backend.name}, ${workers} worker(s), results in ${cfg.out}`);
+      let bar: Progress | undefined;
+      const t0 = Date.now();
+      try {
+        const result = await runExperiment(cfg, {
+          workers,
+          info: { backend: { ...backend }, workers },
+          runJobsInWorkers: (c, jobs, w, events) => runJobsInWorkers(c, jobs, w, events, cfg.backend),
+          events: {
+            log,
+            plan: (total) => {
+              if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total });
+            },
+            tick: (steps, info) => bar?.tick(steps, info),
+          },
+        });
+        bar?.stop();
+        process.stdout.write(renderConsoleTable(result.summary) + '\n');
+        log(`${result.computedUnits} fold-rows trained, ${result.resumedUnits} reused; ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        log(`results: ${result.out}/summary.md, summary.json, predictions.csv, folds.csv, config.json`);
+      } finally {
+        bar?.stop();
+      }
+    });
+}

@@ -1,0 +1,50 @@
+/**
+ * Loads the micro and macro clip sets an experiment trains on, from the
+ * embedded synthetic generator or from prepared real datasets.
+ */
+import type { ClipSet } from './types.js';
+import type { MimanetConfig } from '../config.js';
+
+export interface ExperimentData {
+  micro: ClipSet;
+  macro: ClipSet;
+  /** Macro class index -> micro class index, -1 for macro classes without a micro counterpart. */
+  macroToMicro: number[];
+}
+
+/** Checks a clip set before training: not empty, labels in range, geometry as the model expects. */
+export function checkClipSet(set: ClipSet, role: string, model: MimanetConfig['model']): void {
+  if (set.clips.length === 0) throw new Error(`${role} dataset "${set.name}" has no clips`);
+  if (set.labels.length < 2) throw new Error(`${role} dataset "${set.name}" has ${set.labels.length} class(es); at least 2 are needed`);
+  const geom = `${set.frames} frames of ${set.height}x${set.width}x${set.channels}`;
+  const want = `${model.frames} frames of ${model.size}x${model.size}x${model.channels}`;
+  if (set.frames !== model.frames || set.height !== model.size || set.width !== model.size || set.channels !== model.channels) {
+    throw new Error(`${role} dataset "${set.name}" has ${geom}, the model config expects ${want} (model.frames, model.size, model.channels)`);
+  }
+  const seen = new Set<number>();
+  for (const c of set.clips) {
+    if (!Number.isInteger(c.label) || c.label < 0 || c.label >= set.labels.length) {
+      throw new Error(`${role} dataset "${set.name}", clip ${c.id}: label ${c.label} is not a class index in [0, ${set.labels.length - 1}]`);
+    }
+    seen.add(c.label);
+  }
+  if (seen.size < 2) throw new Error(`${role} dataset "${set.name}": all clips have the same class "${set.labels[[...seen][0]]}"`);
+}
+
+export async function loadExperimentData(cfg: MimanetConfig): Promise<ExperimentData> {
+  let data: ExperimentData;
+  if (cfg.data.kind === 'synthetic') {
+    const { generateSynthetic } = await import('./synthetic.js');
+    const options = { ...cfg.data.options, size: cfg.model.size, frames: cfg.model.frames, channels: cfg.model.channels };
+    data = generateSynthetic(options as Parameters<typeof generateSynthetic>[0]);
+  } else {
+    const { loadPreparedPair } = await import('./prepared-pair.js');
+    data = await loadPreparedPair(cfg);
+  }
+  checkClipSet(data.micro, 'micro', cfg.model);
+  checkClipSet(data.macro, 'macro', cfg.model);
+  if (data.macroToMicro.length !== data.macro.labels.length) {
+    throw new Error(`label map has ${data.macroToMicro.length} entries for ${data.macro.labels.length} macro classes`);
+  }
+  return data;
+}

@@ -1,0 +1,285 @@
+/**
+ * `data prepare`: read a dataset where it is unpacked, preprocess every clip
+ * the label scheme keeps, and write the clip cache (src/data/cache.ts) that
+ * training reads. Resumable: clips whose cache file is complete are reused.
+ *
+ *   DIR/prepare.json     the settings the cache was made with; a rerun with other settings is refused
+ *   DIR/clipset.json     written last, listing the clips prepared
+ *   DIR/clips/*.u8       one file per clip
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CachedClipMeta, hasClip, loadClipSet, readIndex, writeClip, writeIndex } from './cache.js';
+import type { Casme2ReadOptions } from './datasets/casme2.js';
+import { type MegcRoots, readLabelledDataset } from './datasets/index.js';
+import { type DatasetName, type Problem, formatProblem } from './datasets/types.js';
+import type { AlignOptions } from './preprocess/align.js';
+import { DEFAULT_EYE_DISTANCE, DEFAULT_EYE_Y } from './preprocess/align.js';
+import { type FaceDetector, type FaceDetectorOptions, createFaceDetector } from './preprocess/face.js';
+import { ClipError, type PreprocessOptions, preprocessClip } from './preprocess/pipeline.js';
+import { DEFAULT_RESAMPLE, type ResampleMode } from './preprocess/resample.js';
+import { type ClipSet, clipBytes } from './types.js';
+import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
+
+export const DEFAULT_PREPARE_FRAMES = 16;
+export const DEFAULT_PREPARE_SIZE = 112;
+export const DEFAULT_PREPARE_CHANNELS = 3;
+/** Clips preprocessed at once: one detecting while another decodes overlaps the work on 2 cores. */
+export const DEFAULT_CLIP_CONCURRENCY = 2;
+export const PREPARE_SETTINGS_FILE = 'prepare.json';
+const PREPARE_SETTINGS_VERSION = 1;
+
+export interface PrepareProgress {
+  /** Clips finished so far (written, reused or skipped). */
+  done: number;
+  total: number;
+  clip: string;
+  status: 'written' | 'reused' | 'skipped';
+}
+
+export interface PrepareOptions {
+  dataset: DatasetName;
+  /** Where the dataset is unpacked (every dataset except `megc2019`). */
+  root?: string;
+  /** For `megc2019`: where SMIC-HS, CASME II and SAMM are unpacked. */
+  roots?: Partial<MegcRoots>;
+  /** Clip cache folder. */
+  cacheDir: string;
+  /** Label scheme name. Default: the dataset's default (see DEFAULT_SCHEMES in datasets/labels.ts). */
+  scheme?: string;
+  /** Frames per clip (T). */
+  frames: number;
+  /** Output height and width. */
+  size: number;
+  channels: 1 | 3;
+  /** Leave out (and report) clips that cannot be read or have no face, instead of stopping at the first. Default false. */
+  skipBad?: boolean;
+  /** Called after every clip. */
+  onProgress?: (p: PrepareProgress) => void;
+  /** Called once the clip list is known, before any clip is processed. */
+  onStart?: (info: { total: number; toProcess: number; problems: Problem[] }) => void;
+  /** Temporal resampling. Default {@link DEFAULT_RESAMPLE}. */
+  resample?: ResampleMode;
+  align?: AlignOptions;
+  /** CASME II frame folder choice. */
+  casme2?: Casme2ReadOptions;
+  /** A ready detector (tests); default: face-api created on first need. */
+  detector?: FaceDetector;
+  detectorOptions?: FaceDetectorOptions;
+  /** Clips processed at once. Default {@link DEFAULT_CLIP_CONCURRENCY}. */
+  concurrency?: number;
+}
+
+export interface PrepareResult {
+  /** The written index: ClipSet metadata and clip list (no pixels). */
+  set: Omit<ClipSet, 'clips'> & { clips: CachedClipMeta[] };
+  written: number;
+  reused: number;
+  /** Clips left out because they failed (only with skipBad; otherwise the first failure throws). */
+  skipped: Problem[];
+  /** Every problem line: reader errors, clips the scheme leaves out, notes, failures. */
+  problems: Problem[];
+  /** Source frames decoded and aligned, and the seconds spent on clips that were written. */
+  framesProcessed: number;
+  seconds: number;
+}
+
+interface PrepareSettings {
+  version: number;
+  dataset: DatasetName;
+  scheme: string;
+  frames: number;
+  size: number;
+  channels: number;
+  resample: ResampleMode;
+  eyeDistance: number;
+  eyeY: number;
+}
+
+function settingsOf(opts: PrepareOptions, scheme: string): PrepareSettings {
+  return {
+    version: PREPARE_SETTINGS_VERSION,
+    dataset: opts.dataset,
+    scheme,
+    frames: opts.frames,
+    size: opts.size,
+    channels: opts.channels,
+    resample: opts.resample ?? DEFAULT_RESAMPLE,
+    eyeDistance: opts.align?.eyeDistance ?? DEFAULT_EYE_DISTANCE,
+    eyeY: opts.align?.eyeY ?? DEFAULT_EYE_Y,
+  };
+}
+
+function diffSettings(a: PrepareSettings, b: PrepareSettings): string[] {
+  return (Object.keys(a) as (keyof PrepareSettings)[]).filter((k) => a[k] !== b[k]).map((k) => `${k} ${JSON.stringify(b[k])} -> ${JSON.stringify(a[k])}`);
+}
+
+function checkGeometry(opts: PrepareOptions): void {
+  const int = (name: string, v: number, min: number): void => {
+    if (!(Number.isInteger(v) && v >= min)) throw new Error(`prepare: ${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  };
+  int('frames', opts.frames, 1);
+  int('size', opts.size, 8);
+  if (opts.channels !== 1 && opts.channels !== 3) throw new Error(`prepare: channels must be 1 or 3, got ${JSON.stringify(opts.channels)}`);
+}
+
+function rootsOf(opts: PrepareOptions): string | MegcRoots {
+  if (opts.dataset === 'megc2019') {
+    const r = opts.roots ?? {};
+    const missing = (['smic', 'casme2', 'samm'] as const).filter((k) => !r[k]);
+    if (missing.length > 0) throw new Error(`megc2019 needs the roots of smic, casme2 and samm; missing: ${missing.join(', ')}`);
+    return r as MegcRoots;
+  }
+  if (!opts.root) throw new Error(`${opts.dataset}: no root folder given`);
+  return opts.root;
+}
+
+/** Refuses a cache folder that holds clips made with other settings. */
+function checkCacheSettings(cacheDir: string, settings: PrepareSettings): void {
+  const p = join(cacheDir, PREPARE_SETTINGS_FILE);
+  const old = readJsonIfExists<PrepareSettings>(p);
+  if (old) {
+    const diff = diffSettings(settings, old);
+    if (diff.length > 0) throw new Error(`${cacheDir} holds clips prepared with other settings (${diff.join(', ')}); use another cache folder or delete this one`);
+    return;
+  }
+  if (existsSync(join(cacheDir, 'clipset.json'))) {
+    const idx = readIndex(cacheDir);
+    if (idx.frames !== settings.frames || idx.height !== settings.size || idx.width !== settings.size || idx.channels !== settings.channels) {
+      throw new Error(`${cacheDir} holds a clip set of ${idx.frames} frames of ${idx.height}x${idx.width}x${idx.channels}; use another cache folder`);
+    }
+  }
+}
+
+export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResult> {
+  checkGeometry(opts);
+  const roots = rootsOf(opts);
+  const t0 = performance.now();
+  const data = await readLabelledDataset(opts.dataset, roots, opts.scheme, { casme2: opts.casme2 });
+  const settings = settingsOf(opts, data.scheme.name);
+  checkCacheSettings(opts.cacheDir, settings);
+
+  const problems = [...data.problems];
+  const readErrors = problems.filter((p) => p.kind === 'error');
+  if (readErrors.length > 0 && !opts.skipBad) {
+    const more = readErrors.length > 1 ? ` (and ${readErrors.length - 1} more problem(s); run \`mimanet data inspect\` to list them, or pass --skip-bad)` : ' (pass --skip-bad to leave it out)';
+    throw new Error(`${formatProblem(readErrors[0]!)}${more}`);
+  }
+  const skipped: Problem[] = readErrors.slice();
+
+  const geometry = { name: opts.dataset, labels: [...data.scheme.labels], frames: opts.frames, height: opts.size, width: opts.size, channels: opts.channels };
+  const bytes = clipBytes(geometry);
+  const clips = data.clips
+    .map(({ clip, label }) => ({ raw: clip, meta: { id: `${clip.dataset}/${clip.id}`, subject: `${clip.dataset}/${clip.subject}`, source: clip.dataset, label } }))
+    .sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
+  const toProcess = clips.filter((c) => !hasClip(opts.cacheDir, c.meta.id, bytes)).length;
+  opts.onStart?.({ total: clips.length, toProcess, problems });
+  writeJsonAtomic(join(opts.cacheDir, PREPARE_SETTINGS_FILE), settings);
+
+  const pre: PreprocessOptions = { frames: opts.frames, size: opts.size, channels: opts.channels, resample: settings.resample, align: opts.align };
+  let detector = opts.detector;
+  let detectorPromise: Promise<FaceDetector> | undefined;
+  const getDetector = async (): Promise<FaceDetector> => {
+    if (detector) return detector;
+    detectorPromise ??= createFaceDetector(opts.detectorOptions);
+    return (detector = await detectorPromise);
+  };
+
+  const done: CachedClipMeta[] = [];
+  const ok = new Set<string>();
+  let written = 0;
+  let reused = 0;
+  let finished = 0;
+  let framesProcessed = 0;
+  let workSeconds = 0;
+  let stop: Error | undefined;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < clips.length && !stop) {
+      const c = clips[next++]!;
+      let status: PrepareProgress['status'];
+      if (hasClip(opts.cacheDir, c.meta.id, bytes)) {
+        reused++;
+        status = 'reused';
+        ok.add(c.meta.id);
+      } else {
+        const t = performance.now();
+        try {
+          const d = await getDetector();
+          const out = await preprocessClip(c.raw, d, pre);
+          writeClip(opts.cacheDir, { ...c.meta, frames: out.frames }, bytes);
+          written++;
+          framesProcessed += new Set(c.raw.framePaths.length ? resampledCount(c.raw.framePaths.length, opts.frames, settings.resample) : []).size;
+          status = 'written';
+          ok.add(c.meta.id);
+        } catch (e) {
+          if (!(e instanceof ClipError)) {
+            stop = e as Error;
+            return;
+          }
+          const problem: Problem = { dataset: c.raw.dataset, kind: 'error', clip: c.raw.id, ...(e.file ? { file: e.file } : {}), problem: e.problem };
+          problems.push(problem);
+          if (!opts.skipBad) {
+            stop = new Error(`${e.message} (pass --skip-bad to leave it out and go on)`);
+            return;
+          }
+          skipped.push(problem);
+          status = 'skipped';
+        }
+        workSeconds += (performance.now() - t) / 1000;
+      }
+      finished++;
+      opts.onProgress?.({ done: finished, total: clips.length, clip: c.meta.id, status });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? DEFAULT_CLIP_CONCURRENCY) }, worker));
+  if (stop) throw stop;
+
+  for (const c of clips) if (ok.has(c.meta.id)) done.push(c.meta);
+  const provenance = {
+    ...settings,
+    roots,
+    skipped: skipped.map(formatProblem),
+    preparedAt: new Date().toISOString(),
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+  };
+  writeIndex(opts.cacheDir, geometry, done, provenance);
+  return { set: { ...geometry, clips: done }, written, reused, skipped, problems, framesProcessed, seconds: workSeconds };
+}
+
+/** Source frames one clip of n frames decodes when resampled to t (the distinct frames the plan reads). */
+function resampledCount(n: number, t: number, mode: ResampleMode): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < t; i++) {
+    const p = t === 1 ? n - 1 : (i * (n - 1)) / (t - 1);
+    if (mode === 'nearest') out.push(Math.round(p));
+    else {
+      out.push(Math.floor(p + 1e-9));
+      if (p - Math.floor(p + 1e-9) > 1e-9) out.push(Math.floor(p + 1e-9) + 1);
+    }
+  }
+  return out;
+}
+
+/**
+ * The prepared ClipSet for training: loaded from the cache when it is complete
+ * and made with the same settings, prepared (or finished) first otherwise.
+ */
+export async function loadPreparedOrPrepare(opts: PrepareOptions): Promise<ClipSet> {
+  checkGeometry(opts);
+  const settingsFile = join(opts.cacheDir, PREPARE_SETTINGS_FILE);
+  const old = readJsonIfExists<PrepareSettings>(settingsFile);
+  if (old && existsSync(join(opts.cacheDir, 'clipset.json'))) {
+    const scheme = opts.scheme ?? old.scheme;
+    const want = settingsOf(opts, scheme);
+    if (diffSettings(want, old).length === 0 && want.scheme === old.scheme) {
+      try {
+        return loadClipSet(opts.cacheDir);
+      } catch {
+        // A clip file is missing or short: prepare again, reusing what is intact.
+      }
+    }
+  }
+  await prepareDataset(opts);
+  return loadClipSet(opts.cacheDir);
+}

@@ -1,0 +1,367 @@
+/**
+ * The paper's protocol end to end: leave-one-subject-out over the micro data,
+ * for each seed and each ablation row (a set of loss terms).
+ *
+ *   per seed:   MaNet pretrained once on the macro data (it sees no micro data)
+ *   per fold:   MiNet pretrained on the fold's training subjects only (L_c),
+ *               shared by every ablation row of that fold
+ *   per row:    a copy of that MiNet fine-tuned with the row's loss terms,
+ *               then evaluated on the held-out subject after the last epoch
+ *               (nothing is chosen on the held-out subject)
+ *
+ * Every finished unit is written to disk at once, atomically; a rerun with the
+ * same config skips what exists, so an interrupted run resumes.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { MimanetConfig } from '../config.js';
+import type { ClipSet } from '../data/types.js';
+import { loadExperimentData, type ExperimentData } from '../data/load.js';
+import { TwoStreamNet, type TwoStreamConfig } from '../model/twostream.js';
+import { withInitSeed } from '../model/resnet.js';
+import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
+import { variantName, type LossTerm } from '../model/losses.js';
+import { losoFolds, checkFoldClasses, type Fold } from './folds.js';
+import { pretrainClassifier, predictClips, pretrainSteps } from './pretrain.js';
+import { guidedFinetune, finetuneSteps } from './finetune.js';
+import { deriveSeed } from '../util/rng.js';
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { summarize, renderSummaryMarkdown, predictionsToCsv, type Prediction, type Summary } from '../eval/summary.js';
+import { computeMetrics } from '../eval/metrics.js';
+
+/** The result of one ablation row on one fold, as written to disk. */
+export interface FoldVariantResult {
+  seed: number;
+  fold: number;
+  subject: string;
+  variant: string;
+  losses: LossTerm[];
+  predictions: Array<{ clipId: string; subject: string; source: string; label: number; pred: number; probs: number[] }>;
+  /** Per-epoch means of each loss term during guided fine-tuning. */
+  curves: Array<Record<string, number>>;
+  /** Per-epoch mean L_c of this fold's MiNet pretraining. */
+  pretrainCurve: number[];
+  seconds: number;
+}
+
+export function variantKey(losses: readonly LossTerm[]): string {
+  return losses.join('+');
+}
+
+function safe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+export function foldDir(out: string, seed: number, fold: Fold): string {
+  return join(out, `seed-${seed}`, 'folds', `${String(fold.index + 1).padStart(3, '0')}-${safe(fold.subject)}`);
+}
+
+/** Settings that change results; seeds and rows may grow between reruns of one folder. */
+export function configFingerprint(cfg: MimanetConfig): string {
+  const relevant = { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+}
+
+export function netConfig(cfg: MimanetConfig, classes: number): TwoStreamConfig {
+  const m = cfg.model;
+  return { classes, size: m.size, channels: m.channels, frames: m.frames, width: m.width, sc: m.sc, K: m.K };
+}
+
+export function seedsOf(cfg: MimanetConfig): number[] {
+  return Array.from({ length: cfg.seeds }, (_, i) => cfg.seed + i);
+}
+
+/** Progress events of the long loops, for a progress bar. */
+export interface ExperimentEvents {
+  log?: (message: string) => void;
+  /** `steps` optimiser steps done; `info` carries the latest loss values. */
+  tick?: (steps: number, info: Record<string, string | number>) => void;
+  /** Total steps planned (after resume accounting). */
+  plan?: (totalSteps: number) => void;
+}
+
+/** One fold's work, for a worker: which seed, which fold, which rows remain. */
+export interface FoldJob {
+  seed: number;
+  fold: number;
+  variants: LossTerm[][];
+  needsPretrain: boolean;
+}
+
+/** Everything a fold job needs that can be rebuilt in a worker from the config. */
+export interface ExperimentContext {
+  cfg: MimanetConfig;
+  data: ExperimentData;
+  folds: Fold[];
+  manets: Map<number, TwoStreamNet>;
+}
+
+export function manetPath(out: string, seed: number): string {
+  return join(out, `seed-${seed}`, 'manet');
+}
+
+/** Pretrains (or loads) MaNet for one seed. */
+export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}): Promise<TwoStreamNet> {
+  const base = manetPath(cfg.out, seed);
+  const manet = withInitSeed(deriveSeed(seed, 'manet'), () => new TwoStreamNet(netConfig(cfg, data.macro.labels.length), 'MaNet'));
+  if (hasNetWeights(base)) {
+    loadNetWeights(manet, base);
+    return manet;
+  }
+  const all = data.macro.clips.map((_, i) => i);
+  const curve = await pretrainClassifier(manet, data.macro, all, {
+    epochs: cfg.pretrain.manetEpochs,
+    lr: cfg.pretrain.lr,
+    batchSize: cfg.pretrain.batchSize,
+    seed: deriveSeed(seed, 'manet-train'),
+    flip: cfg.flip,
+    where: `seed ${seed}, MaNet pretraining`,
+    onStep: (s) => events.tick?.(1, { stage: 'MaNet', L_c: s.losses.c }),
+  });
+  const train = await predictClips(manet, data.macro, all, 'mean');
+  const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
+  writeJsonAtomic(`${base}-curve.json`, { epochs: curve, trainAccuracy: acc });
+  events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
+  await saveNetWeights(manet, base);
+  return manet;
+}
+
+/** Runs the remaining rows of one fold; writes each row's result as soon as it is done. */
+export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: ExperimentEvents = {}): Promise<void> {
+  const { cfg, data } = ctx;
+  const fold = ctx.folds[job.fold];
+  const manet = ctx.manets.get(job.seed);
+  if (!manet) throw new Error(`no MaNet for seed ${job.seed}`);
+  const dir = foldDir(cfg.out, job.seed, fold);
+  mkdirSync(dir, { recursive: true });
+  const where = `seed ${job.seed}, fold ${fold.index + 1}/${ctx.folds.length} (held-out subject ${fold.subject})`;
+  const make = (salt: string): TwoStreamNet =>
+    withInitSeed(deriveSeed(job.seed, salt, fold.subject), () => new TwoStreamNet(netConfig(cfg, data.micro.labels.length), 'MiNet'));
+  const minet = make('minet');
+  const pretrainedBase = join(dir, 'minet-pretrained');
+  let pretrainCurve: number[] = [];
+  try {
+    if (hasNetWeights(pretrainedBase)) {
+      loadNetWeights(minet, pretrainedBase);
+      pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${pretrainedBase}-curve.json`)?.epochs ?? [];
+    } else {
+      pretrainCurve = await pretrainClassifier(minet, data.micro, fold.train, {
+        epochs: cfg.pretrain.minetEpochs,
+        lr: cfg.pretrain.lr,
+        batchSize: cfg.pretrain.batchSize,
+        seed: deriveSeed(job.seed, 'minet-train', fold.subject),
+        flip: cfg.flip,
+        where: `${where}, MiNet pretraining`,
+        onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} MiNet`, L_c: s.losses.c }),
+      });
+      writeJsonAtomic(`${pretrainedBase}-curve.json`, { epochs: pretrainCurve });
+      await saveNetWeights(minet, pretrainedBase);
+    }
+    for (const losses of job.variants) {
+      const t0 = Date.now();
+      const name = variantName(losses);
+      const tuned = make('copy');
+      try {
+        tuned.copyFrom(minet);
+        const curves = await guidedFinetune(tuned, manet, data.micro, fold.train, data.macro, {
+          losses,
+          epochs: cfg.finetune.epochs,
+          lr: cfg.finetune.lr,
+          n: cfg.finetune.n,
+          weights: cfg.finetune.weights,
+          tau: cfg.finetune.tau,
+          conReduction: cfg.finetune.conReduction,
+          grl: cfg.finetune.grl,
+          headWidths: cfg.model.headWidths,
+          macroToMicro: data.macroToMicro,
+          seed: deriveSeed(job.seed, 'finetune', fold.subject, variantKey(losses)),
+          flip: cfg.flip,
+          where: `${where}, ${name}`,
+          onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} ${variantKey(losses)}`, L: s.losses.total }),
+        });
+        const preds = await predictClips(tuned, data.micro, fold.test, 'intervals');
+        const result: FoldVariantResult = {
+          seed: job.seed,
+          fold: fold.index,
+          subject: fold.subject,
+          variant: name,
+          losses,
+          predictions: fold.test.map((ci, i) => {
+            const c = data.micro.clips[ci];
+            return { clipId: c.id, subject: c.subject, source: c.source, label: c.label, pred: preds[i].pred, probs: preds[i].probs };
+          }),
+          curves,
+          pretrainCurve,
+          seconds: (Date.now() - t0) / 1000,
+        };
+        writeJsonAtomic(join(dir, `${variantKey(losses)}.json`), result);
+      } finally {
+        tuned.dispose();
+      }
+    }
+  } finally {
+    minet.dispose();
+  }
+}
+
+/** Rows of a fold that have no result file yet. */
+export function remainingVariants(cfg: MimanetConfig, seed: number, fold: Fold): LossTerm[][] {
+  const dir = foldDir(cfg.out, seed, fold);
+  return cfg.variants.filter((v) => !existsSync(join(dir, `${variantKey(v)}.json`)));
+}
+
+export interface RunInfo {
+  backend: Record<string, unknown>;
+  workers: number;
+}
+
+export interface ExperimentResult {
+  summary: Summary;
+  out: string;
+  /** Folds whose results were already on disk. */
+  resumedUnits: number;
+  computedUnits: number;
+}
+
+/**
+ * Checks and records the run folder: a folder made with other settings is not
+ * mixed into; the resolved config is saved beside the results.
+ */
+export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo): void {
+  mkdirSync(cfg.out, { recursive: true });
+  const fingerprint = configFingerprint(cfg);
+  const runPath = join(cfg.out, 'run.json');
+  const prev = readJsonIfExists<{ fingerprint: string }>(runPath);
+  if (prev && prev.fingerprint !== fingerprint) {
+    throw new Error(
+      `${cfg.out} holds results of a run with other settings (fingerprint ${prev.fingerprint}, now ${fingerprint}); choose another --out or delete the folder`,
+    );
+  }
+  writeJsonAtomic(runPath, { fingerprint, started: new Date().toISOString(), ...info });
+  writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
+}
+
+/** Reads every row result of the run folder for the configured seeds and rows. */
+export function collectResults(cfg: MimanetConfig, folds: Fold[]): FoldVariantResult[] {
+  const out: FoldVariantResult[] = [];
+  for (const seed of seedsOf(cfg)) {
+    for (const fold of folds) {
+      for (const v of cfg.variants) {
+        const r = readJsonIfExists<FoldVariantResult>(join(foldDir(cfg.out, seed, fold), `${variantKey(v)}.json`));
+        if (r) out.push(r);
+      }
+    }
+  }
+  return out;
+}
+
+/** Writes predictions.csv, folds.csv, summary.json and summary.md from the results on disk. */
+export function writeSummary(cfg: MimanetConfig, micro: ClipSet, folds: Fold[]): Summary {
+  const results = collectResults(cfg, folds);
+  const predictions: Prediction[] = results.flatMap((r) =>
+    r.predictions.map((p) => ({ seed: r.seed, variant: r.variant, fold: r.subject, clipId: p.clipId, subject: p.subject, source: p.source, label: p.label, pred: p.pred, probs: p.probs })),
+  );
+  const summary = summarize({
+    dataset: micro.name,
+    labels: micro.labels,
+    variants: cfg.variants.map((v) => ({ name: variantName(v), losses: [...v] })),
+    predictions,
+  });
+  const foldRows = ['seed,fold,subject,variant,clips,accuracy,correct,seconds'];
+  for (const r of results) {
+    const m = computeMetrics(
+      r.predictions.map((p) => p.label),
+      r.predictions.map((p) => p.pred),
+      micro.labels.length,
+    );
+    const correct = r.predictions.filter((p) => p.label === p.pred).length;
+    foldRows.push([r.seed, r.fold + 1, JSON.stringify(r.subject), JSON.stringify(r.variant), m.count, m.accuracy.toFixed(4), correct, r.seconds.toFixed(1)].join(','));
+  }
+  writeFileAtomic(join(cfg.out, 'predictions.csv'), predictionsToCsv(predictions, micro.labels));
+  writeFileAtomic(join(cfg.out, 'folds.csv'), foldRows.join('\n') + '\n');
+  writeJsonAtomic(join(cfg.out, 'summary.json'), { ...summary, config: cfg, fingerprint: configFingerprint(cfg) });
+  writeFileAtomic(join(cfg.out, 'summary.md'), renderSummaryMarkdown(summary));
+  return summary;
+}
+
+/** Lists the fold jobs still to do, and their optimiser steps (for the progress bar). */
+export function planJobs(cfg: MimanetConfig, data: ExperimentData, folds: Fold[]): { jobs: FoldJob[]; steps: number; done: number } {
+  const jobs: FoldJob[] = [];
+  let steps = 0;
+  let done = 0;
+  for (const seed of seedsOf(cfg)) {
+    if (!hasNetWeights(manetPath(cfg.out, seed))) steps += pretrainSteps(data.macro.clips.length, cfg.pretrain.manetEpochs, cfg.pretrain.batchSize);
+    for (const fold of folds) {
+      const variants = remainingVariants(cfg, seed, fold);
+      done += cfg.variants.length - variants.length;
+      if (variants.length === 0) continue;
+      const needsPretrain = !hasNetWeights(join(foldDir(cfg.out, seed, fold), 'minet-pretrained'));
+      if (needsPretrain) steps += pretrainSteps(fold.train.length, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
+      steps += variants.length * finetuneSteps(fold.train.length, cfg.finetune.epochs, cfg.finetune.n);
+      jobs.push({ seed, fold: fold.index, variants, needsPretrain });
+    }
+  }
+  return { jobs, steps, done };
+}
+
+export interface RunOptions {
+  /** Parallel fold workers (threads, each with its own backend). 1 runs in this thread. */
+  workers: number;
+  info: RunInfo;
+  events?: ExperimentEvents;
+  /** Runs fold jobs on workers; supplied by the worker pool so this module stays free of thread code. */
+  runJobsInWorkers?: (cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents) => Promise<void>;
+}
+
+/** Runs (or resumes) the whole protocol and writes the results folder. */
+export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
+  const events = opts.events ?? {};
+  const data = await loadExperimentData(cfg);
+  const folds = losoFolds(data.micro.clips);
+  for (const fold of folds) checkFoldClasses(fold, data.micro.clips, data.micro.labels);
+  for (const fold of folds) {
+    if (fold.train.length < cfg.finetune.n) {
+      throw new Error(`fold ${fold.index + 1} (held-out subject ${fold.subject}): ${fold.train.length} training clips, fewer than finetune.n=${cfg.finetune.n}`);
+    }
+  }
+  prepareRunFolder(cfg, opts.info);
+  const { jobs, steps, done } = planJobs(cfg, data, folds);
+  events.log?.(
+    `${data.micro.name}: ${data.micro.clips.length} micro clips, ${folds.length} subjects (LOSO folds); ${data.macro.name}: ${data.macro.clips.length} macro clips; ` +
+      `${cfg.variants.length} rows x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
+  );
+  events.plan?.(steps);
+  const manets = new Map<number, TwoStreamNet>();
+  try {
+    for (const seed of seedsOf(cfg)) {
+      if (jobs.some((j) => j.seed === seed)) manets.set(seed, await obtainManet(cfg, data, seed, events));
+    }
+    if (opts.workers > 1 && jobs.length > 1 && opts.runJobsInWorkers) {
+      // workers load MaNet from disk; free this thread's copies first
+      for (const m of manets.values()) m.dispose();
+      manets.clear();
+      await opts.runJobsInWorkers(cfg, jobs, opts.workers, events);
+    } else {
+      const ctx: ExperimentContext = { cfg, data, folds, manets };
+      for (const job of jobs) await runFoldJob(ctx, job, events);
+    }
+  } finally {
+    for (const m of manets.values()) m.dispose();
+  }
+  const summary = writeSummary(cfg, data.micro, folds);
+  return { summary, out: cfg.out, resumedUnits: done, computedUnits: jobs.reduce((s, j) => s + j.variants.length, 0) };
+}
+
+/** Rebuilds a fold-job context in a worker: same data, folds and MaNet weights as the main thread. */
+export async function workerContext(cfg: MimanetConfig, seeds: number[]): Promise<ExperimentContext> {
+  const data = await loadExperimentData(cfg);
+  const folds = losoFolds(data.micro.clips);
+  const manets = new Map<number, TwoStreamNet>();
+  for (const seed of seeds) {
+    const m = withInitSeed(deriveSeed(seed, 'manet'), () => new TwoStreamNet(netConfig(cfg, data.macro.labels.length), 'MaNet'));
+    loadNetWeights(m, manetPath(cfg.out, seed));
+    manets.set(seed, m);
+  }
+  return { cfg, data, folds, manets };
+}

@@ -1,0 +1,23 @@
+/** Worker thread entry: rebuilds the experiment context, then runs the fold jobs it is sent. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend, type BackendChoice } from '../backend/index.js';
+import { runFoldJob, workerContext, type FoldJob } from './experiment.js';
+import type { WorkerInit, WorkerMessage } from './workers.js';
+
+const port = parentPort;
+if (!port) throw new Error('fold-worker.ts must run as a worker thread');
+const init = workerData as WorkerInit;
+const send = (m: WorkerMessage): void => port.postMessage(m);
+
+try {
+  await initBackend(init.backend as BackendChoice);
+  const ctx = await workerContext(init.cfg, init.seeds);
+  port.on('message', (msg: { job: number; data: FoldJob }) => {
+    runFoldJob(ctx, msg.data, { tick: (steps, info) => send({ type: 'tick', steps, info }), log: (message) => send({ type: 'log', message }) })
+      .then(() => send({ type: 'done', job: msg.job }))
+      .catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' }));
+  });
+  send({ type: 'ready' });
+} catch (e) {
+  send({ type: 'error', message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' });
+}

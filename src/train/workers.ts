@@ -1,0 +1,81 @@
+/**
+ * Runs LOSO fold jobs on worker threads, one backend per thread, so that a
+ * run uses every core. Folds are independent given MaNet, and each fold's
+ * random choices are seeded by (seed, subject), so results do not depend on
+ * how many workers ran them or in which order.
+ */
+import { Worker } from 'node:worker_threads';
+import type { MimanetConfig } from '../config.js';
+import type { ExperimentEvents, FoldJob } from './experiment.js';
+
+export type WorkerMessage =
+  | { type: 'tick'; steps: number; info: Record<string, string | number> }
+  | { type: 'log'; message: string }
+  | { type: 'done'; job: number }
+  | { type: 'ready' }
+  | { type: 'error'; message: string; name: string };
+
+export interface WorkerInit {
+  cfg: MimanetConfig;
+  seeds: number[];
+  backend: string;
+}
+
+function workerUrl(): { url: URL; execArgv: string[] } {
+  const self = new URL(import.meta.url);
+  const ts = self.pathname.endsWith('.ts');
+  const url = new URL(`./fold-worker.${ts ? 'ts' : 'js'}`, self);
+  // from TypeScript sources (tests, tsx) the worker needs the same loader
+  return { url, execArgv: ts ? ['--import', 'tsx'] : [] };
+}
+
+export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents, backend = 'auto'): Promise<void> {
+  const seeds = [...new Set(jobs.map((j) => j.seed))];
+  const queue = jobs.map((job, i) => ({ job, i }));
+  const count = Math.min(workers, jobs.length);
+  const { url, execArgv } = workerUrl();
+  const running: Worker[] = [];
+  let failure: Error | undefined;
+  const one = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const init: WorkerInit = { cfg, seeds, backend };
+      const w = new Worker(url, { workerData: init, execArgv });
+      running.push(w);
+      const next = (): void => {
+        const item = failure ? undefined : queue.shift();
+        if (!item) {
+          void w.terminate().then(() => resolve());
+          return;
+        }
+        w.postMessage({ job: item.i, data: item.job });
+      };
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready' || m.type === 'done') next();
+        else if (m.type === 'tick') events.tick?.(m.steps, m.info);
+        else if (m.type === 'log') events.log?.(m.message);
+        else if (m.type === 'error') {
+          const err = new Error(m.message);
+          err.name = m.name;
+          failure ??= err;
+          void w.terminate();
+          reject(err);
+        }
+      });
+      w.on('error', (e) => {
+        failure ??= e;
+        reject(e);
+      });
+      w.on('exit', (code) => {
+        if (code !== 0 && !failure) {
+          failure = new Error(`fold worker exited with code ${code}`);
+          reject(failure);
+        }
+      });
+    });
+  try {
+    await Promise.all(Array.from({ length: count }, one));
+  } finally {
+    await Promise.all(running.map((w) => w.terminate()));
+  }
+  if (failure) throw failure;
+}
