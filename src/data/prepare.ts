@@ -11,13 +11,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CachedClipMeta, hasClip, loadClipSet, readIndex, writeClip, writeIndex } from './cache.js';
 import type { Casme2ReadOptions } from './datasets/casme2.js';
-import { type MegcRoots, readLabelledDataset } from './datasets/index.js';
+import { type MegcRoots, getLabelScheme, readLabelledDataset } from './datasets/index.js';
 import { type DatasetName, type Problem, formatProblem } from './datasets/types.js';
 import type { AlignOptions } from './preprocess/align.js';
 import { DEFAULT_EYE_DISTANCE, DEFAULT_EYE_Y } from './preprocess/align.js';
 import { type FaceDetector, type FaceDetectorOptions, createFaceDetector } from './preprocess/face.js';
 import { ClipError, type PreprocessOptions, preprocessClip } from './preprocess/pipeline.js';
-import { DEFAULT_RESAMPLE, type ResampleMode } from './preprocess/resample.js';
+import { DEFAULT_RESAMPLE, type ResampleMode, planIndices, resamplePlan } from './preprocess/resample.js';
 import { type ClipSet, clipBytes } from './types.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/fs.js';
 
@@ -209,7 +209,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
           const out = await preprocessClip(c.raw, d, pre);
           writeClip(opts.cacheDir, { ...c.meta, frames: out.frames }, bytes);
           written++;
-          framesProcessed += new Set(c.raw.framePaths.length ? resampledCount(c.raw.framePaths.length, opts.frames, settings.resample) : []).size;
+          framesProcessed += planIndices(resamplePlan(c.raw.framePaths.length, opts.frames, settings.resample)).length;
           status = 'written';
           ok.add(c.meta.id);
         } catch (e) {
@@ -247,20 +247,6 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
   return { set: { ...geometry, clips: done }, written, reused, skipped, problems, framesProcessed, seconds: workSeconds };
 }
 
-/** Source frames one clip of n frames decodes when resampled to t (the distinct frames the plan reads). */
-function resampledCount(n: number, t: number, mode: ResampleMode): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < t; i++) {
-    const p = t === 1 ? n - 1 : (i * (n - 1)) / (t - 1);
-    if (mode === 'nearest') out.push(Math.round(p));
-    else {
-      out.push(Math.floor(p + 1e-9));
-      if (p - Math.floor(p + 1e-9) > 1e-9) out.push(Math.floor(p + 1e-9) + 1);
-    }
-  }
-  return out;
-}
-
 /**
  * The prepared ClipSet for training: loaded from the cache when it is complete
  * and made with the same settings, prepared (or finished) first otherwise.
@@ -270,9 +256,8 @@ export async function loadPreparedOrPrepare(opts: PrepareOptions): Promise<ClipS
   const settingsFile = join(opts.cacheDir, PREPARE_SETTINGS_FILE);
   const old = readJsonIfExists<PrepareSettings>(settingsFile);
   if (old && existsSync(join(opts.cacheDir, 'clipset.json'))) {
-    const scheme = opts.scheme ?? old.scheme;
-    const want = settingsOf(opts, scheme);
-    if (diffSettings(want, old).length === 0 && want.scheme === old.scheme) {
+    const want = settingsOf(opts, getLabelScheme(opts.dataset, opts.scheme).name);
+    if (diffSettings(want, old).length === 0) {
       try {
         return loadClipSet(opts.cacheDir);
       } catch {

@@ -55,7 +55,7 @@ export interface VideoInfo {
 /** Size and frame count of a video's first video stream (counted by demuxing, not read from the header). */
 export async function probeVideo(file: string): Promise<VideoInfo> {
   const { code, stderr } = await run(['-i', file, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-']);
-  const size = /Stream #\S+.*?Video:.*?\b(\d{2,5})x(\d{2,5})\b/.exec(stderr);
+  const size = /Stream #\S+.*?Video:.*?\b(\d{1,5})x(\d{1,5})\b/.exec(stderr);
   const counts = [...stderr.matchAll(/frame=\s*(\d+)/g)];
   if (code !== 0 || !size || counts.length === 0) {
     throw new Error(`${file}: ffmpeg cannot read this video (${lastLine(stderr)})`);
