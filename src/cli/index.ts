@@ -1,5 +1,6 @@
 /** The `mimanet` command line. */
 import { Command, CommanderError } from 'commander';
+import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { registerRunCommand } from './run.js';
 
@@ -19,6 +20,8 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; errors print as one clear line (stack traces with MIMANET_DEBUG=1). */
 export async function main(argv: string[] = process.argv): Promise<number> {
+  // production mode: no debug checks and no banner suggesting tfjs-node on stderr
+  tf.enableProdMode();
   const program = buildProgram();
   program.exitOverride();
   try {

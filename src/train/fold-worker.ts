@@ -1,5 +1,6 @@
 /** Worker thread entry: rebuilds the experiment context, then runs the fold jobs it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendChoice } from '../backend/index.js';
 import { runFoldJob, workerContext, type FoldJob } from './experiment.js';
 import type { WorkerInit, WorkerMessage } from './workers.js';
@@ -10,6 +11,7 @@ const init = workerData as WorkerInit;
 const send = (m: WorkerMessage): void => port.postMessage(m);
 
 try {
+  tf.enableProdMode();
   await initBackend(init.backend as BackendChoice);
   const ctx = await workerContext(init.cfg, init.seeds);
   port.on('message', (msg: { job: number; data: FoldJob }) => {

@@ -21,29 +21,31 @@ export interface WorkerInit {
   backend: string;
 }
 
-function workerUrl(): { url: URL; execArgv: string[] } {
+/** The worker entry; run from TypeScript sources (tests, tsx), it first registers the TypeScript loader in the new thread. */
+function spawnWorker(init: WorkerInit): Worker {
   const self = new URL(import.meta.url);
-  const ts = self.pathname.endsWith('.ts');
-  const url = new URL(`./fold-worker.${ts ? 'ts' : 'js'}`, self);
-  // from TypeScript sources (tests, tsx) the worker needs the same loader
-  return { url, execArgv: ts ? ['--import', 'tsx'] : [] };
+  if (!self.pathname.endsWith('.ts')) return new Worker(new URL('./fold-worker.js', self), { workerData: init });
+  const entry = new URL('./fold-worker.ts', self).href;
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData: init });
 }
 
 export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents, backend = 'auto'): Promise<void> {
   const seeds = [...new Set(jobs.map((j) => j.seed))];
   const queue = jobs.map((job, i) => ({ job, i }));
   const count = Math.min(workers, jobs.length);
-  const { url, execArgv } = workerUrl();
   const running: Worker[] = [];
   let failure: Error | undefined;
   const one = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const init: WorkerInit = { cfg, seeds, backend };
-      const w = new Worker(url, { workerData: init, execArgv });
+      const w = spawnWorker(init);
       running.push(w);
+      let finished = false;
       const next = (): void => {
         const item = failure ? undefined : queue.shift();
         if (!item) {
+          finished = true;
           void w.terminate().then(() => resolve());
           return;
         }
@@ -66,7 +68,7 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
         reject(e);
       });
       w.on('exit', (code) => {
-        if (code !== 0 && !failure) {
+        if (code !== 0 && !failure && !finished) {
           failure = new Error(`fold worker exited with code ${code}`);
           reject(failure);
         }
