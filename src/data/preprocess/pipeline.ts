@@ -6,7 +6,7 @@
  */
 import type { RawClip } from '../datasets/types.js';
 import { type AlignOptions, type Alignment, alignmentFromEyes, eyeCentres, planWarp, warpBilinear } from './align.js';
-import { type FrameInput, decodeRgb, frameSource, loadFrameInputs, toSharp } from './decode.js';
+import { type FrameInput, type RawImage, decodeRgb, frameSource, loadFrameInputs, toSharp } from './decode.js';
 import type { FaceDetector } from './face.js';
 import { DEFAULT_RESAMPLE, type ResampleMode, blendInto, planIndices, resamplePlan } from './resample.js';
 
@@ -54,16 +54,40 @@ export interface PreprocessedClip {
   };
 }
 
-/** Finds the face on one frame and returns the clip's alignment, or null. */
+/** Border added around a frame, as a fraction of its longer side, when the plain frame shows no face. */
+export const DETECT_RETRY_BORDER = 0.3;
+
+/** `image` centred on a mid-grey canvas with `border` pixels on every side. */
+export function padImage(image: RawImage, border: number): RawImage {
+  const w = image.width + 2 * border;
+  const h = image.height + 2 * border;
+  const c = image.channels;
+  const data = new Uint8Array(w * h * c).fill(128);
+  for (let y = 0; y < image.height; y++) {
+    data.set(image.data.subarray(y * image.width * c, (y + 1) * image.width * c), ((y + border) * w + border) * c);
+  }
+  return { data, width: w, height: h, channels: c };
+}
+
+/**
+ * Finds the face on one frame and returns the clip's alignment, or null.
+ * SSD MobileNet misses faces that fill the whole frame (CASME II's cropped
+ * frames), so a frame without a face is tried once more inside a grey border.
+ */
 export async function findAlignment(
   input: FrameInput,
   detector: FaceDetector,
   opts: Pick<PreprocessOptions, 'size' | 'align' | 'detectMaxSide'>,
 ): Promise<{ alignment: Alignment; score: number; sourceWidth: number; sourceHeight: number } | null> {
   const { image, scale, sourceWidth, sourceHeight } = await decodeRgb(input, opts.detectMaxSide ?? DEFAULT_DETECT_MAX_SIDE);
-  const face = await detector.detect(image);
+  let offset = 0;
+  let face = await detector.detect(image);
+  if (!face) {
+    offset = Math.round(DETECT_RETRY_BORDER * Math.max(image.width, image.height));
+    face = await detector.detect(padImage(image, offset));
+  }
   if (!face) return null;
-  const points = face.points.map((p) => ({ x: (p.x + 0.5) / scale - 0.5, y: (p.y + 0.5) / scale - 0.5 }));
+  const points = face.points.map((p) => ({ x: (p.x - offset + 0.5) / scale - 0.5, y: (p.y - offset + 0.5) / scale - 0.5 }));
   const { left, right } = eyeCentres(points);
   return { alignment: alignmentFromEyes(left, right, opts.size, opts.size, opts.align), score: face.score, sourceWidth, sourceHeight };
 }
