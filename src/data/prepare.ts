@@ -79,8 +79,9 @@ export interface PrepareResult {
   skipped: Problem[];
   /** Every problem line: reader errors, clips the scheme leaves out, notes, failures. */
   problems: Problem[];
-  /** Source frames decoded and aligned, and the seconds spent on clips that were written. */
+  /** Source frames decoded and aligned for the clips written. */
   framesProcessed: number;
+  /** Wall-clock seconds of the preprocessing phase (reading the dataset excluded). */
   seconds: number;
 }
 
@@ -94,6 +95,15 @@ interface PrepareSettings {
   resample: ResampleMode;
   eyeDistance: number;
   eyeY: number;
+}
+
+/**
+ * A cache folder name that tells prepared sets apart:
+ * `BASE/casme2-casme2-5-t16-s112-c3`.
+ */
+export function cacheDirFor(base: string, opts: Pick<PrepareOptions, 'dataset' | 'scheme' | 'frames' | 'size' | 'channels'>): string {
+  const scheme = getLabelScheme(opts.dataset, opts.scheme).name;
+  return join(base, `${opts.dataset}-${scheme}-t${opts.frames}-s${opts.size}-c${opts.channels}`);
 }
 
 function settingsOf(opts: PrepareOptions, scheme: string): PrepareSettings {
@@ -191,7 +201,6 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
   let reused = 0;
   let finished = 0;
   let framesProcessed = 0;
-  let workSeconds = 0;
   let stop: Error | undefined;
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -203,7 +212,6 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
         status = 'reused';
         ok.add(c.meta.id);
       } else {
-        const t = performance.now();
         try {
           const d = await getDetector();
           const out = await preprocessClip(c.raw, d, pre);
@@ -226,13 +234,14 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
           skipped.push(problem);
           status = 'skipped';
         }
-        workSeconds += (performance.now() - t) / 1000;
       }
       finished++;
       opts.onProgress?.({ done: finished, total: clips.length, clip: c.meta.id, status });
     }
   };
+  const tWork = performance.now();
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? DEFAULT_CLIP_CONCURRENCY) }, worker));
+  const seconds = (performance.now() - tWork) / 1000;
   if (stop) throw stop;
 
   for (const c of clips) if (ok.has(c.meta.id)) done.push(c.meta);
@@ -244,7 +253,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
   };
   writeIndex(opts.cacheDir, geometry, done, provenance);
-  return { set: { ...geometry, clips: done }, written, reused, skipped, problems, framesProcessed, seconds: workSeconds };
+  return { set: { ...geometry, clips: done }, written, reused, skipped, problems, framesProcessed, seconds };
 }
 
 /**

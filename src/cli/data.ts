@@ -1,0 +1,178 @@
+/**
+ * `mimanet data inspect` and `mimanet data prepare`: look at a dataset where
+ * it is unpacked, and turn it into the clip cache training reads.
+ */
+import type { Command } from 'commander';
+import { type LabelledDataset, type MegcRoots, readLabelledDataset } from '../data/datasets/index.js';
+import { DATASET_NAMES, type DatasetName, type Problem, formatProblem, isDatasetName } from '../data/datasets/types.js';
+import { DEFAULT_PREPARE_CHANNELS, DEFAULT_PREPARE_FRAMES, DEFAULT_PREPARE_SIZE, type PrepareOptions, prepareDataset } from '../data/prepare.js';
+import type { ResampleMode } from '../data/preprocess/resample.js';
+import { type Progress, createProgress } from '../util/progress.js';
+
+interface SourceFlags {
+  dataset: string;
+  root?: string;
+  smicRoot?: string;
+  casme2Root?: string;
+  sammRoot?: string;
+  scheme?: string;
+  casme2Frames?: string;
+}
+
+interface InspectFlags extends SourceFlags {
+  json?: boolean;
+}
+
+interface PrepareFlags extends SourceFlags {
+  out: string;
+  frames?: string;
+  size?: string;
+  channels?: string;
+  resample?: string;
+  skipBad?: boolean;
+  quiet?: boolean;
+}
+
+function datasetOf(flags: SourceFlags): DatasetName {
+  if (!isDatasetName(flags.dataset)) throw new Error(`option --dataset: unknown dataset ${JSON.stringify(flags.dataset)}; expected one of ${DATASET_NAMES.join(', ')}`);
+  return flags.dataset;
+}
+
+function rootsOf(dataset: DatasetName, flags: SourceFlags): string | MegcRoots {
+  if (dataset === 'megc2019') {
+    const roots = { smic: flags.smicRoot, casme2: flags.casme2Root, samm: flags.sammRoot };
+    const missing = Object.entries(roots).filter(([, v]) => !v).map(([k]) => `--${k}-root`);
+    if (missing.length > 0) throw new Error(`megc2019 needs ${missing.join(', ')} (the folders SMIC-HS, CASME II and SAMM are unpacked in)`);
+    return roots as MegcRoots;
+  }
+  if (!flags.root) throw new Error(`option --root is required for ${dataset}`);
+  return flags.root;
+}
+
+function casme2Opts(flags: SourceFlags): { frames?: 'raw' | 'cropped' | 'auto' } {
+  const v = flags.casme2Frames;
+  if (v === undefined) return {};
+  if (v !== 'raw' && v !== 'cropped' && v !== 'auto') throw new Error(`option --casme2-frames: expected raw, cropped or auto, got ${JSON.stringify(v)}`);
+  return { frames: v };
+}
+
+function intOption(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`option --${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Everything `data inspect` reports, also its --json output. */
+export interface InspectReport {
+  dataset: DatasetName;
+  scheme: string;
+  labels: string[];
+  clips: number;
+  perClass: Record<string, number>;
+  perSubject: Record<string, number>;
+  perSource: Record<string, number>;
+  /** Counts of problems by kind. */
+  counts: { error: number; excluded: number; note: number };
+  problems: Problem[];
+}
+
+export function inspectReport(d: LabelledDataset): InspectReport {
+  const perClass: Record<string, number> = Object.fromEntries(d.scheme.labels.map((l) => [l, 0]));
+  const perSubject: Record<string, number> = {};
+  const perSource: Record<string, number> = {};
+  for (const { clip, label } of d.clips) {
+    perClass[d.scheme.labels[label]!]!++;
+    const subject = d.dataset === 'megc2019' ? `${clip.dataset}/${clip.subject}` : clip.subject;
+    perSubject[subject] = (perSubject[subject] ?? 0) + 1;
+    perSource[clip.dataset] = (perSource[clip.dataset] ?? 0) + 1;
+  }
+  const counts = { error: 0, excluded: 0, note: 0 };
+  for (const p of d.problems) counts[p.kind]++;
+  return { dataset: d.dataset, scheme: d.scheme.name, labels: [...d.scheme.labels], clips: d.clips.length, perClass, perSubject, perSource, counts, problems: d.problems };
+}
+
+export function renderInspect(r: InspectReport): string {
+  const lines: string[] = [];
+  lines.push(`${r.dataset}: ${r.clips} clips from ${Object.keys(r.perSubject).length} subjects (label scheme ${r.scheme})`);
+  if (Object.keys(r.perSource).length > 1) lines.push(`  per source: ${Object.entries(r.perSource).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(`  per class: ${Object.entries(r.perClass).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(`  per subject: ${Object.entries(r.perSubject).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(`problems: ${r.counts.error} error(s) (clips or rows that cannot be used), ${r.counts.excluded} left out by design, ${r.counts.note} note(s)`);
+  for (const kind of ['error', 'excluded', 'note'] as const) {
+    const ps = r.problems.filter((p) => p.kind === kind);
+    if (ps.length === 0) continue;
+    lines.push(kind === 'error' ? 'errors (prepare stops at the first unless --skip-bad):' : kind === 'excluded' ? 'left out:' : 'notes:');
+    for (const p of ps) lines.push(`  ${formatProblem(p)}`);
+  }
+  return lines.join('\n');
+}
+
+export function registerDataCommands(program: Command): void {
+  const data = program.command('data').description('read the real datasets and prepare the clip cache');
+  const sourceOptions = (c: Command): Command =>
+    c
+      .requiredOption('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`)
+      .option('--root <dir>', 'folder the dataset is unpacked in')
+      .option('--smic-root <dir>', 'megc2019: folder SMIC-HS is unpacked in')
+      .option('--casme2-root <dir>', 'megc2019: folder CASME II is unpacked in')
+      .option('--samm-root <dir>', 'megc2019: folder SAMM is unpacked in')
+      .option('--scheme <name>', 'label scheme (default: the dataset\'s usual task, e.g. casme2-5)')
+      .option('--casme2-frames <which>', 'CASME II frames: raw, cropped or auto (default auto: raw when present)');
+
+  sourceOptions(data.command('inspect').description('count clips per class and subject, and list every problem and what would be left out'))
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: InspectFlags) => {
+      const dataset = datasetOf(flags);
+      const d = await readLabelledDataset(dataset, rootsOf(dataset, flags), flags.scheme, { casme2: casme2Opts(flags) });
+      const report = inspectReport(d);
+      process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : renderInspect(report)) + '\n');
+    });
+
+  sourceOptions(data.command('prepare').description('detect, align and resample every clip into the clip cache (resumable)'))
+    .requiredOption('--out <dir>', 'clip cache folder')
+    .option('--frames <T>', `frames per clip, onset to apex (default ${DEFAULT_PREPARE_FRAMES})`)
+    .option('--size <S>', `frame height and width in pixels (default ${DEFAULT_PREPARE_SIZE})`)
+    .option('--channels <C>', `1 (grey) or 3 (RGB) (default ${DEFAULT_PREPARE_CHANNELS})`)
+    .option('--resample <mode>', 'temporal resampling: linear or nearest (default linear)')
+    .option('--skip-bad', 'leave out clips that cannot be read or show no face (each is reported) instead of stopping')
+    .option('--quiet', 'no progress bar')
+    .action(async (flags: PrepareFlags) => {
+      const dataset = datasetOf(flags);
+      const roots = rootsOf(dataset, flags);
+      const channels = intOption('channels', flags.channels, DEFAULT_PREPARE_CHANNELS);
+      if (channels !== 1 && channels !== 3) throw new Error(`option --channels: expected 1 or 3, got ${channels}`);
+      const resample = flags.resample ?? 'linear';
+      if (resample !== 'linear' && resample !== 'nearest') throw new Error(`option --resample: expected linear or nearest, got ${JSON.stringify(resample)}`);
+      let bar: Progress | undefined;
+      const opts: PrepareOptions = {
+        dataset,
+        ...(typeof roots === 'string' ? { root: roots } : { roots }),
+        cacheDir: flags.out,
+        scheme: flags.scheme,
+        frames: intOption('frames', flags.frames, DEFAULT_PREPARE_FRAMES),
+        size: intOption('size', flags.size, DEFAULT_PREPARE_SIZE),
+        channels,
+        resample: resample as ResampleMode,
+        skipBad: flags.skipBad === true,
+        casme2: casme2Opts(flags),
+        onStart: ({ total, toProcess }) => {
+          process.stderr.write(`${dataset}: ${total} clips, ${total - toProcess} already in ${flags.out}\n`);
+          if (!flags.quiet) bar = createProgress({ label: `prepare ${dataset}`, total });
+        },
+        onProgress: (p) => bar?.tick(1, { clip: p.clip, status: p.status }),
+      };
+      let result;
+      try {
+        result = await prepareDataset(opts);
+      } finally {
+        bar?.stop();
+      }
+      for (const p of result.skipped) process.stderr.write(`skipped: ${formatProblem(p)}\n`);
+      const rate = result.seconds > 0 ? ` (${(result.framesProcessed / result.seconds).toFixed(0)} source frames/s)` : '';
+      process.stdout.write(
+        `${flags.out}: ${result.set.clips.length} clips of ${result.set.frames}x${result.set.height}x${result.set.width}x${result.set.channels} ` +
+          `(${result.written} written, ${result.reused} reused, ${result.skipped.length} skipped)${rate}; labels ${result.set.labels.join(', ')}\n`,
+      );
+    });
+}
