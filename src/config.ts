@@ -25,6 +25,8 @@ export interface ModelConfig {
   K: number;
   /** Channels of the three conv layers of D_s, D_t and C_s. Paper: unspecified; default [256, 128, 64], quick [32, 32, 32]. */
   headWidths: [number, number, number];
+  /** Initial weights of both streams: 'scratch' (He initialisation) or 'imagenet:FILE' (torchvision/timm ResNet18 .safetensors, width 64). Default 'scratch'. */
+  init: string;
 }
 
 export interface PretrainConfig {
@@ -96,6 +98,10 @@ export interface MimanetConfig {
   variants: LossTerm[][];
   /** Mirror training clips left-right at random. Default true. */
   flip: boolean;
+  /** Which fine-tuned fold MiNets to save as checkpoints: 'none', 'last' (the last row, by default the full method) or 'all'. Default 'last'. */
+  foldCheckpoints: 'none' | 'last' | 'all';
+  /** Save MiNet and MaNet features of the first fold before and after guided fine-tuning (report embeddings). Default true. */
+  embeddings: boolean;
   data: SyntheticDataConfig | PreparedDataConfig;
   model: ModelConfig;
   pretrain: PretrainConfig;
@@ -112,8 +118,10 @@ const QUICK: MimanetConfig = {
   out: 'runs/quick',
   variants: PAPER_VARIANTS,
   flip: true,
+  foldCheckpoints: 'last',
+  embeddings: true,
   data: { kind: 'synthetic', options: {} },
-  model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32] },
+  model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch' },
   pretrain: { manetEpochs: 4, minetEpochs: 8, lr: 1e-3, batchSize: 16 },
   finetune: {
     epochs: 4,
@@ -131,7 +139,7 @@ const PAPER: MimanetConfig = {
   preset: 'paper',
   seeds: 3,
   out: 'runs/paper',
-  model: { size: 112, channels: 3, frames: 16, width: 64, sc: 3, K: 4, headWidths: [256, 128, 64] },
+  model: { size: 112, channels: 3, frames: 16, width: 64, sc: 3, K: 4, headWidths: [256, 128, 64], init: 'scratch' },
   pretrain: { manetEpochs: 20, minetEpochs: 30, lr: 1e-3, batchSize: 16 },
   finetune: { ...QUICK.finetune, epochs: 20, lr: 1e-4, weights: { ...DEFAULT_LOSS_WEIGHTS } },
 };
@@ -206,6 +214,8 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   if (typeof c.backend !== 'string' || c.backend.length === 0) fail('backend', c.backend, 'auto, tfjs-node, wasm or cpu');
   if (typeof c.out !== 'string' || c.out.length === 0) fail('out', c.out, 'a folder path');
   if (typeof c.flip !== 'boolean') fail('flip', c.flip, 'true or false');
+  if (!['none', 'last', 'all'].includes(c.foldCheckpoints)) fail('foldCheckpoints', c.foldCheckpoints, '"none", "last" or "all"');
+  if (typeof c.embeddings !== 'boolean') fail('embeddings', c.embeddings, 'true or false');
   if (!Array.isArray(c.variants) || c.variants.length === 0) fail('variants', c.variants, `a non-empty list of loss sets such as [["c"], ["c","s","sam","t","con"]]`);
   c.variants = c.variants.map((v, i) => {
     try {
@@ -224,6 +234,8 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   int('model.K', m.K, 1, 512);
   if (!Array.isArray(m.headWidths) || m.headWidths.length !== 3) fail('model.headWidths', m.headWidths, 'three positive integers');
   m.headWidths.forEach((w, i) => int(`model.headWidths[${i}]`, w, 1, 4096));
+  if (typeof m.init !== 'string' || !(m.init === 'scratch' || /^imagenet:.+/.test(m.init))) fail('model.init', m.init, '"scratch" or "imagenet:FILE"');
+  if (m.init.startsWith('imagenet:') && m.width !== 64) fail('model.width', m.width, '64 with model.init imagenet:FILE (ImageNet ResNet18 has width 64)');
   try {
     checkIntervals(m);
   } catch (e) {

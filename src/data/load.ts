@@ -10,6 +10,8 @@ export interface ExperimentData {
   macro: ClipSet;
   /** Macro class index -> micro class index, -1 for macro classes without a micro counterpart. */
   macroToMicro: number[];
+  /** How the clips were made from raw frames, recorded in checkpoints so `predict` repeats it. */
+  preprocessing?: Record<string, unknown>;
 }
 
 /** Checks a clip set before training: not empty, labels in range, geometry as the model expects. */
@@ -36,7 +38,14 @@ export async function loadExperimentData(cfg: MimanetConfig): Promise<Experiment
   if (cfg.data.kind === 'synthetic') {
     const { generateSynthetic } = await import('./synthetic.js');
     const options = { ...cfg.data.options, size: cfg.model.size, frames: cfg.model.frames, channels: cfg.model.channels };
-    data = generateSynthetic(options as Parameters<typeof generateSynthetic>[0]);
+    const synthetic = generateSynthetic(options as Parameters<typeof generateSynthetic>[0]);
+    data = {
+      micro: synthetic.micro,
+      macro: synthetic.macro,
+      macroToMicro: synthetic.macroToMicro,
+      // synthetic faces are drawn aligned: frames only need resizing and channel conversion
+      preprocessing: { kind: 'aligned', size: cfg.model.size, channels: cfg.model.channels, frames: cfg.model.frames },
+    };
   } else {
     const { loadPreparedPair } = await import('./prepared-pair.js');
     data = await loadPreparedPair(cfg);

@@ -23,7 +23,10 @@ import { withInitSeed } from '../model/resnet.js';
 import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
 import { variantName, type LossTerm } from '../model/losses.js';
 import { losoFolds, checkFoldClasses, type Fold } from './folds.js';
-import { pretrainClassifier, predictClips, pretrainSteps } from './pretrain.js';
+import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './pretrain.js';
+import { saveCheckpoint } from '../model/checkpoint.js';
+import { DEFAULT_NORMALIZATION } from '../data/batches.js';
+import { Rng } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -195,6 +198,16 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           pretrainCurve,
           seconds: (Date.now() - t0) / 1000,
         };
+        const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]);
+        if (cfg.foldCheckpoints === 'all' || (cfg.foldCheckpoints === 'last' && isLast)) {
+          await saveCheckpoint(tuned, join(dir, 'checkpoints', variantKey(losses)), {
+            labels: data.micro.labels,
+            temporal: 'intervals',
+            normalization: DEFAULT_NORMALIZATION,
+            provenance: { dataset: data.micro.name, macro: data.macro.name, seed: job.seed, heldOutSubject: fold.subject, variant: name, fingerprint: configFingerprint(cfg), preprocessing: data.preprocessing },
+          });
+        }
+        if (cfg.embeddings && isLast && fold.index === 0) await writeEmbeddings(ctx, job.seed, fold, minet, tuned, manet);
         writeJsonAtomic(join(dir, `${variantKey(losses)}.json`), result);
       } finally {
         tuned.dispose();
@@ -203,6 +216,32 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
   } finally {
     minet.dispose();
   }
+}
+
+/** Most macro clips put into the embedding picture. */
+const EMBEDDING_MACRO_CLIPS = 150;
+
+/**
+ * Features z of MiNet (on the fold's micro training clips) and MaNet (on macro
+ * clips), before and after guided fine-tuning: what the report's embedding
+ * plots show. MaNet's macro labels are mapped to micro class names.
+ */
+async function writeEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold, before: TwoStreamNet, after: TwoStreamNet, manet: TwoStreamNet): Promise<void> {
+  const { data } = ctx;
+  const macroIdx = new Rng(deriveSeed(seed, 'embedding-macro')).shuffle(data.macro.clips.map((_, i) => i)).slice(0, EMBEDDING_MACRO_CLIPS);
+  const macroLabel = (i: number): string => {
+    const m = data.macroToMicro[data.macro.clips[i].label];
+    return m >= 0 ? data.micro.labels[m] : 'other';
+  };
+  const points: Array<{ stage: 'before' | 'after'; net: 'MiNet' | 'MaNet'; domain: 'micro' | 'macro'; label: string; clip: string; z: number[] }> = [];
+  const round = (z: number[]): number[] => z.map((x) => Math.round(x * 1e4) / 1e4);
+  for (const [stage, net, temporal] of [['before', before, 'mean'], ['after', after, 'intervals']] as const) {
+    const zMicro = await embedClips(net, data.micro, fold.train, temporal);
+    fold.train.forEach((ci, k) => points.push({ stage, net: 'MiNet', domain: 'micro', label: data.micro.labels[data.micro.clips[ci].label], clip: data.micro.clips[ci].id, z: round(zMicro[k]) }));
+    const zMacro = await embedClips(manet, data.macro, macroIdx, 'intervals');
+    macroIdx.forEach((ci, k) => points.push({ stage, net: 'MaNet', domain: 'macro', label: macroLabel(ci), clip: data.macro.clips[ci].id, z: round(zMacro[k]) }));
+  }
+  writeJsonAtomic(join(ctx.cfg.out, `seed-${seed}`, 'embeddings.json'), { fold: fold.subject, labels: data.micro.labels, points });
 }
 
 /** Rows of a fold that have no result file yet. */

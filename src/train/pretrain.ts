@@ -97,6 +97,25 @@ export interface Prediction {
   probs: number[];
 }
 
+/** Fused features z of a net on the given clips (batch-norm in inference mode). */
+export async function embedClips(
+  net: TwoStreamNet,
+  set: ClipSet,
+  indices: number[],
+  temporal: TemporalMode,
+  opts: { batchSize?: number; normalization?: Normalization } = {},
+): Promise<number[][]> {
+  const bs = opts.batchSize ?? 16;
+  const out: number[][] = [];
+  for (let b = 0; b < indices.length; b += bs) {
+    const batch = makeBatch(set, indices.slice(b, b + bs), { normalization: opts.normalization });
+    const z = tf.tidy(() => net.forward(batch.apex, batch.frames, { training: false, temporal }).z);
+    out.push(...((await z.array()) as number[][]));
+    tf.dispose([z, batch.apex, batch.frames]);
+  }
+  return out;
+}
+
 /** Class probabilities of a net on the given clips (batch-norm in inference mode). */
 export async function predictClips(
   net: TwoStreamNet,
