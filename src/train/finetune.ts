@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ClipSet } from '../data/types.js';
-import { makeBatch, type Normalization } from '../data/batches.js';
+import { makeBatch, type Batch, type Normalization } from '../data/batches.js';
 import {
   contrastiveLoss,
   domainLoss,
@@ -72,6 +72,96 @@ export function finetuneSteps(clips: number, epochs: number, n: number): number 
   return epochs * Math.floor(clips / n);
 }
 
+/** One minibatch of guided fine-tuning, already drawn. */
+export interface FinetuneBatch {
+  micro: Batch;
+  macro: Batch;
+  /** Start frame of each v(s) window, shared by MiNet and MaNet. */
+  starts: number[];
+  /** Gradient reversal coefficient of this step. */
+  lambda: number;
+}
+
+/**
+ * The Eq. 8 update of MiNet and the heads for one minibatch, with its own
+ * optimiser and heads. `guidedFinetune` drives it over epochs; the benchmark
+ * times it alone.
+ */
+export class GuidedStep {
+  readonly heads: GuidanceHeads;
+  private readonly optimizer: tf.Optimizer;
+  private readonly vars: tf.Variable[];
+  private readonly domains: number[];
+
+  constructor(
+    readonly minet: TwoStreamNet,
+    readonly manet: TwoStreamNet,
+    readonly opts: Pick<FinetuneOptions, 'losses' | 'lr' | 'n' | 'weights' | 'tau' | 'conReduction' | 'headWidths' | 'macroToMicro' | 'seed'>,
+  ) {
+    this.heads = buildHeads(minet, opts.losses, opts.headWidths, opts.seed);
+    this.optimizer = tf.train.adam(opts.lr);
+    this.vars = [...minet.trainableVariables, ...headVariables(this.heads)];
+    this.domains = [...new Array<number>(opts.n).fill(0), ...new Array<number>(opts.n).fill(1)]; // d = 1: macro
+  }
+
+  /** Runs one update; returns the value of each loss term and `total` (Eq. 8). */
+  async run(batch: FinetuneBatch): Promise<Record<string, number>> {
+    const { minet, manet, heads, opts, domains } = this;
+    const { micro: mi, macro: ma, starts, lambda } = batch;
+    const sc = minet.config.sc;
+    // MaNet is frozen: its features are constants of the step, computed outside the gradient tape.
+    const teacher = manet.forward(ma.apex, ma.frames, { training: false, temporal: 'intervals', starts });
+    const macroAsMicro = ma.labels.map((l) => opts.macroToMicro[l]);
+    const terms: Record<string, tf.Scalar> = {};
+    let cost: tf.Scalar | null = null;
+    try {
+      cost = this.optimizer.minimize(
+        () => {
+          const r = minet.forward(mi.apex, mi.frames, { training: true, temporal: 'intervals', starts });
+          const parts: tf.Scalar[] = [];
+          const add = (name: LossTerm, value: tf.Scalar, weight: number): void => {
+            terms[name] = tf.keep(value.clone());
+            parts.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
+          };
+          add('c', expressionLoss(r.logits, mi.labels), 1); // Eq. 1
+          if (heads.Ds) {
+            const maps = tf.concat([gradientReversal(r.apexMap, lambda), teacher.apexMap], 0);
+            add('s', domainLoss(heads.Ds.apply(maps, { training: true }) as tf.Tensor, domains), opts.weights.s); // Eq. 2
+          }
+          if (heads.Cs) {
+            const Cs = heads.Cs;
+            const logits = r.vs.map((v, k) => Cs.apply(tf.concat([v, teacher.vs[k]], 0), { training: true }) as tf.Tensor2D);
+            add('sam', samplingLoss(logits), opts.weights.sam); // Eq. 3
+          }
+          if (heads.Dt) {
+            const Dt = heads.Dt;
+            const perS = r.vs.map((v, k) => domainLoss(Dt.apply(tf.concat([gradientReversal(v, lambda), teacher.vs[k]], 0), { training: true }) as tf.Tensor, domains));
+            add('t', tf.div(tf.addN(perS), sc) as tf.Scalar, opts.weights.t); // Eq. 4, averaged over s
+          }
+          if (opts.losses.includes('con')) {
+            add('con', contrastiveLoss(r.z, mi.labels, teacher.z, macroAsMicro, opts.tau, opts.conReduction), opts.weights.con); // Eq. 5-7
+          }
+          return tf.addN(parts) as tf.Scalar; // Eq. 8
+        },
+        true,
+        this.vars,
+      );
+      const values: Record<string, number> = {};
+      for (const [name, t] of Object.entries(terms)) values[name] = (await t.data())[0];
+      values.total = (await cost!.data())[0];
+      return values;
+    } finally {
+      if (cost) cost.dispose();
+      tf.dispose([...Object.values(terms), teacher.apexMap, teacher.fA, teacher.frameFeatures, ...teacher.vs, teacher.v, teacher.z, teacher.logits]);
+    }
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    for (const h of [this.heads.Ds, this.heads.Dt, this.heads.Cs]) h?.dispose();
+  }
+}
+
 /**
  * Fine-tunes `minet` in place under the guidance of the frozen `manet`.
  * Returns the per-epoch mean of each loss term (training curves).
@@ -84,7 +174,7 @@ export async function guidedFinetune(
   macro: ClipSet,
   opts: FinetuneOptions,
 ): Promise<Array<Record<string, number>>> {
-  const { losses, n } = opts;
+  const { n } = opts;
   if (minet.features !== manet.features || minet.config.frames !== manet.config.frames || minet.config.sc !== manet.config.sc) {
     throw new Error(`${opts.where}: MiNet and MaNet must share width, T and s_c to be aligned`);
   }
@@ -97,84 +187,43 @@ export async function guidedFinetune(
   const flipRng = rng.fork(1);
   const macroRng = rng.fork(2);
   const startRng = rng.fork(3);
-  const heads = buildHeads(minet, losses, opts.headWidths, opts.seed);
-  const optimizer = tf.train.adam(opts.lr);
-  const vars = [...minet.trainableVariables, ...headVariables(heads)];
+  const step = new GuidedStep(minet, manet, opts);
   const { sc, K, frames: T } = minet.config;
   const stepsPerEpoch = Math.floor(microIdx.length / n);
   const totalSteps = Math.max(1, stepsPerEpoch * opts.epochs);
   const curves: Array<Record<string, number>> = [];
-  const domains = [...new Array<number>(n).fill(0), ...new Array<number>(n).fill(1)]; // d = 1: macro
   let globalStep = 0;
   try {
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
       const order = rng.shuffle(microIdx);
       const sums: Record<string, number> = {};
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        const microBatchIdx = order.slice(step * n, (step + 1) * n);
+      for (let i = 0; i < stepsPerEpoch; i++) {
+        const microBatchIdx = order.slice(i * n, (i + 1) * n);
         const macroBatchIdx = Array.from({ length: n }, () => macroRng.int(macro.clips.length));
         const starts = Array.from({ length: sc }, (_, k) => startRng.int(maxIntervalStart(2 ** k, K, T) + 1));
         const lambda = opts.grl.schedule === 'dann' ? opts.grl.lambda * dannLambda(globalStep / totalSteps) : opts.grl.lambda;
         const mi = makeBatch(micro, microBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
         const ma = makeBatch(macro, macroBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
-        // MaNet is frozen: its features are constants of the step, computed outside the gradient tape.
-        const teacher = manet.forward(ma.apex, ma.frames, { training: false, temporal: 'intervals', starts });
-        const macroAsMicro = ma.labels.map((l) => opts.macroToMicro[l]);
-        const terms: Record<string, tf.Scalar> = {};
-        const cost = optimizer.minimize(
-          () => {
-            const r = minet.forward(mi.apex, mi.frames, { training: true, temporal: 'intervals', starts });
-            const parts: tf.Scalar[] = [];
-            const add = (name: LossTerm, value: tf.Scalar, weight: number): void => {
-              terms[name] = tf.keep(value.clone());
-              parts.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
-            };
-            add('c', expressionLoss(r.logits, mi.labels), 1); // Eq. 1
-            if (heads.Ds) {
-              const maps = tf.concat([gradientReversal(r.apexMap, lambda), teacher.apexMap], 0);
-              add('s', domainLoss(heads.Ds.apply(maps, { training: true }) as tf.Tensor, domains), opts.weights.s); // Eq. 2
-            }
-            if (heads.Cs) {
-              const Cs = heads.Cs;
-              const logits = r.vs.map((v, k) => Cs.apply(tf.concat([v, teacher.vs[k]], 0), { training: true }) as tf.Tensor2D);
-              add('sam', samplingLoss(logits), opts.weights.sam); // Eq. 3
-            }
-            if (heads.Dt) {
-              const Dt = heads.Dt;
-              const perS = r.vs.map((v, k) => domainLoss(Dt.apply(tf.concat([gradientReversal(v, lambda), teacher.vs[k]], 0), { training: true }) as tf.Tensor, domains));
-              add('t', tf.div(tf.addN(perS), sc) as tf.Scalar, opts.weights.t); // Eq. 4, averaged over s
-            }
-            if (losses.includes('con')) {
-              add('con', contrastiveLoss(r.z, mi.labels, teacher.z, macroAsMicro, opts.tau, opts.conReduction), opts.weights.con); // Eq. 5-7
-            }
-            return tf.addN(parts) as tf.Scalar; // Eq. 8
-          },
-          true,
-          vars,
-        );
-        tf.dispose([mi.apex, mi.frames, ma.apex, ma.frames, teacher.apexMap, teacher.fA, teacher.frameFeatures, ...teacher.vs, teacher.v, teacher.z, teacher.logits]);
-        const values: Record<string, number> = {};
-        for (const [name, t] of Object.entries(terms)) {
-          values[name] = (await t.data())[0];
-          t.dispose();
+        let values: Record<string, number>;
+        try {
+          values = await step.run({ micro: mi, macro: ma, starts, lambda });
+        } finally {
+          tf.dispose([mi.apex, mi.frames, ma.apex, ma.frames]);
         }
-        values.total = (await cost!.data())[0];
-        cost!.dispose();
         for (const [name, v] of Object.entries(values)) {
           if (!Number.isFinite(v)) throw new NonFiniteLossError(opts.where, epoch, name === 'total' ? 'L (Eq. 8)' : `L_${name}`, v);
           sums[name] = (sums[name] ?? 0) + v;
         }
         values.lambda = lambda;
         globalStep++;
-        opts.onStep?.({ epoch, step: step + 1, losses: values });
+        opts.onStep?.({ epoch, step: i + 1, losses: values });
       }
       const mean: Record<string, number> = { epoch: epoch + 1 };
       for (const [k, v] of Object.entries(sums)) mean[k] = v / Math.max(1, stepsPerEpoch);
       curves.push(mean);
     }
   } finally {
-    optimizer.dispose();
-    for (const h of [heads.Ds, heads.Dt, heads.Cs]) h?.dispose();
+    step.dispose();
   }
   return curves;
 }
