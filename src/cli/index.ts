@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { registerRunCommand } from './run.js';
+import { registerBenchCommand } from './bench.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError();
   registerRunCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

@@ -1,0 +1,175 @@
+/**
+ * `mimanet bench`: times the training computations after warm-up, with the
+ * same arguments as the PyTorch reference script, and prints one JSON object.
+ *   trainStepMs     ResNet18 + linear head, Adam, cross entropy on `batch` images
+ *   forwardMs       the same net in inference mode
+ *   finetuneStepMs  one Eq. 8 step: MiNet forward and backward, frozen MaNet forward,
+ *                   D_s, D_t, C_s and all five losses on n micro + n macro clips of T frames
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Command } from 'commander';
+import { initBackend, type BackendChoice } from '../backend/index.js';
+import { buildResNet18 } from '../model/resnet.js';
+import { TwoStreamNet } from '../model/twostream.js';
+import { GuidedStep } from '../train/finetune.js';
+import { DEFAULT_LOSS_WEIGHTS } from '../model/losses.js';
+import { Rng } from '../util/rng.js';
+
+export interface BenchOptions {
+  /** Image size (H = W). Default 112. */
+  size: number;
+  /** Images per ResNet18 train step. Default 8. */
+  batch: number;
+  /** ResNet18 width. Default 64. */
+  width: number;
+  /** Frames per clip T of the fine-tuning step. Default 16. */
+  frames: number;
+  /** Micro (and macro) clips per fine-tuning step. Default 8. */
+  n: number;
+  /** Timed repetitions (median reported). Default 5; the fine-tuning step uses half, at least 2. */
+  steps: number;
+  /** Skip the fine-tuning step (it is the slowest part). */
+  skipFinetune: boolean;
+}
+
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = { size: 112, batch: 8, width: 64, frames: 16, n: 8, steps: 5, skipFinetune: false };
+
+export interface BenchResult {
+  backend: string;
+  threads: number;
+  workers: number;
+  size: number;
+  batch: number;
+  width: number;
+  frames: number;
+  n: number;
+  trainStepMs: number;
+  forwardMs: number;
+  finetuneStepMs: number | null;
+  peakRssMb: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function time(fn: () => Promise<void>, steps: number): Promise<number> {
+  await fn(); // warm-up: kernel set-up, optimiser slots
+  const ts: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    await fn();
+    ts.push(performance.now() - t);
+  }
+  return Math.round(median(ts) * 10) / 10;
+}
+
+export async function runBench(o: BenchOptions, backend: { name: string; threads: number }): Promise<BenchResult> {
+  const rng = new Rng(0);
+  const trunk = buildResNet18({ size: o.size, channels: 3, width: o.width, prefix: 'bench', pool: true });
+  const head = tf.layers.dense({ units: 5 });
+  const x = tf.randomNormal([o.batch, o.size, o.size, 3], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: o.batch }, () => rng.int(5)), 'int32'), 5);
+  const optimizer = tf.train.adam(1e-3);
+  const net = (training: boolean): tf.Tensor => head.apply(trunk.apply(x, { training }) as tf.Tensor) as tf.Tensor;
+  const trainStepMs = await time(async () => {
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, net(true)) as tf.Scalar, true);
+    await loss!.data();
+    loss!.dispose();
+  }, o.steps);
+  const forwardMs = await time(async () => {
+    const out = tf.tidy(() => net(false));
+    await out.data();
+    out.dispose();
+  }, o.steps);
+  optimizer.dispose();
+  tf.dispose([x, y]);
+  trunk.dispose();
+
+  let finetuneStepMs: number | null = null;
+  if (!o.skipFinetune) {
+    const cfg = { size: o.size, channels: 3, frames: o.frames, width: o.width, sc: 3, K: 4 };
+    const minet = new TwoStreamNet({ ...cfg, classes: 3 }, 'MiNet');
+    const manet = new TwoStreamNet({ ...cfg, classes: 7 }, 'MaNet');
+    const step = new GuidedStep(minet, manet, {
+      losses: ['c', 's', 'sam', 't', 'con'],
+      lr: 1e-4,
+      n: o.n,
+      weights: DEFAULT_LOSS_WEIGHTS,
+      tau: 0.1,
+      conReduction: 'mean',
+      headWidths: [256, 128, 64],
+      macroToMicro: [0, 0, 0, 0, 1, 0, 2],
+      seed: 0,
+    });
+    const clip = (seed: number, classes: number): { apex: tf.Tensor4D; frames: tf.Tensor5D; labels: number[] } => ({
+      apex: tf.randomNormal([o.n, o.size, o.size, 3], 0, 1, 'float32', seed) as tf.Tensor4D,
+      frames: tf.randomNormal([o.n, o.frames, o.size, o.size, 3], 0, 1, 'float32', seed + 1) as tf.Tensor5D,
+      labels: Array.from({ length: o.n }, () => rng.int(classes)),
+    });
+    const micro = clip(2, 3);
+    const macro = clip(4, 7);
+    const T = o.frames;
+    finetuneStepMs = await time(async () => {
+      const starts = [1, 2, 4].map((s) => rng.int(T - 3 * s));
+      await step.run({ micro, macro, starts, lambda: 1 });
+    }, Math.max(2, Math.floor(o.steps / 2)));
+    step.dispose();
+    tf.dispose([micro.apex, micro.frames, macro.apex, macro.frames]);
+    minet.dispose();
+    manet.dispose();
+  }
+  return {
+    backend: backend.name,
+    threads: backend.threads,
+    workers: 1,
+    size: o.size,
+    batch: o.batch,
+    width: o.width,
+    frames: o.frames,
+    n: o.n,
+    trainStepMs,
+    forwardMs,
+    finetuneStepMs,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`option --${name} is ${JSON.stringify(v)}: expected a positive integer`);
+  return n;
+}
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('time a ResNet18 train step, a forward pass and a full guided fine-tuning step (medians after warm-up)')
+    .option('--size <px>', 'image size', String(DEFAULT_BENCH_OPTIONS.size))
+    .option('--batch <n>', 'images per ResNet18 step', String(DEFAULT_BENCH_OPTIONS.batch))
+    .option('--width <n>', 'ResNet18 width (64 = the paper)', String(DEFAULT_BENCH_OPTIONS.width))
+    .option('--frames <T>', 'frames per clip in the fine-tuning step', String(DEFAULT_BENCH_OPTIONS.frames))
+    .option('--n <n>', 'micro (and macro) clips per fine-tuning step', String(DEFAULT_BENCH_OPTIONS.n))
+    .option('--steps <n>', 'timed repetitions', String(DEFAULT_BENCH_OPTIONS.steps))
+    .option('--skip-finetune', 'time only the ResNet18 step and forward pass')
+    .option('--backend <name>', 'auto, tfjs-node, wasm or cpu', 'auto')
+    .option('--json', 'print only the JSON object')
+    .action(async (f: Record<string, string | boolean | undefined>) => {
+      const o: BenchOptions = {
+        size: positiveInt('size', f.size as string),
+        batch: positiveInt('batch', f.batch as string),
+        width: positiveInt('width', f.width as string),
+        frames: positiveInt('frames', f.frames as string),
+        n: positiveInt('n', f.n as string),
+        steps: positiveInt('steps', f.steps as string),
+        skipFinetune: Boolean(f.skipFinetune),
+      };
+      if (!o.skipFinetune && o.frames < 10) throw new Error(`option --frames is ${o.frames}: the fine-tuning step samples v(s) for s = 1, 2, 4 with K = 4, which needs T >= 10`);
+      const backend = await initBackend(f.backend as BackendChoice);
+      if (!f.json) process.stderr.write(`mimanet bench: backend ${backend.name} (${backend.threads} thread(s)), ${o.size}x${o.size}, width ${o.width}\n`);
+      const result = await runBench(o, backend);
+      process.stdout.write(JSON.stringify(result) + '\n');
+    });
+}
