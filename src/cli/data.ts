@@ -29,6 +29,7 @@ interface PrepareFlags extends SourceFlags {
   size?: string;
   channels?: string;
   resample?: string;
+  detector?: string;
   skipBad?: boolean;
   quiet?: boolean;
 }
@@ -135,6 +136,7 @@ export function registerDataCommands(program: Command): void {
     .option('--size <S>', `frame height and width in pixels (default ${DEFAULT_PREPARE_SIZE})`)
     .option('--channels <C>', `1 (grey) or 3 (RGB) (default ${DEFAULT_PREPARE_CHANNELS})`)
     .option('--resample <mode>', 'temporal resampling: linear or nearest (default linear)')
+    .option('--detector <model>', 'face box model: ssd (default) or tiny (about 3x faster)')
     .option('--skip-bad', 'leave out clips that cannot be read or show no face (each is reported) instead of stopping')
     .option('--quiet', 'no progress bar')
     .action(async (flags: PrepareFlags) => {
@@ -144,6 +146,8 @@ export function registerDataCommands(program: Command): void {
       if (channels !== 1 && channels !== 3) throw new Error(`option --channels: expected 1 or 3, got ${channels}`);
       const resample = flags.resample ?? 'linear';
       if (resample !== 'linear' && resample !== 'nearest') throw new Error(`option --resample: expected linear or nearest, got ${JSON.stringify(resample)}`);
+      const model = flags.detector ?? 'ssd';
+      if (model !== 'ssd' && model !== 'tiny') throw new Error(`option --detector: expected ssd or tiny, got ${JSON.stringify(model)}`);
       let bar: Progress | undefined;
       const opts: PrepareOptions = {
         dataset,
@@ -156,6 +160,7 @@ export function registerDataCommands(program: Command): void {
         resample: resample as ResampleMode,
         skipBad: flags.skipBad === true,
         casme2: casme2Opts(flags),
+        detectorOptions: { model },
         onStart: ({ total, toProcess }) => {
           process.stderr.write(`${dataset}: ${total} clips, ${total - toProcess} already in ${flags.out}\n`);
           if (!flags.quiet) bar = createProgress({ label: `prepare ${dataset}`, total });

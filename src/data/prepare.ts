@@ -248,6 +248,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
   const provenance = {
     ...settings,
     roots,
+    detector: opts.detector ? 'given' : (opts.detectorOptions?.model ?? 'ssd'),
     skipped: skipped.map(formatProblem),
     preparedAt: new Date().toISOString(),
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),

@@ -27,7 +27,8 @@ export interface PreprocessOptions {
 }
 
 export const DEFAULT_DETECT_MAX_SIDE = 640;
-export const DEFAULT_FRAME_CONCURRENCY = 4;
+/** Enough frames in flight to keep sharp's threads busy while the detector holds the JS thread. */
+export const DEFAULT_FRAME_CONCURRENCY = 8;
 
 /** A failure tied to one clip (and maybe one file): prepare turns it into a problem line or stops with it. */
 export class ClipError extends Error {
@@ -92,9 +93,14 @@ export async function findAlignment(
   return { alignment: alignmentFromEyes(left, right, opts.size, opts.size, opts.align), score: face.score, sourceWidth, sourceHeight };
 }
 
-/** Aligns one frame: cut the region, shrink it in sharp, warp it in JS. */
-export async function alignFrame(input: FrameInput, alignment: Alignment, channels: 1 | 3): Promise<Uint8Array> {
-  const meta = 'file' in input ? await toSharp(input).metadata() : input.raw;
+/**
+ * Aligns one frame: cut the region, shrink it in sharp, warp it in JS.
+ * `size` is the frame's size when known (all frames of a clip share the
+ * detection frame's size), which saves reading the header; a frame of
+ * another size then fails in sharp's extract and is reported.
+ */
+export async function alignFrame(input: FrameInput, alignment: Alignment, channels: 1 | 3, size?: { width: number; height: number }): Promise<Uint8Array> {
+  const meta = size ?? ('file' in input ? await toSharp(input).metadata() : input.raw);
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
   if (!(w > 0 && h > 0)) throw new Error('image has no size');
@@ -162,7 +168,7 @@ export async function preprocessClip(clip: RawClip, detector: FaceDetector, opts
   await mapLimit(needed, opts.concurrency ?? DEFAULT_FRAME_CONCURRENCY, async (i) => {
     const input = inputs.get(i)!;
     try {
-      aligned.set(i, await alignFrame(input, found.alignment, opts.channels));
+      aligned.set(i, await alignFrame(input, found.alignment, opts.channels, { width: found.sourceWidth, height: found.sourceHeight }));
     } catch (e) {
       throw fail(`cannot decode frame: ${(e as Error).message}`, frameSource(input));
     }
