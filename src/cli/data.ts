@@ -174,6 +174,9 @@ export function registerDataCommands(program: Command): void {
         bar?.stop();
       }
       for (const p of result.skipped) process.stderr.write(`skipped: ${formatProblem(p)}\n`);
+      const excluded = result.problems.filter((p) => p.kind === 'excluded').length;
+      const notes = result.problems.filter((p) => p.kind === 'note').length;
+      if (excluded + notes > 0) process.stderr.write(`${excluded} left out by design, ${notes} note(s): \`mimanet data inspect\` lists them\n`);
       const rate = result.seconds > 0 ? ` (${(result.framesProcessed / result.seconds).toFixed(0)} source frames/s)` : '';
       process.stdout.write(
         `${flags.out}: ${result.set.clips.length} clips of ${result.set.frames}x${result.set.height}x${result.set.width}x${result.set.channels} ` +

@@ -38,6 +38,8 @@ async function casmeTree(): Promise<string> {
 describe('prepareDataset', () => {
   let detector: FaceDetector;
   let root: string;
+  /** The CASME II cache the first test prepares; the command-line test reuses it. */
+  let casmeCache = '';
   beforeAll(async () => {
     detector = await createFaceDetector();
     root = await casmeTree();
@@ -45,6 +47,7 @@ describe('prepareDataset', () => {
 
   it('stops at the first problem, skips and reports with skipBad, resumes from complete clips', async () => {
     const cacheDir = join(tmpTree('prep-cache'), 'casme2');
+    casmeCache = cacheDir;
     await expect(prepareDataset({ dataset: 'casme2', root, cacheDir, ...geometry, detector })).rejects.toThrow(
       /^\[error\] casme2 \(clip sub05_EP05_01, row 6, .*CASME2-coding-20140508\.xlsx\): clip folder .*EP05_01 not found \(pass --skip-bad to leave it out\)$/,
     );
@@ -94,13 +97,15 @@ describe('prepareDataset', () => {
   });
 
   it('loadPreparedOrPrepare prepares a missing cache and refills a damaged one', async () => {
+    const smic = tmpTree('prep-smic-one');
+    for (const [i, n] of [1, 2, 3].entries()) writeBmp(join(smic, 'HS', 's2', 'micro', 'positive', 's2_po_01', `image${n}.bmp`), await faceFrame(SIDE, i * 2), SIDE, SIDE);
     const cacheDir = join(tmpTree('prep-cache2'), 'x');
-    const set = await loadPreparedOrPrepare({ dataset: 'casme2', root, cacheDir, ...geometry, channels: 1, detector, skipBad: true });
-    expect(set.channels).toBe(1);
-    expect(set.clips).toHaveLength(2);
-    writeFileSync(clipPath(cacheDir, 'casme2/sub02_EP02_01'), Buffer.alloc(10));
-    const again = await loadPreparedOrPrepare({ dataset: 'casme2', root, cacheDir, ...geometry, channels: 1, detector, skipBad: true });
-    expect(Buffer.from(again.clips[1]!.frames).equals(Buffer.from(set.clips[1]!.frames))).toBe(true);
+    const opts = { dataset: 'smic' as const, root: smic, cacheDir, ...geometry, channels: 1 as const, detector };
+    const set = await loadPreparedOrPrepare(opts);
+    expect([set.channels, set.clips.length, set.clips[0]!.id]).toEqual([1, 1, 'smic/s02_s02_po_01']);
+    writeFileSync(clipPath(cacheDir, 'smic/s02_s02_po_01'), Buffer.alloc(10));
+    const again = await loadPreparedOrPrepare(opts);
+    expect(Buffer.from(again.clips[0]!.frames).equals(Buffer.from(set.clips[0]!.frames))).toBe(true);
   });
 
   it('prepares the MEGC 2019 composite from three roots with source-prefixed subjects', async () => {
@@ -146,9 +151,12 @@ describe('prepareDataset', () => {
       await program.parseAsync(['node', 'mimanet', 'data', 'inspect', '--dataset', 'casme2', '--root', root]);
       expect(out.join('')).toMatch(/casme2: 4 clips from 4 subjects \(label scheme casme2-5\)[\s\S]*\[error\] casme2 \(clip sub05_EP05_01, row 6/);
       out.length = 0;
-      const cache = join(tmpTree('cli'), 'c');
-      await program.parseAsync(['node', 'mimanet', 'data', 'prepare', '--dataset', 'casme2', '--root', root, '--out', cache, '--frames', '3', '--size', '24', '--channels', '1', '--skip-bad', '--quiet']);
-      expect(out.join('')).toMatch(/2 clips of 3x24x24x1 \(2 written, 0 reused, 3 skipped\)/);
+      // The cache of the first test: every good clip is reused, the bad ones are skipped again.
+      await program.parseAsync(['node', 'mimanet', 'data', 'prepare', '--dataset', 'casme2', '--root', root, '--out', casmeCache, '--frames', '4', '--size', '32', '--channels', '3', '--skip-bad', '--quiet']);
+      expect(out.join('')).toMatch(/2 clips of 4x32x32x3 \(0 written, 2 reused, 3 skipped\)/);
+      await expect(
+        program.parseAsync(['node', 'mimanet', 'data', 'prepare', '--dataset', 'casme2', '--root', root, '--out', casmeCache, '--channels', '2']),
+      ).rejects.toThrow(/option --channels: expected 1 or 3, got 2/);
       await expect(program.parseAsync(['node', 'mimanet', 'data', 'inspect', '--dataset', 'megc2019', '--smic-root', root])).rejects.toThrow(/megc2019 needs --casme2-root, --samm-root/);
       await expect(program.parseAsync(['node', 'mimanet', 'data', 'inspect', '--dataset', 'casme3', '--root', root])).rejects.toThrow(/unknown dataset "casme3"/);
     } finally {

@@ -95,6 +95,22 @@ describe('decoding', () => {
     const img = decodeBmpFile(join(dir, 'a.bmp'));
     expect([img.width, img.height, img.channels]).toEqual([5, 3, 3]);
     expect(Buffer.from(img.data).equals(rgb)).toBe(true);
+    // A bottom-up 3x2 BMP written by hand: rows padded to 12 bytes, stored last row first, pixels as B,G,R.
+    const header = Buffer.alloc(54);
+    header.write('BM', 0, 'latin1');
+    header.writeUInt32LE(54 + 24, 2);
+    header.writeUInt32LE(54, 10);
+    header.writeUInt32LE(40, 14);
+    header.writeInt32LE(3, 18);
+    header.writeInt32LE(2, 22);
+    header.writeUInt16LE(1, 26);
+    header.writeUInt16LE(24, 28);
+    const bottomRow = [3, 2, 1, 6, 5, 4, 9, 8, 7, 0, 0, 0]; // image row 1: (1,2,3) (4,5,6) (7,8,9)
+    const topRow = [30, 20, 10, 60, 50, 40, 90, 80, 70, 0, 0, 0]; // image row 0
+    writeFileSync(join(dir, 'up.bmp'), Buffer.concat([header, Buffer.from([...bottomRow, ...topRow])]));
+    expect([...decodeBmpFile(join(dir, 'up.bmp')).data]).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    writeFileSync(join(dir, 'short.bmp'), Buffer.concat([header, Buffer.from(bottomRow)]));
+    expect(() => decodeBmpFile(join(dir, 'short.bmp'))).toThrow(/short\.bmp: corrupt BMP \(truncated/);
     writeFileSync(join(dir, 'bad.bmp'), 'BM nonsense');
     expect(() => decodeBmpFile(join(dir, 'bad.bmp'))).toThrow(/bad\.bmp: not a BMP file/);
   });

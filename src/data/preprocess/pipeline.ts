@@ -110,7 +110,7 @@ export async function alignFrame(input: FrameInput, alignment: Alignment, channe
     chain = chain.resize(plan.shrunk.width, plan.shrunk.height, { fit: 'fill' });
   }
   chain = channels === 1 ? chain.removeAlpha().greyscale() : chain.removeAlpha().toColourspace('srgb');
-  const { data, info } = await chain.raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await chain.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, expected ${channels}`);
   return warpBilinear(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, channels, plan.map);
 }
