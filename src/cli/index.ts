@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { registerRunCommand } from './run.js';
+import { registerServeCommand } from './serve.js';
 import { registerBenchCommand } from './bench.js';
 
 const require = createRequire(import.meta.url);
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError();
   registerRunCommand(program);
+  registerServeCommand(program);
   registerBenchCommand(program);
   return program;
 }

@@ -1,0 +1,177 @@
+/**
+ * `mimanet serve`: the browser demo (web/dist, built by `npm run build:web`)
+ * on a small static server, with a checkpoint folder under /model/ so the
+ * page loads it by default.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync, readFileSync, statSync, createReadStream } from 'node:fs';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+
+export const DEFAULT_SERVE_PORT = 8080;
+export const DEFAULT_SERVE_HOST = '127.0.0.1';
+/** The built page, relative to the package root. */
+export const WEB_DIST = join('web', 'dist');
+
+/** web/dist of this package (src/cli or dist/cli are two folders below the root). */
+export function defaultWebRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', WEB_DIST);
+}
+
+export interface ServeOptions {
+  /** TCP port; 0 takes a free one. Default {@link DEFAULT_SERVE_PORT}. */
+  port?: number;
+  /** Interface to listen on. Default {@link DEFAULT_SERVE_HOST} (this machine only). */
+  host?: string;
+  /** Checkpoint folder (model.json, weights.bin, mimanet.json) served under /model/. Default: none (the page asks for one). */
+  model?: string;
+  /** The built page. Default {@link defaultWebRoot}. */
+  webRoot?: string;
+}
+
+export interface RunningServer {
+  /** Address of the page, ending in '/'. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json; charset=utf-8',
+};
+
+/** Checks a checkpoint folder before serving it, naming what is missing. */
+export function checkModelDir(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--model ${dir}: no such folder`);
+  for (const f of ['model.json', 'mimanet.json']) {
+    if (!existsSync(join(dir, f))) throw new Error(`--model ${dir}: not a mimanet checkpoint (missing ${f})`);
+  }
+  let manifest: Array<{ paths?: string[] }>;
+  try {
+    manifest = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest?: Array<{ paths?: string[] }> }).weightsManifest ?? [];
+  } catch (e) {
+    throw new Error(`${join(dir, 'model.json')}: cannot parse (${(e as Error).message})`);
+  }
+  for (const p of manifest.flatMap((g) => g.paths ?? [])) {
+    if (!existsSync(join(dir, p))) throw new Error(`--model ${dir}: model.json names ${p}, which is missing`);
+  }
+}
+
+/** Maps a URL path into `root`; null when it would leave it. */
+function within(root: string, urlPath: string): string | null {
+  const file = resolve(root, `.${urlPath}`);
+  return file === root || file.startsWith(root + sep) ? file : null;
+}
+
+function send(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const webRoot = resolve(opts.webRoot ?? defaultWebRoot());
+  if (!existsSync(join(webRoot, 'index.html'))) {
+    throw new Error(`${webRoot} has no built page (index.html missing): run \`npm run build:web\` first`);
+  }
+  const modelRoot = opts.model === undefined ? undefined : resolve(opts.model);
+  if (modelRoot) checkModelDir(modelRoot);
+  const port = opts.port ?? DEFAULT_SERVE_PORT;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error(`port ${JSON.stringify(port)}: expected an integer from 0 to 65535`);
+  const host = opts.host ?? DEFAULT_SERVE_HOST;
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'only GET and HEAD\n');
+    }
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(res, 400, 'bad path\n');
+    }
+    let file: string | null;
+    if (path === '/model' || path.startsWith('/model/')) {
+      if (!modelRoot) return send(res, 404, 'no checkpoint: start the server with --model DIR\n');
+      file = within(modelRoot, path.slice('/model'.length) || '/');
+    } else {
+      file = within(webRoot, path.endsWith('/') ? `${path}index.html` : path);
+    }
+    if (!file || !existsSync(file) || !statSync(file).isFile()) return send(res, 404, `not found: ${path}\n`);
+    const size = statSync(file).size;
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': size,
+      'Cache-Control': 'no-cache',
+      // cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer); everything here is same-origin
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    createReadStream(file).pipe(res);
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') fail(new Error(`port ${port} on ${host} is in use; pick another with --port`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') fail(new Error(`cannot listen on host ${host} (${e.code})`));
+      else fail(e);
+    });
+    server.listen(port, host, () => ok());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shown}:${actual}/`,
+    port: actual,
+    close: () =>
+      new Promise<void>((ok, fail) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? fail(e) : ok()));
+      }),
+  };
+}
+
+export interface ServeFlags {
+  port: string;
+  host: string;
+  model?: string;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the browser demo (web/dist) and a checkpoint folder under /model/')
+    .option('--port <n>', 'TCP port (0: any free one)', String(DEFAULT_SERVE_PORT))
+    .option('--host <addr>', 'interface to listen on', DEFAULT_SERVE_HOST)
+    .option('--model <dir>', 'checkpoint folder (model.json, weights.bin, mimanet.json) the page loads by default')
+    .action(async (flags: ServeFlags) => {
+      const port = Number(flags.port);
+      if (!/^\d+$/.test(flags.port) || port > 65535) throw new Error(`option --port is ${JSON.stringify(flags.port)}: expected an integer from 0 to 65535`);
+      const server = await startServer({ port, host: flags.host, model: flags.model });
+      process.stdout.write(`mimanet demo at ${server.url}${flags.model ? ` (model: ${resolve(flags.model)})` : ' (no --model: load a checkpoint in the page)'}\nCtrl-C stops it.\n`);
+      await new Promise<void>((done) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(done, done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

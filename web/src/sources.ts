@@ -1,0 +1,93 @@
+/** Pixels from image files, video files and the webcam. */
+import type { RgbaImage } from './preprocess.js';
+
+const scratch = document.createElement('canvas');
+const scratchCtx = scratch.getContext('2d', { willReadFrequently: true })!;
+
+function readPixels(source: CanvasImageSource, width: number, height: number): RgbaImage {
+  if (scratch.width !== width || scratch.height !== height) {
+    scratch.width = width;
+    scratch.height = height;
+  }
+  scratchCtx.clearRect(0, 0, width, height);
+  scratchCtx.drawImage(source, 0, 0, width, height);
+  const { data } = scratchCtx.getImageData(0, 0, width, height);
+  return { data, width, height };
+}
+
+/**
+ * Decodes an image file at its own size. No colour management, no EXIF
+ * rotation: sharp hands the Node side the stored pixels the same way.
+ */
+export async function decodeImage(file: File): Promise<RgbaImage> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'none' } as ImageBitmapOptions);
+  } catch (e) {
+    throw new Error(`${file.name}: cannot decode as an image (${(e as Error).message || e})`);
+  }
+  try {
+    return readPixels(bitmap, bitmap.width, bitmap.height);
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** The current picture of a playing or seeked video element. */
+export function videoPixels(video: HTMLVideoElement): RgbaImage {
+  return readPixels(video, video.videoWidth, video.videoHeight);
+}
+
+function once(target: EventTarget, ok: string, bad = 'error'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      target.removeEventListener(ok, done);
+      target.removeEventListener(bad, err);
+      resolve();
+    };
+    const err = (): void => {
+      target.removeEventListener(ok, done);
+      target.removeEventListener(bad, err);
+      reject(new Error(`${bad} while waiting for ${ok}`));
+    };
+    target.addEventListener(ok, done);
+    target.addEventListener(bad, err);
+  });
+}
+
+/** Opens a video file in a detached element, ready to seek. */
+export async function openVideo(file: File): Promise<{ video: HTMLVideoElement; duration: number; close: () => void }> {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.preload = 'auto';
+  video.playsInline = true;
+  const url = URL.createObjectURL(file);
+  video.src = url;
+  try {
+    await once(video, 'loadeddata');
+  } catch {
+    URL.revokeObjectURL(url);
+    throw new Error(`${file.name}: this browser cannot play it (${video.error?.message || 'unsupported format'})`);
+  }
+  return { video, duration: video.duration, close: () => URL.revokeObjectURL(url) };
+}
+
+/** Seeks and waits until the frame at `time` is shown. */
+export async function seek(video: HTMLVideoElement, time: number): Promise<void> {
+  const wait = once(video, 'seeked');
+  video.currentTime = time;
+  await wait;
+}
+
+/** Starts the front camera in `video`; returns a stopper. */
+export async function startWebcam(video: HTMLVideoElement): Promise<() => void> {
+  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives no camera access here (it needs https or localhost)');
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false });
+  video.srcObject = stream;
+  video.muted = true;
+  await video.play();
+  return () => {
+    for (const t of stream.getTracks()) t.stop();
+    video.srcObject = null;
+  };
+}
