@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { registerRunCommand } from './run.js';
 import { registerServeCommand } from './serve.js';
+import { registerTrainCommand } from './train.js';
+import { registerPredictCommand } from './predict.js';
 import { registerBenchCommand } from './bench.js';
 
 const require = createRequire(import.meta.url);
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRunCommand(program);
   registerServeCommand(program);
+  registerTrainCommand(program);
+  registerPredictCommand(program);
   registerBenchCommand(program);
   return program;
 }

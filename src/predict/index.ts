@@ -1,0 +1,329 @@
+/**
+ * Recognition with a saved MiNet checkpoint: a clip in, class probabilities out.
+ *
+ * A clip is a folder of frames (jpg, png, bmp, ...), a video file, or a
+ * prepared clip of the clip cache (a `.u8` file, or the cache folder with a
+ * clip id). Frames onset..apex are resampled to the model's T frames and
+ * preprocessed as the training clips were (see ./preprocessing.ts): face
+ * detection and eye alignment for models trained on real datasets, a plain
+ * resize for models trained on (already aligned) synthetic faces.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { loadCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
+import { clipBytes } from '../data/types.js';
+import { clipPath, readIndex } from '../data/cache.js';
+import { videoFrameRef, type RawClip } from '../data/datasets/types.js';
+import { loadFrameInputs, toSharp, frameSource, type FrameInput } from '../data/preprocess/decode.js';
+import { probeVideo } from '../data/preprocess/video.js';
+import { blendInto, planIndices, resamplePlan } from '../data/preprocess/resample.js';
+import { ClipError, preprocessClip } from '../data/preprocess/pipeline.js';
+import { createFaceDetector, type FaceDetector } from '../data/preprocess/face.js';
+import { preprocessingFromMeta, type AlignMode, type PreprocessingSpec } from './preprocessing.js';
+
+export { preprocessingOf, preprocessingFromMeta, type PreprocessingSpec, type AlignMode } from './preprocessing.js';
+
+/** Image files read as frames of a clip folder. */
+export const FRAME_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp'] as const;
+
+/** Fewest source frames between onset and apex, both included: a clip needs some motion. */
+export const MIN_CLIP_FRAMES = 2;
+
+export interface PredictOptions {
+  /** Onset frame index (0-based) in the folder or video. Default 0 (the first frame). */
+  onset?: number;
+  /** Apex frame index (0-based). Default the middle frame, floor((n - 1) / 2). */
+  apex?: number;
+  /** Clip id, when the input is a clip-cache folder. */
+  clip?: string;
+  /** Overrides the preprocessing the checkpoint records (needed when it records none). */
+  align?: AlignMode;
+  /** A ready face detector (default: face-api, created when first needed). */
+  detector?: FaceDetector;
+}
+
+/** The model's input geometry. */
+export interface InputGeometry {
+  frames: number;
+  size: number;
+  channels: number;
+}
+
+export interface ClipInput {
+  kind: 'frames' | 'video' | 'prepared';
+  /** The path given. */
+  source: string;
+  /** Clip id within a cache, for prepared clips. */
+  clip?: string;
+  /** Frames in the folder or video (T for a prepared clip). */
+  sourceFrames: number;
+  onset: number;
+  apex: number;
+  /** How the frames were made into model input; 'prepared' when they came from the clip cache as they are. */
+  preprocessing: PreprocessingSpec | 'prepared';
+  /** T*H*W*C bytes, onset first, apex last. */
+  frames: Uint8Array;
+}
+
+export interface PredictResult {
+  /** Predicted class name. */
+  label: string;
+  /** Its index in `labels`. */
+  index: number;
+  labels: string[];
+  /** Class probabilities, in `labels` order. */
+  probs: number[];
+  input: Omit<ClipInput, 'frames'>;
+}
+
+function isImage(name: string): boolean {
+  return (FRAME_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
+}
+
+/** Frame files of a folder in natural order (`2.png` before `10.png`). */
+export function listFrameFiles(dir: string): string[] {
+  const names = readdirSync(dir).filter((n) => isImage(n) && statSync(join(dir, n)).isFile());
+  names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return names.map((n) => join(dir, n));
+}
+
+function checkIndex(name: string, v: number | undefined, n: number, source: string): void {
+  if (v === undefined) return;
+  if (!Number.isInteger(v) || v < 0 || v >= n) throw new Error(`${source}: --${name} ${v} is not a frame index in [0, ${n - 1}] (${n} frames)`);
+}
+
+/** Onset and apex of a run of n frames: the given ones or the defaults, checked. */
+export function onsetApex(n: number, source: string, opts: Pick<PredictOptions, 'onset' | 'apex'>): { onset: number; apex: number } {
+  if (n < MIN_CLIP_FRAMES) throw new Error(`${source}: too few frames (${n}); a clip needs at least ${MIN_CLIP_FRAMES}, onset and apex`);
+  checkIndex('onset', opts.onset, n, source);
+  checkIndex('apex', opts.apex, n, source);
+  const onset = opts.onset ?? 0;
+  const apex = opts.apex ?? Math.max(onset + 1, Math.floor((n - 1) / 2));
+  if (apex >= n) throw new Error(`${source}: too few frames after the onset ${onset} (${n} frames); pass --apex`);
+  if (apex - onset + 1 < MIN_CLIP_FRAMES) {
+    throw new Error(`${source}: onset ${onset} and apex ${apex} leave ${Math.max(0, apex - onset + 1)} frame(s); the apex must come after the onset`);
+  }
+  return { onset, apex };
+}
+
+function checkGeometry(index: { frames: number; height: number; width: number; channels: number }, g: InputGeometry, where: string): void {
+  if (index.frames !== g.frames || index.height !== g.size || index.width !== g.size || index.channels !== g.channels) {
+    throw new Error(
+      `${where}: prepared clips of ${index.frames} frames of ${index.height}x${index.width}x${index.channels}, the model expects ${g.frames} frames of ${g.size}x${g.size}x${g.channels}`,
+    );
+  }
+}
+
+function readPreparedClip(cacheDir: string, id: string, g: InputGeometry, source: string): ClipInput {
+  const index = readIndex(cacheDir);
+  if (!index.clips.some((c) => c.id === id)) {
+    const some = index.clips.slice(0, 3).map((c) => c.id).join(', ');
+    throw new Error(`${cacheDir}: no clip ${JSON.stringify(id)} in clipset.json (${index.clips.length} clips${some ? `, e.g. ${some}` : ''})`);
+  }
+  checkGeometry(index, g, join(cacheDir, 'clipset.json'));
+  const file = clipPath(cacheDir, id);
+  if (!existsSync(file)) throw new Error(`${file}: missing (clip ${id} is listed in ${join(cacheDir, 'clipset.json')})`);
+  const buf = readFileSync(file);
+  const bytes = clipBytes(index);
+  if (buf.length !== bytes) throw new Error(`${file}: ${buf.length} bytes, expected ${bytes} (T=${index.frames}, ${index.height}x${index.width}x${index.channels})`);
+  return { kind: 'prepared', source, clip: id, sourceFrames: index.frames, onset: 0, apex: index.frames - 1, preprocessing: 'prepared', frames: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
+}
+
+/** Resizes one frame to size x size with the model's channels (no alignment). */
+async function resizeFrame(input: FrameInput, g: InputGeometry): Promise<Uint8Array> {
+  let chain = toSharp(input).resize(g.size, g.size, { fit: 'fill' }).removeAlpha();
+  chain = g.channels === 1 ? chain.greyscale() : chain.toColourspace('srgb');
+  const { data, info } = await chain.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== g.channels) throw new Error(`${frameSource(input)}: decoded to ${info.channels} channels, expected ${g.channels}`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
+/** Frames onset..apex resampled to T and resized, as for clips that were face crops already. */
+async function resizeClip(framePaths: string[], g: InputGeometry, spec: PreprocessingSpec): Promise<Uint8Array> {
+  const plan = resamplePlan(framePaths.length, g.frames, spec.resample);
+  const needed = planIndices(plan);
+  const inputs = await loadFrameInputs(needed.map((i) => framePaths[i]));
+  const frames = new Map<number, Uint8Array>();
+  for (let k = 0; k < needed.length; k++) {
+    try {
+      frames.set(needed[k], await resizeFrame(inputs[k], g));
+    } catch (e) {
+      const msg = (e as Error).message;
+      const src = frameSource(inputs[k]);
+      throw new Error(msg.startsWith(src) ? msg : `${src}: cannot decode frame (${msg})`);
+    }
+  }
+  const frameBytes = g.size * g.size * g.channels;
+  const out = new Uint8Array(g.frames * frameBytes);
+  plan.forEach((p, t) => blendInto(out, t * frameBytes, frames.get(p.i0)!, frames.get(p.i1)!, p.w));
+  return out;
+}
+
+let sharedDetector: Promise<FaceDetector> | undefined;
+
+/** Frames onset..apex through the training pipeline: face detection, eye alignment, resampling. */
+async function alignClip(framePaths: string[], source: string, g: InputGeometry, spec: PreprocessingSpec, detector?: FaceDetector): Promise<Uint8Array> {
+  if (g.channels !== 1 && g.channels !== 3) throw new Error(`model channels ${g.channels}: expected 1 or 3`);
+  // RawClip.dataset names a known dataset; for an ad hoc clip it is only used in messages, which are rewritten below.
+  const raw: RawClip = { dataset: 'input' as RawClip['dataset'], id: basename(source), subject: '', label: '', onset: 0, apex: framePaths.length - 1, framePaths };
+  const d = detector ?? (await (sharedDetector ??= createFaceDetector()));
+  try {
+    const out = await preprocessClip(raw, d, {
+      frames: g.frames,
+      size: g.size,
+      channels: g.channels,
+      resample: spec.resample,
+      align: { eyeDistance: spec.eyeDistance, eyeY: spec.eyeY },
+    });
+    return out.frames;
+  } catch (e) {
+    if (e instanceof ClipError) throw new Error(`${source}: ${e.problem}${e.file && e.file !== source ? ` (${e.file})` : ''}`);
+    throw e;
+  }
+}
+
+/**
+ * Turns a clip path into model input bytes. `spec` is the checkpoint's
+ * preprocessing (undefined when it records none; then opts.align must say).
+ */
+export async function readClipInput(path: string, g: InputGeometry, spec: PreprocessingSpec | undefined, opts: PredictOptions = {}): Promise<ClipInput> {
+  if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
+  const st = statSync(path);
+  const chooseSpec = (): PreprocessingSpec => {
+    if (opts.align) return { resample: 'linear', ...spec, align: opts.align };
+    if (!spec) throw new Error('the checkpoint does not record how its clips were preprocessed (provenance.preprocessing.align); pass --align face or --align none');
+    return spec;
+  };
+  const noFrameFlags = (what: string): void => {
+    if (opts.onset !== undefined || opts.apex !== undefined) throw new Error(`${path}: --onset and --apex do not apply to ${what}, which runs onset to apex already`);
+  };
+
+  if (st.isDirectory()) {
+    if (existsSync(join(path, 'clipset.json'))) {
+      noFrameFlags('a prepared clip');
+      if (!opts.clip) {
+        const index = readIndex(path);
+        throw new Error(`${path} is a clip cache (${index.clips.length} clips); name one with --clip ID, e.g. --clip ${index.clips[0]?.id ?? 'ID'}`);
+      }
+      return readPreparedClip(path, opts.clip, g, path);
+    }
+    if (opts.clip) throw new Error(`${path}: --clip needs a clip-cache folder (with clipset.json)`);
+    const files = listFrameFiles(path);
+    if (files.length === 0) throw new Error(`${path}: no frames (${FRAME_EXTENSIONS.join(', ')} files) in this folder`);
+    const { onset, apex } = onsetApex(files.length, path, opts);
+    const s = chooseSpec();
+    const run = files.slice(onset, apex + 1);
+    const frames = s.align === 'face' ? await alignClip(run, path, g, s, opts.detector) : await resizeClip(run, g, s);
+    return { kind: 'frames', source: path, sourceFrames: files.length, onset, apex, preprocessing: s, frames };
+  }
+
+  if (extname(path).toLowerCase() === '.u8') {
+    noFrameFlags('a prepared clip');
+    const cacheDir = dirname(dirname(resolve(path)));
+    if (!existsSync(join(cacheDir, 'clipset.json'))) throw new Error(`${path}: a prepared clip needs its clipset.json two folders up (${join(cacheDir, 'clipset.json')} is missing)`);
+    const index = readIndex(cacheDir);
+    const id = index.clips.find((c) => resolve(clipPath(cacheDir, c.id)) === resolve(path))?.id;
+    if (!id) throw new Error(`${path}: not listed in ${join(cacheDir, 'clipset.json')}`);
+    return readPreparedClip(cacheDir, id, g, path);
+  }
+
+  if (isImage(path)) throw new Error(`${path}: too few frames (1, a single image); give a folder of frames or a video`);
+  if (opts.clip) throw new Error(`${path}: --clip needs a clip-cache folder (with clipset.json)`);
+  const info = await probeVideo(path);
+  const { onset, apex } = onsetApex(info.frames, path, opts);
+  const s = chooseSpec();
+  const refs = Array.from({ length: apex - onset + 1 }, (_, k) => videoFrameRef(path, onset + k));
+  const frames = s.align === 'face' ? await alignClip(refs, path, g, s, opts.detector) : await resizeClip(refs, g, s);
+  return { kind: 'video', source: path, sourceFrames: info.frames, onset, apex, preprocessing: s, frames };
+}
+
+/** A loaded checkpoint ready to score clips. */
+export class Predictor {
+  private constructor(
+    readonly dir: string,
+    readonly model: tf.LayersModel,
+    readonly meta: CheckpointMeta,
+    /** What the checkpoint says about its preprocessing; undefined when it does not say. */
+    readonly preprocessing: PreprocessingSpec | undefined,
+  ) {}
+
+  static async load(dir: string): Promise<Predictor> {
+    const { model, meta } = await loadCheckpoint(dir);
+    const where = join(dir, 'mimanet.json');
+    try {
+      const partial = meta.net as Partial<CheckpointMeta['net']> | undefined;
+      for (const k of ['frames', 'size', 'channels', 'classes'] as const) {
+        if (!partial || !Number.isInteger(partial[k]) || (partial[k] as number) < 1) throw new Error(`${where}: net.${k} is ${JSON.stringify(partial?.[k])}, expected a positive integer`);
+      }
+      const net = meta.net;
+      if (!Array.isArray(meta.labels) || meta.labels.length !== net.classes) {
+        throw new Error(`${where}: ${Array.isArray(meta.labels) ? meta.labels.length : 'no'} labels for ${net.classes} classes`);
+      }
+      const norm = meta.normalization;
+      if (!norm || !Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.std.some((s) => !(s > 0))) {
+        throw new Error(`${where}: normalization ${JSON.stringify(norm)} needs mean and positive std lists`);
+      }
+      return new Predictor(dir, model, meta, preprocessingFromMeta(meta, where));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  get geometry(): InputGeometry {
+    return { frames: this.meta.net.frames, size: this.meta.net.size, channels: this.meta.net.channels };
+  }
+
+  /** Class probabilities of one clip given as T*H*W*C bytes (onset first, apex last). */
+  async scoreFrames(frames: Uint8Array): Promise<number[]> {
+    const { frames: T, size, channels: C } = this.geometry;
+    const per = T * size * size * C;
+    if (frames.length !== per) throw new Error(`clip has ${frames.length} bytes, the model takes ${per} (T=${T}, ${size}x${size}x${C})`);
+    const { mean, std } = this.meta.normalization;
+    // same arithmetic (float32 scale and shift) as data/batches.ts, so a prepared clip scores exactly as in evaluation
+    const scale = new Float32Array(C);
+    const shift = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      const m = mean.length === 1 ? mean[0] : mean[c];
+      const s = std.length === 1 ? std[0] : std[c];
+      scale[c] = 1 / (255 * s);
+      shift[c] = -m / s;
+    }
+    const x = new Float32Array(per);
+    for (let i = 0; i < per; i++) x[i] = frames[i] * scale[i % C] + shift[i % C];
+    const frameSize = size * size * C;
+    const out = tf.tidy(() => {
+      const clip = tf.tensor5d(x, [1, T, size, size, C]);
+      const apex = tf.tensor4d(x.subarray((T - 1) * frameSize), [1, size, size, C]);
+      return this.model.predict([apex, clip]) as tf.Tensor;
+    });
+    const probs = Array.from(await out.data());
+    out.dispose();
+    return probs;
+  }
+
+  /** Reads, preprocesses and scores one clip path. */
+  async predict(path: string, opts: PredictOptions = {}): Promise<PredictResult> {
+    const input = await readClipInput(path, this.geometry, this.preprocessing, opts);
+    const probs = await this.scoreFrames(input.frames);
+    const index = probs.indexOf(Math.max(...probs));
+    const { frames: _f, ...rest } = input;
+    void _f;
+    return { label: this.meta.labels[index], index, labels: [...this.meta.labels], probs, input: rest };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Loads the checkpoint in `modelDir` and scores one clip. */
+export async function predictClip(modelDir: string, clipPathOrDir: string, opts: PredictOptions = {}): Promise<PredictResult> {
+  const p = await Predictor.load(modelDir);
+  try {
+    return await p.predict(clipPathOrDir, opts);
+  } finally {
+    p.dispose();
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * Trains the deployable MiNet: the paper's pipeline once, on every micro
+ * subject (no held-out subject: this is for use, not for scoring).
+ *
+ *   MaNet    pretrained on the macro data (L_c)
+ *   MiNet    pretrained on all micro clips (L_c)
+ *   MiNet    guided fine-tuning by the frozen MaNet with the chosen loss terms (Eq. 8)
+ *   ->       checkpoint folder (src/model/checkpoint.ts), v = aggregate of the v(s)
+ *
+ *   OUT/model.json, weights.bin, mimanet.json   the checkpoint (`mimanet predict --model OUT`)
+ *   OUT/config.json                             the resolved config
+ *   OUT/labels.txt                              class names, one a line, in output order
+ *   OUT/training/                               MaNet and pretrained MiNet weights, curves (a rerun resumes from them)
+ */
+import { join } from 'node:path';
+import type { MimanetConfig } from '../config.js';
+import { loadExperimentData, type ExperimentData } from '../data/load.js';
+import { DEFAULT_NORMALIZATION } from '../data/batches.js';
+import { TwoStreamNet } from '../model/twostream.js';
+import { withInitSeed } from '../model/resnet.js';
+import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
+import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
+import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
+import { initTwoStreamFromImagenet, parseImagenetInit, readSafetensors, type ImagenetLoadResult } from '../model/safetensors.js';
+import { configFingerprint, manetPath, netConfig, obtainManet, prepareRunFolder, type ExperimentEvents, type RunInfo } from './experiment.js';
+import { pretrainClassifier, pretrainSteps, predictClips } from './pretrain.js';
+import { finetuneSteps, guidedFinetune } from './finetune.js';
+import { deriveSeed } from '../util/rng.js';
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { preprocessingOf } from '../predict/preprocessing.js';
+
+/** Loss terms of the deployable model unless told otherwise: all five of Eq. 8. */
+export const DEFAULT_TRAIN_LOSSES: readonly LossTerm[] = LOSS_TERMS;
+
+export interface TrainAllOptions {
+  /** Loss terms of guided fine-tuning. Default {@link DEFAULT_TRAIN_LOSSES}. */
+  losses?: LossTerm[];
+  /** `imagenet:FILE`: start both trunks of MaNet and MiNet from torchvision/timm ResNet18 weights. Default: random initialisation. */
+  init?: string;
+  /** Recorded in OUT/training/run.json. */
+  info?: RunInfo;
+  events?: ExperimentEvents;
+}
+
+export interface TrainAllResult {
+  /** The checkpoint folder (cfg.out). */
+  dir: string;
+  meta: CheckpointMeta;
+  /** Accuracy of the final MiNet on its own training clips (a sanity check, not a score). */
+  trainAccuracy: number;
+  /** Per-epoch mean L_c of MiNet pretraining (empty when resumed from disk). */
+  pretrainCurve: number[];
+  /** Per-epoch means of each loss term of guided fine-tuning. */
+  curves: Array<Record<string, number>>;
+  seconds: number;
+}
+
+/** Folder of the intermediate weights of a `train` run. */
+export function trainingDir(out: string): string {
+  return join(out, 'training');
+}
+
+interface InitRecord {
+  init: string | null;
+}
+
+/**
+ * Refuses to resume from intermediate weights that were started from another
+ * initialisation (the config fingerprint does not cover it).
+ */
+function checkInitRecord(dir: string, init: string | undefined): void {
+  const p = join(dir, 'init.json');
+  const prev = readJsonIfExists<InitRecord>(p);
+  const now = init ?? null;
+  if (prev && prev.init !== now) {
+    throw new Error(`${dir} holds weights trained from init ${JSON.stringify(prev.init)}, now ${JSON.stringify(now)}; choose another --out or delete the folder`);
+  }
+  writeJsonAtomic(p, { init: now } satisfies InitRecord);
+}
+
+/**
+ * MaNet for the deployable model. Without `init` this is the experiment's own
+ * obtainManet; with ImageNet weights the net is initialised from them before
+ * its pretraining (same seeds, same files, so a rerun resumes either way).
+ */
+async function manetFor(cfg: MimanetConfig, data: ExperimentData, seed: number, imagenet: string | undefined, events: ExperimentEvents): Promise<TwoStreamNet> {
+  if (!imagenet) return obtainManet(cfg, data, seed, events);
+  const base = manetPath(cfg.out, seed);
+  const manet = withInitSeed(deriveSeed(seed, 'manet'), () => new TwoStreamNet(netConfig(cfg, data.macro.labels.length), 'MaNet'));
+  try {
+    if (hasNetWeights(base)) {
+      loadNetWeights(manet, base);
+      return manet;
+    }
+    initTwoStreamFromImagenet(manet, imagenet);
+    const all = data.macro.clips.map((_, i) => i);
+    const curve = await pretrainClassifier(manet, data.macro, all, {
+      epochs: cfg.pretrain.manetEpochs,
+      lr: cfg.pretrain.lr,
+      batchSize: cfg.pretrain.batchSize,
+      seed: deriveSeed(seed, 'manet-train'),
+      flip: cfg.flip,
+      where: `seed ${seed}, MaNet pretraining`,
+      onStep: (s) => events.tick?.(1, { stage: 'MaNet', L_c: s.losses.c }),
+    });
+    writeJsonAtomic(`${base}-curve.json`, { epochs: curve, init: imagenet });
+    await saveNetWeights(manet, base);
+    return manet;
+  } catch (e) {
+    manet.dispose();
+    throw e;
+  }
+}
+
+/** Fails early, before any data is loaded, when the weight file cannot fit the configured trunks. */
+function checkImagenetWidth(file: string, width: number): void {
+  const conv1 = readSafetensors(file).entries.get('conv1.weight');
+  if (!conv1) throw new Error(`${file}: no tensor "conv1.weight": not a torchvision/timm ResNet18 state dict`);
+  if (conv1.shape[0] !== width) {
+    throw new Error(`${file}: conv1 has ${conv1.shape[0]} filters, model.width is ${width}; ImageNet ResNet18 weights need model.width ${conv1.shape[0]}`);
+  }
+}
+
+/** Trains MaNet, then MiNet on all micro subjects with guidance, and writes the checkpoint folder `cfg.out`. */
+export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): Promise<TrainAllResult> {
+  const t0 = Date.now();
+  const events = opts.events ?? {};
+  const losses = [...(opts.losses ?? DEFAULT_TRAIN_LOSSES)];
+  if (!losses.includes('c')) throw new Error(`loss set ${losses.join(',')} must include "c" (L_c)`);
+  const imagenet = opts.init === undefined ? undefined : parseImagenetInit(opts.init);
+  if (imagenet !== undefined) checkImagenetWidth(imagenet, cfg.model.width);
+  const seed = cfg.seed;
+  const data = await loadExperimentData(cfg);
+  const { micro, macro } = data;
+  const all = micro.clips.map((_, i) => i);
+  if (all.length < cfg.finetune.n) throw new Error(`micro dataset "${micro.name}": ${all.length} clips, fewer than finetune.n=${cfg.finetune.n}`);
+
+  const work: MimanetConfig = { ...cfg, out: trainingDir(cfg.out) };
+  prepareRunFolder(work, opts.info ?? { backend: {}, workers: 1 });
+  checkInitRecord(work.out, opts.init);
+  const minetBase = join(work.out, `seed-${seed}`, 'minet-pretrained');
+  let steps = finetuneSteps(all.length, cfg.finetune.epochs, cfg.finetune.n);
+  if (!hasNetWeights(manetPath(work.out, seed))) steps += pretrainSteps(macro.clips.length, cfg.pretrain.manetEpochs, cfg.pretrain.batchSize);
+  if (!hasNetWeights(minetBase)) steps += pretrainSteps(all.length, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
+  events.log?.(
+    `${micro.name}: ${all.length} micro clips of ${new Set(micro.clips.map((c) => c.subject)).size} subjects, all used for training; ` +
+      `${macro.name}: ${macro.clips.length} macro clips; guided fine-tuning with ${variantName(losses)}`,
+  );
+  events.plan?.(steps);
+
+  const manet = await manetFor(work, data, seed, imagenet, events);
+  const minet = withInitSeed(deriveSeed(seed, 'minet', 'all-subjects'), () => new TwoStreamNet(netConfig(cfg, micro.labels.length), 'MiNet'));
+  try {
+    let pretrainCurve: number[] = [];
+    let initReport: ImagenetLoadResult | undefined;
+    if (hasNetWeights(minetBase)) {
+      loadNetWeights(minet, minetBase);
+      pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${minetBase}-curve.json`)?.epochs ?? [];
+    } else {
+      if (imagenet) initReport = initTwoStreamFromImagenet(minet, imagenet);
+      pretrainCurve = await pretrainClassifier(minet, micro, all, {
+        epochs: cfg.pretrain.minetEpochs,
+        lr: cfg.pretrain.lr,
+        batchSize: cfg.pretrain.batchSize,
+        seed: deriveSeed(seed, 'minet-train', 'all-subjects'),
+        flip: cfg.flip,
+        where: 'MiNet pretraining on all micro subjects',
+        onStep: (s) => events.tick?.(1, { stage: 'MiNet', L_c: s.losses.c }),
+      });
+      writeJsonAtomic(`${minetBase}-curve.json`, { epochs: pretrainCurve });
+      await saveNetWeights(minet, minetBase);
+    }
+    if (initReport) events.log?.(`ImageNet weights ${imagenet}: ${initReport.loaded.length} tensors loaded per trunk, ${initReport.skipped.length} skipped (${initReport.skipped.filter((s) => !s.endsWith('num_batches_tracked')).join(', ')})`);
+
+    const curves = await guidedFinetune(minet, manet, micro, all, macro, {
+      losses,
+      epochs: cfg.finetune.epochs,
+      lr: cfg.finetune.lr,
+      n: cfg.finetune.n,
+      weights: cfg.finetune.weights,
+      tau: cfg.finetune.tau,
+      conReduction: cfg.finetune.conReduction,
+      grl: cfg.finetune.grl,
+      headWidths: cfg.model.headWidths,
+      macroToMicro: data.macroToMicro,
+      seed: deriveSeed(seed, 'finetune', 'all-subjects', losses.join('+')),
+      flip: cfg.flip,
+      where: `guided fine-tuning on all micro subjects, ${variantName(losses)}`,
+      onStep: (s) => events.tick?.(1, { stage: 'guided', L: s.losses.total }),
+    });
+    writeJsonAtomic(join(work.out, `seed-${seed}`, 'finetune-curves.json'), { losses, curves });
+    const preds = await predictClips(minet, micro, all, 'intervals');
+    const trainAccuracy = preds.filter((p, i) => p.pred === micro.clips[i].label).length / all.length;
+
+    const provenance = {
+      trainedAt: new Date().toISOString(),
+      seed,
+      losses,
+      variant: variantName(losses),
+      init: opts.init ?? null,
+      fingerprint: configFingerprint(cfg),
+      data: {
+        kind: cfg.data.kind,
+        micro: micro.name,
+        macro: macro.name,
+        microClips: all.length,
+        microSubjects: new Set(micro.clips.map((c) => c.subject)).size,
+        macroClips: macro.clips.length,
+      },
+      preprocessing: preprocessingOf(cfg),
+      trainAccuracy,
+    };
+    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: DEFAULT_NORMALIZATION, provenance };
+    await saveCheckpoint(minet, cfg.out, meta);
+    writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
+    writeFileAtomic(join(cfg.out, 'labels.txt'), micro.labels.join('\n') + '\n');
+    return {
+      dir: cfg.out,
+      meta: { format: 'mimanet-checkpoint', version: 1, net: minet.config, ...meta },
+      trainAccuracy,
+      pretrainCurve,
+      curves,
+      seconds: (Date.now() - t0) / 1000,
+    };
+  } finally {
+    minet.dispose();
+    manet.dispose();
+  }
+}
