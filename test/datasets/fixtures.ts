@@ -4,7 +4,7 @@
  * (exceljs), and face frames cut from the photographs that ship inside
  * @vladmandic/face-api.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,8 +12,18 @@ import bmp from 'bmp-js';
 import ExcelJS from 'exceljs';
 import sharp from 'sharp';
 
+const trees: string[] = [];
+
+/** A new temporary folder, removed by `removeTrees`. */
 export function tmpTree(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `mimanet-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `mimanet-${prefix}-`));
+  trees.push(dir);
+  return dir;
+}
+
+/** Removes every folder `tmpTree` made in this test file. */
+export function removeTrees(): void {
+  for (const d of trees.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** A deterministic w x h RGB test pattern whose values depend on `seed`. */

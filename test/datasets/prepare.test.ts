@@ -1,12 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clipPath, loadClipSet, readIndex } from '../../src/data/cache.js';
 import { type FaceDetector, createFaceDetector } from '../../src/data/preprocess/face.js';
 import { cacheDirFor, loadPreparedOrPrepare, prepareDataset } from '../../src/data/prepare.js';
 import { registerDataCommands } from '../../src/cli/data.js';
-import { CASME2_HEADER, SAMM_HEADER, SAMM_PREAMBLE, blankFrame, faceFrame, tmpTree, writeBmp, writeImage, writeXlsx } from './fixtures.js';
+import { CASME2_HEADER, SAMM_HEADER, SAMM_PREAMBLE, blankFrame, faceFrame, tmpTree, writeBmp, writeImage, writeXlsx, removeTrees } from './fixtures.js';
+
+afterAll(removeTrees);
 
 const SIDE = 160;
 const geometry = { frames: 4, size: 32, channels: 3 as const };
@@ -114,20 +116,29 @@ describe('prepareDataset', () => {
     const samm = tmpTree('prep-samm');
     await faceClip(join(samm, 'SAMM', '011', '011_2_3'), (n) => `011_${String(n).padStart(5, '0')}.jpg`, [100, 101, 102]);
     await writeXlsx(join(samm, 'SAMM_Micro_FACS_Codes_v2.xlsx'), [...SAMM_PREAMBLE, SAMM_HEADER, [11, '011_2_3', 1, 100, 102, 104, 5, 'Micro', '4', 'Sadness', 1, '']]);
+    const casme2 = tmpTree('prep-casme-one');
+    await faceClip(join(casme2, 'CASME2_RAW_selected', 'sub01', 'EP01_01'), (n) => `img${n}.jpg`, [10, 11, 12]);
+    for (const n of [1, 2]) await writeImage(join(casme2, 'CASME2_RAW_selected', 'sub04', 'EP04_01', `img${n}.jpg`), blankFrame(SIDE), SIDE, SIDE);
+    await writeXlsx(join(casme2, 'CASME2-coding-20140508.xlsx'), [
+      CASME2_HEADER,
+      [1, 'EP01_01', null, 10, 12, 16, null, '12', 'happiness'],
+      [4, 'EP04_01', null, 1, 2, 3, null, '4', 'others'],
+      [5, 'EP05_01', null, 1, 3, 3, null, '4', 'repression'],
+    ]);
     const cacheDir = cacheDirFor(tmpTree('prep-megc'), { dataset: 'megc2019', ...geometry });
     expect(cacheDir).toMatch(/megc2019-megc2019-t4-s32-c3$/);
-    const res = await prepareDataset({ dataset: 'megc2019', roots: { smic, casme2: root, samm }, cacheDir, ...geometry, detector, skipBad: true });
+    const res = await prepareDataset({ dataset: 'megc2019', roots: { smic, casme2, samm }, cacheDir, ...geometry, detector, skipBad: true });
     const set = loadClipSet(cacheDir);
     expect(set.labels).toEqual(['negative', 'positive', 'surprise']);
     expect(set.clips.map((c) => [c.id, c.subject, c.source, c.label])).toEqual([
       ['casme2/sub01_EP01_01', 'casme2/sub01', 'casme2', 1],
-      ['casme2/sub02_EP02_01', 'casme2/sub02', 'casme2', 0],
       ['samm/011_011_2_3', 'samm/011', 'samm', 0],
       ['smic/s03_s03_sur_01', 'smic/s03', 'smic', 2],
     ]);
-    // CASME II "others" (sub04) is not a composite class: left out by design, not an error.
+    // CASME II "others" (sub04, no face either) is not a composite class: left out by design before any detection.
     expect(res.problems.find((p) => p.clip === 'casme2/sub04_EP04_01')).toMatchObject({ kind: 'excluded' });
-    expect(res.skipped.map((p) => p.clip).sort()).toEqual(['sub03_EP03_01', 'sub05_EP05_01']);
+    expect(res.skipped.map((p) => [p.dataset, p.clip])).toEqual([['casme2', 'sub05_EP05_01']]);
+    expect(res.written).toBe(3);
   });
 
   it('data inspect and data prepare on the command line', async () => {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RawClip } from '../../src/data/datasets/types.js';
 import { videoFrameRef } from '../../src/data/datasets/types.js';
 import { alignmentFromEyes, eyeAngleDeg, eyeCentres, mapToOutput, mapToSource, planWarp, warpBilinear, type Alignment } from '../../src/data/preprocess/align.js';
@@ -11,7 +11,9 @@ import { type FaceDetector, createFaceDetector } from '../../src/data/preprocess
 import { ClipError, alignFrame, findAlignment, padImage, preprocessClip } from '../../src/data/preprocess/pipeline.js';
 import { blendInto, planIndices, resamplePlan } from '../../src/data/preprocess/resample.js';
 import { ffmpegPath, probeVideo } from '../../src/data/preprocess/video.js';
-import { FACE_API_DEMO, blankFrame, faceFrame, pattern, tmpTree, writeBmp, writeImage } from './fixtures.js';
+import { FACE_API_DEMO, blankFrame, faceFrame, pattern, tmpTree, writeBmp, writeImage, removeTrees } from './fixtures.js';
+
+afterAll(removeTrees);
 
 describe('temporal resampling', () => {
   it('linear: onset first, apex last, fractional positions between', () => {

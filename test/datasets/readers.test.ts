@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCasme2 } from '../../src/data/datasets/casme2.js';
 import { readCkPlus, parseCkEmotion } from '../../src/data/datasets/ckplus.js';
 import { readLabelledDataset, readDataset } from '../../src/data/datasets/index.js';
@@ -10,7 +10,9 @@ import { readSamm } from '../../src/data/datasets/samm.js';
 import { readSmic } from '../../src/data/datasets/smic.js';
 import { parseVideoFrameRef, type Problem } from '../../src/data/datasets/types.js';
 import { ffmpegPath } from '../../src/data/preprocess/video.js';
-import { CASME2_HEADER, SAMM_HEADER, SAMM_PREAMBLE, pattern, tmpTree, writeBmp, writeImage, writeText, writeXlsx } from './fixtures.js';
+import { CASME2_HEADER, SAMM_HEADER, SAMM_PREAMBLE, pattern, tmpTree, writeBmp, writeImage, writeText, writeXlsx, removeTrees } from './fixtures.js';
+
+afterAll(removeTrees);
 
 const W = 8;
 
