@@ -7,6 +7,7 @@ import { registerServeCommand } from './serve.js';
 import { registerTrainCommand } from './train.js';
 import { registerPredictCommand } from './predict.js';
 import { registerBenchCommand } from './bench.js';
+import { registerDataCommands } from './data.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string };
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerPredictCommand(program);
   registerBenchCommand(program);
+  registerDataCommands(program);
   return program;
 }
 

@@ -8,6 +8,7 @@
  * for torchvision map onto them by name.
  */
 import * as tf from '@tensorflow/tfjs';
+import { useFastBatchNorm } from './batchnorm.js';
 
 export interface ResNetArgs {
   /** Input height and width in pixels. */
@@ -52,7 +53,7 @@ function conv(name: string, filters: number, kernel: number, stride: number): tf
 }
 
 function bn(name: string): tf.layers.Layer {
-  return tf.layers.batchNormalization({ name, axis: -1, epsilon: BN_EPS, momentum: BN_MOMENTUM });
+  return useFastBatchNorm(tf.layers.batchNormalization({ name, axis: -1, epsilon: BN_EPS, momentum: BN_MOMENTUM }));
 }
 
 /** Stable per-layer seed so that weight initialisation is reproducible; tf.randomSeed-like behaviour on top comes from `withSeed`. */

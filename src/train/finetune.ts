@@ -22,6 +22,7 @@ import { maxIntervalStart, type TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
 import { NonFiniteLossError, type StepInfo } from './pretrain.js';
+import { FlatAdam } from './optimizer.js';
 
 export interface FinetuneOptions {
   /** Loss terms of Eq. 8 that are on; "c" always is. */
@@ -89,8 +90,7 @@ export interface FinetuneBatch {
  */
 export class GuidedStep {
   readonly heads: GuidanceHeads;
-  private readonly optimizer: tf.Optimizer;
-  private readonly vars: tf.Variable[];
+  private readonly optimizer: FlatAdam;
   private readonly domains: number[];
 
   constructor(
@@ -99,8 +99,7 @@ export class GuidedStep {
     readonly opts: Pick<FinetuneOptions, 'losses' | 'lr' | 'n' | 'weights' | 'tau' | 'conReduction' | 'headWidths' | 'macroToMicro' | 'seed'>,
   ) {
     this.heads = buildHeads(minet, opts.losses, opts.headWidths, opts.seed);
-    this.optimizer = tf.train.adam(opts.lr);
-    this.vars = [...minet.trainableVariables, ...headVariables(this.heads)];
+    this.optimizer = new FlatAdam([...minet.trainableVariables, ...headVariables(this.heads)], { lr: opts.lr });
     this.domains = [...new Array<number>(opts.n).fill(0), ...new Array<number>(opts.n).fill(1)]; // d = 1: macro
   }
 
@@ -115,8 +114,7 @@ export class GuidedStep {
     const terms: Record<string, tf.Scalar> = {};
     let cost: tf.Scalar | null = null;
     try {
-      cost = this.optimizer.minimize(
-        () => {
+      cost = this.optimizer.minimize(() => {
           const r = minet.forward(mi.apex, mi.frames, { training: true, temporal: 'intervals', starts });
           const parts: tf.Scalar[] = [];
           const add = (name: LossTerm, value: tf.Scalar, weight: number): void => {
@@ -142,10 +140,7 @@ export class GuidedStep {
             add('con', contrastiveLoss(r.z, mi.labels, teacher.z, macroAsMicro, opts.tau, opts.conReduction), opts.weights.con); // Eq. 5-7
           }
           return tf.addN(parts) as tf.Scalar; // Eq. 8
-        },
-        true,
-        this.vars,
-      );
+      });
       const values: Record<string, number> = {};
       for (const [name, t] of Object.entries(terms)) values[name] = (await t.data())[0];
       values.total = (await cost!.data())[0];

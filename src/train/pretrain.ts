@@ -8,6 +8,7 @@ import { makeBatch, type Normalization } from '../data/batches.js';
 import { expressionLoss } from '../model/losses.js';
 import type { TemporalMode, TwoStreamNet } from '../model/twostream.js';
 import { Rng } from '../util/rng.js';
+import { FlatAdam } from './optimizer.js';
 
 /** Thrown when a loss term becomes NaN or infinite: says where, so the run can be fixed. */
 export class NonFiniteLossError extends Error {
@@ -55,8 +56,7 @@ export async function pretrainClassifier(net: TwoStreamNet, set: ClipSet, indice
   if (indices.length === 0) throw new Error(`${opts.where}: no training clips`);
   const rng = new Rng(opts.seed);
   const flipRng = rng.fork(1);
-  const optimizer = tf.train.adam(opts.lr);
-  const vars = net.trainableVariables;
+  const optimizer = new FlatAdam(net.trainableVariables, { lr: opts.lr });
   const epochLosses: number[] = [];
   try {
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
@@ -68,17 +68,17 @@ export async function pretrainClassifier(net: TwoStreamNet, set: ClipSet, indice
         // batch-norm needs more than one sample per batch in training mode
         if (idx.length < 2) continue;
         const batch = makeBatch(set, idx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
-        const cost = optimizer.minimize(
-          () => {
+        let value: number;
+        try {
+          const cost = optimizer.minimize(() => {
             const r = net.forward(batch.apex, batch.frames, { training: true, temporal: 'mean' });
             return expressionLoss(r.logits, batch.labels);
-          },
-          true,
-          vars,
-        );
-        tf.dispose([batch.apex, batch.frames]);
-        const value = (await cost!.data())[0];
-        cost!.dispose();
+          });
+          value = (await cost.data())[0];
+          cost.dispose();
+        } finally {
+          tf.dispose([batch.apex, batch.frames]);
+        }
         if (!Number.isFinite(value)) throw new NonFiniteLossError(opts.where, epoch, 'L_c', value);
         sum += value;
         steps++;

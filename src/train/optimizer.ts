@@ -1,0 +1,90 @@
+/**
+ * Adam (Kingma and Ba 2015) with the moment estimates kept in JavaScript.
+ *
+ * tf.train.adam updates each variable with about fourteen small kernels; a
+ * two-stream ResNet18 has over a hundred variables, so the optimiser alone
+ * launched more kernels than the forward pass, and slicing one flat update
+ * vector is no better on wasm (its Slice copies the whole input). Here each
+ * variable costs one read of its gradient and value and one write: the update
+ * itself is a plain loop over Float32Arrays.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface FlatAdamOptions {
+  /** Learning rate. */
+  lr: number;
+  /** Default 0.9. */
+  beta1?: number;
+  /** Default 0.999. */
+  beta2?: number;
+  /** Default 1e-8 (PyTorch's value), added to sqrt of the bias-corrected second moment. */
+  epsilon?: number;
+}
+
+export class FlatAdam {
+  private readonly vars: tf.Variable[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+  private t = 0;
+  readonly lr: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly epsilon: number;
+
+  constructor(vars: tf.Variable[], opts: FlatAdamOptions) {
+    if (vars.length === 0) throw new Error('FlatAdam: no variables to optimise');
+    this.vars = vars;
+    this.m = vars.map((v) => new Float32Array(v.size));
+    this.v = vars.map((v) => new Float32Array(v.size));
+    this.lr = opts.lr;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.epsilon = opts.epsilon ?? 1e-8;
+  }
+
+  /** Computes the gradients of `loss` for the variables, applies one Adam step, returns the loss (caller disposes). */
+  minimize(loss: () => tf.Scalar): tf.Scalar {
+    const { value, grads } = tf.variableGrads(loss, this.vars);
+    try {
+      this.apply(this.vars.map((v) => grads[v.name]));
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+    return value;
+  }
+
+  /** One Adam step with gradients in the order of the variables; a variable without a gradient is left alone. */
+  apply(grads: Array<tf.Tensor | undefined>): void {
+    this.t++;
+    const { beta1: b1, beta2: b2, t } = this;
+    const c1 = 1 - b1 ** t;
+    const c2 = 1 - b2 ** t;
+    const step = this.lr / c1;
+    const sc2 = 1 / Math.sqrt(c2);
+    const eps = this.epsilon;
+    this.vars.forEach((variable, i) => {
+      const g = grads[i];
+      if (!g) return;
+      const gv = g.dataSync() as Float32Array;
+      const p = Float32Array.from(variable.dataSync() as Float32Array);
+      const m = this.m[i];
+      const v = this.v[i];
+      for (let k = 0; k < p.length; k++) {
+        const gk = gv[k];
+        const mk = b1 * m[k] + (1 - b1) * gk;
+        const vk = b2 * v[k] + (1 - b2) * gk * gk;
+        m[k] = mk;
+        v[k] = vk;
+        p[k] -= (step * mk) / (Math.sqrt(vk) * sc2 + eps);
+      }
+      const updated = tf.tensor(p, variable.shape, 'float32');
+      variable.assign(updated);
+      updated.dispose();
+    });
+  }
+
+  dispose(): void {
+    this.m.length = 0;
+    this.v.length = 0;
+  }
+}
