@@ -19,6 +19,7 @@
  * lost), where TensorFlow gives it to the window's largest real input.
  */
 import * as tf from '@tensorflow/tfjs';
+import { WASM_FAST_KERNELS } from './wasm_fast.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
@@ -215,6 +216,7 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** Kernels of the wasm backend that this module replaces. */
 export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [
+  ...WASM_FAST_KERNELS,
   { kernelName: 'MaxPoolGrad', backendName: WASM, kernelFunc: maxPoolGrad },
 ];
 
