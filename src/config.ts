@@ -120,9 +120,9 @@ const QUICK: MimanetConfig = {
   flip: true,
   foldCheckpoints: 'last',
   embeddings: true,
-  data: { kind: 'synthetic', options: {} },
+  data: { kind: 'synthetic', options: { micro: { clipsPerSubject: 10 }, macro: { subjects: 32 } } },
   model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch' },
-  pretrain: { manetEpochs: 4, minetEpochs: 8, lr: 1e-3, batchSize: 16 },
+  pretrain: { manetEpochs: 10, minetEpochs: 12, lr: 1e-3, batchSize: 16 },
   finetune: {
     epochs: 4,
     lr: 3e-4,
@@ -199,7 +199,7 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   if (partial.data !== undefined) {
     if (!isObject(partial.data)) fail('data', partial.data, 'an object');
     const kind = partial.data.kind ?? 'synthetic';
-    if (kind === 'synthetic') data = merge({ kind: 'synthetic', options: {} }, partial.data, 'data', true);
+    if (kind === 'synthetic') data = merge(base.data.kind === 'synthetic' ? base.data : { kind: 'synthetic', options: {} }, partial.data, 'data', true);
     else if (kind === 'prepared') data = merge({ kind: 'prepared', micro: '', macro: '', roots: {}, cacheDir: '.cache/mimanet', skipBad: false }, partial.data, 'data', true);
     else fail('data.kind', kind, '"synthetic" or "prepared"');
   }

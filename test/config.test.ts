@@ -1,0 +1,40 @@
+import { describe, it, expect } from 'vitest';
+import { resolveConfig, PRESETS, ConfigError } from '../src/config.js';
+
+describe('config', () => {
+  it('fills defaults from the preset and keeps the paper weights of Eq. 8', () => {
+    const c = resolveConfig({});
+    expect(c.preset).toBe('quick');
+    expect(c.finetune.weights).toEqual({ s: 0.1, sam: 0.2, t: 0.2, con: 0.1 });
+    expect(c.variants).toHaveLength(6);
+    expect(c.out).toBe('runs/quick');
+    const p = resolveConfig({ preset: 'paper' });
+    expect(p.model).toMatchObject({ size: 112, width: 64, frames: 16, sc: 3, K: 4, channels: 3 });
+    expect(p.out).toBe('runs/paper');
+  });
+
+  it('merges partial sections over the preset, generator options included', () => {
+    const c = resolveConfig({ finetune: { tau: 0.5 }, data: { kind: 'synthetic', options: { gap: 0.9 } } });
+    expect(c.finetune.tau).toBe(0.5);
+    expect(c.finetune.lr).toBe(PRESETS.quick.finetune.lr);
+    expect(c.data.kind === 'synthetic' && c.data.options).toMatchObject({ gap: 0.9, micro: { clipsPerSubject: 10 } });
+  });
+
+  it('rejects bad values naming the field and quoting the value', () => {
+    const bad: Array<[object, RegExp]> = [
+      [{ seeds: 0 }, /"seeds" is 0/],
+      [{ model: { channels: 2 } }, /"model.channels" is 2: expected 1 or 3/],
+      [{ model: { sc: 4, K: 4, frames: 8 } }, /need 25 frames, but T=8/],
+      [{ finetune: { conReduction: 'avg' } }, /"finetune.conReduction" is "avg"/],
+      [{ finetune: { grl: { schedule: 'linear' } } }, /"finetune.grl.schedule" is "linear"/],
+      [{ model: { init: 'imagenet:x.safetensors' } }, /"model.width" is 8: expected 64/],
+      [{ variants: [['c', 'q']] }, /variants\[0\].*unknown loss "q"/],
+      [{ pretrian: {} }, /unknown config field "pretrian"/],
+      [{ data: { kind: 'prepared', micro: 'casme2' } }, /"data.macro" is ""/],
+    ];
+    for (const [partial, pattern] of bad) {
+      expect(() => resolveConfig(partial as never)).toThrow(ConfigError);
+      expect(() => resolveConfig(partial as never)).toThrow(pattern);
+    }
+  });
+});
