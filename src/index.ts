@@ -1,0 +1,42 @@
+/**
+ * mimanet: micro-expression recognition enhanced by macro-expressions
+ * (Xia and Wang, IJCAI 2021) on TensorFlow.js. The public API.
+ */
+export { initBackend, currentBackendInfo, type BackendChoice, type BackendInfo } from './backend/index.js';
+
+// model (paper 2.2-2.6)
+export { TwoStreamNet, intervalIndices, centredStarts, type TwoStreamConfig, type ForwardOptions, type ForwardResult, type TemporalMode } from './model/twostream.js';
+export { buildResNet18, resnetFeatures, resnetMapSize, withInitSeed, type ResNetArgs } from './model/resnet.js';
+export { buildSpatialDiscriminator, buildTemporalDiscriminator, buildRelationClassifier, type HeadArgs } from './model/heads.js';
+export { gradientReversal, dannLambda, GradientReversal } from './model/grl.js';
+export {
+  expressionLoss,
+  domainLoss,
+  samplingLoss,
+  contrastiveLoss,
+  parseLosses,
+  variantName,
+  LOSS_TERMS,
+  PAPER_VARIANTS,
+  DEFAULT_LOSS_WEIGHTS,
+  type LossTerm,
+  type LossWeights,
+  type ContrastiveReduction,
+} from './model/losses.js';
+export { saveCheckpoint, loadCheckpoint, buildInferenceModel, TemporalAggregate, type CheckpointMeta } from './model/checkpoint.js';
+
+// training and evaluation
+export { pretrainClassifier, predictClips, embedClips, NonFiniteLossError } from './train/pretrain.js';
+export { guidedFinetune, GuidedStep, type FinetuneOptions } from './train/finetune.js';
+export { FlatAdam } from './train/optimizer.js';
+export { losoFolds, checkFoldClasses, type Fold } from './train/folds.js';
+export { runExperiment, type ExperimentResult } from './train/experiment.js';
+export { computeMetrics, confusionMatrix, meanStd, type Metrics } from './eval/metrics.js';
+export { summarize, renderSummaryMarkdown, type Summary } from './eval/summary.js';
+
+// configuration and data
+export { resolveConfig, readConfigFile, PRESETS, ConfigError, type MimanetConfig } from './config.js';
+export { generateSynthetic, validateSyntheticConfig, DEFAULT_SYNTHETIC_CONFIG, type SyntheticConfig } from './data/synthetic.js';
+export { saveClipSet, loadClipSet } from './data/cache.js';
+export { makeBatch, type Batch, type Normalization } from './data/batches.js';
+export type { Clip, ClipSet } from './data/types.js';
