@@ -12,72 +12,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { centredStarts, intervalIndices, type TemporalMode, type TwoStreamConfig, type TwoStreamNet } from './twostream.js';
+import type { TemporalMode, TwoStreamConfig, TwoStreamNet } from './twostream.js';
+import { TemporalAggregate } from './temporal-aggregate.js';
 import type { Normalization } from '../data/batches.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { GradientReversal } from './grl.js';
 
-export interface TemporalAggregateArgs {
-  /** 'mean' over all frames, or 'intervals': mean over s of the mean of v(s) on centred windows. */
-  mode: TemporalMode;
-  /** Frames T. */
-  frames: number;
-  /** s_c. */
-  sc: number;
-  /** K, frame features per v(s) (a lower-case key: layer configs are stored snake_case, and `K` would not survive). */
-  samples: number;
-  name?: string;
-}
-
-/**
- * Frame features [batch, T, F] -> video feature v [batch, F], as MiNet forms v
- * at evaluation: the plain mean before guidance, the aggregate of the v(s)
- * (centred windows) after it.
- */
-export class TemporalAggregate extends tf.layers.Layer {
-  static readonly className = 'TemporalAggregate';
-  readonly mode: TemporalMode;
-  readonly frames: number;
-  readonly sc: number;
-  readonly samples: number;
-
-  constructor(args: TemporalAggregateArgs) {
-    super(args);
-    this.mode = args.mode;
-    this.frames = args.frames;
-    this.sc = args.sc;
-    this.samples = args.samples;
-  }
-
-  /** Per-frame weights that give the same v as the chosen aggregation: v = sum_t w_t f^t. */
-  frameWeights(): number[] {
-    const w = new Array<number>(this.frames).fill(0);
-    if (this.mode === 'mean') return w.map(() => 1 / this.frames);
-    const starts = centredStarts({ sc: this.sc, K: this.samples, frames: this.frames });
-    for (let k = 0; k < this.sc; k++) {
-      for (const t of intervalIndices(starts[k], 2 ** k, this.samples, this.frames)) w[t] += 1 / (this.samples * this.sc);
-    }
-    return w;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return [s[0], s[2]];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    return tf.tidy(() => {
-      const w = tf.tensor3d(this.frameWeights(), [1, this.frames, 1]);
-      return tf.sum(tf.mul(x, w), 1);
-    });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), mode: this.mode, frames: this.frames, sc: this.sc, samples: this.samples };
-  }
-}
-tf.serialization.registerClass(TemporalAggregate);
+export { TemporalAggregate, type TemporalAggregateArgs } from './temporal-aggregate.js';
 
 /** Keeps the custom layers referenced so bundlers do not drop their registration. */
 export const CUSTOM_LAYERS = [TemporalAggregate, GradientReversal];
