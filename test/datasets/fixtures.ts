@@ -114,3 +114,137 @@ export function blankFrame(side = 160): Buffer {
   for (let i = 0; i < side * side; i++) buf.fill(Math.floor((i % side) / side * 200) + 20, i * 3, i * 3 + 3);
   return buf;
 }
+
+const faceFrames = new Map<string, Promise<Buffer>>();
+
+/** `faceFrame`, decoded once per (side, shift): trees of many clips reuse the same few frames. */
+export function cachedFaceFrame(side: number, shift: number): Promise<Buffer> {
+  const key = `${side}:${shift}`;
+  let f = faceFrames.get(key);
+  if (!f) faceFrames.set(key, (f = faceFrame(side, shift)));
+  return f;
+}
+
+/** Frame file format of a generated clip: JPEG, PNG, grey JPEG (SAMM) or 24-bit BMP (SMIC). */
+export type FrameFormat = 'jpg' | 'png' | 'grey-jpg' | 'bmp';
+
+/**
+ * Writes one clip of face frames, `dir/name(n)` for each frame number, the
+ * face moving by 3 source pixels per frame; `blank` writes faceless frames.
+ */
+export async function writeFaceClip(dir: string, name: (n: number) => string, numbers: readonly number[], format: FrameFormat, side = 160, blank = false): Promise<void> {
+  for (const [i, n] of numbers.entries()) {
+    const rgb = blank ? blankFrame(side) : await cachedFaceFrame(side, (i % 8) * 3);
+    const file = join(dir, name(n));
+    if (format === 'bmp') writeBmp(file, rgb, side, side);
+    else if (format === 'grey-jpg') {
+      mkdirSync(dirname(file), { recursive: true });
+      await sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).greyscale().jpeg({ quality: 95 }).toFile(file);
+    } else await writeImage(file, rgb, side, side);
+  }
+}
+
+const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+
+/** What a generated clip folder holds: face frames (default), faceless frames, or no folder at all. */
+export type ClipFrames = 'face' | 'blank' | 'missing';
+
+/** One CASME II annotation row; frames onset..offset are written unless `frames` is 'missing'. */
+export interface Casme2Row {
+  subject: number;
+  folder: string;
+  onset: number;
+  /** A frame number, or '/' as in the rows whose apex is missing. */
+  apex: number | '/';
+  offset: number;
+  emotion: string;
+  aus?: string;
+  frames?: ClipFrames;
+}
+
+/** ROOT/CASME2-coding-20140508.xlsx and ROOT/CASME2_RAW_selected/subNN/FOLDER/imgN.jpg. */
+export async function casme2Tree(prefix: string, rows: readonly Casme2Row[], side = 160): Promise<string> {
+  const root = tmpTree(prefix);
+  for (const r of rows) {
+    if (r.frames === 'missing') continue;
+    const dir = join(root, 'CASME2_RAW_selected', `sub${String(r.subject).padStart(2, '0')}`, r.folder);
+    await writeFaceClip(dir, (n) => `img${n}.jpg`, range(r.onset, r.offset), 'jpg', side, r.frames === 'blank');
+  }
+  await writeXlsx(join(root, 'CASME2-coding-20140508.xlsx'), [
+    CASME2_HEADER,
+    ...rows.map((r) => [r.subject, r.folder, null, r.onset, r.apex, r.offset, null, r.aus ?? '12', r.emotion]),
+  ]);
+  return root;
+}
+
+/** One SAMM annotation row; grey JPEG frames SSS_NNNNN.jpg onset..offset. */
+export interface SammRow {
+  subject: number;
+  /** Clip folder, e.g. `006_1_2`. */
+  clip: string;
+  onset: number;
+  apex: number;
+  offset: number;
+  emotion: string;
+  frames?: ClipFrames;
+}
+
+/** ROOT/SAMM_Micro_FACS_Codes_v2.xlsx (preamble, header, rows) and ROOT/SAMM/SSS/CLIP/SSS_NNNNN.jpg. */
+export async function sammTree(prefix: string, rows: readonly SammRow[], side = 160): Promise<string> {
+  const root = tmpTree(prefix);
+  for (const r of rows) {
+    if (r.frames === 'missing') continue;
+    const s = String(r.subject).padStart(3, '0');
+    await writeFaceClip(join(root, 'SAMM', s, r.clip), (n) => `${s}_${String(n).padStart(5, '0')}.jpg`, range(r.onset, r.offset), 'grey-jpg', side, r.frames === 'blank');
+  }
+  await writeXlsx(join(root, 'SAMM_Micro_FACS_Codes_v2.xlsx'), [
+    ...SAMM_PREAMBLE,
+    SAMM_HEADER,
+    ...rows.map((r) => [r.subject, r.clip, 1, r.onset, r.apex, r.offset, r.offset - r.onset + 1, 'Micro', '4', r.emotion, 1, '']),
+  ]);
+  return root;
+}
+
+/** One SMIC-HS clip: HS/sN/micro/LABEL/sN_XX_II/imageNNNNNN.bmp, `frames` frames numbered from `first`. */
+export interface SmicClip {
+  subject: number;
+  label: 'negative' | 'positive' | 'surprise';
+  index: number;
+  frames: number;
+  first?: number;
+}
+
+const SMIC_ABBREVIATION = { negative: 'ne', positive: 'po', surprise: 'sur' } as const;
+
+export async function smicTree(prefix: string, clips: readonly SmicClip[], side = 160): Promise<string> {
+  const root = tmpTree(prefix);
+  for (const c of clips) {
+    const s = `s${c.subject}`;
+    const folder = `${s}_${SMIC_ABBREVIATION[c.label]}_${String(c.index).padStart(2, '0')}`;
+    const first = c.first ?? 1000;
+    await writeFaceClip(join(root, 'HS', s, 'micro', c.label, folder), (n) => `image${String(n).padStart(6, '0')}.bmp`, range(first, first + c.frames - 1), 'bmp', side);
+  }
+  return root;
+}
+
+/** One CK+ sequence; `emotion` is the code written into the emotion file (none: unlabelled). */
+export interface CkSequence {
+  subject: number;
+  seq: number;
+  frames: number;
+  emotion?: number;
+}
+
+/** ROOT/cohn-kanade-images/SNNN/SSS/SNNN_SSS_0000000K.png and ROOT/Emotion/SNNN/SSS/SNNN_SSS_0000000L_emotion.txt. */
+export async function ckplusTree(prefix: string, seqs: readonly CkSequence[], side = 160): Promise<string> {
+  const root = tmpTree(prefix);
+  for (const q of seqs) {
+    const s = `S${String(q.subject).padStart(3, '0')}`;
+    const n = String(q.seq).padStart(3, '0');
+    const frame = (k: number): string => `${s}_${n}_${String(k).padStart(8, '0')}`;
+    await writeFaceClip(join(root, 'cohn-kanade-images', s, n), (k) => `${frame(k)}.png`, range(1, q.frames), 'png', side);
+    if (q.emotion !== undefined) writeText(join(root, 'Emotion', s, n, `${frame(q.frames)}_emotion.txt`), `   ${q.emotion}.0000000e+00\n`);
+    else mkdirSync(join(root, 'Emotion', s, n), { recursive: true }); // CK+ keeps empty label folders for unlabelled sequences
+  }
+  return root;
+}

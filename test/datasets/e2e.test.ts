@@ -1,0 +1,260 @@
+/**
+ * The real-dataset path as a user walks it, in process: `data inspect`,
+ * `data prepare`, then `run` on the MEGC 2019 composite (SMIC-HS, CASME II,
+ * SAMM) with CK+ as the macro data, and on CASME II alone. The trees are tiny
+ * but laid out like the real datasets, with face frames, and hold the usual
+ * faults (a row whose folder is missing, a missing apex, classes and subjects
+ * the composite leaves out, an unlabelled CK+ sequence).
+ */
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/index.js';
+import { cacheDirFor } from '../../src/data/prepare.js';
+import { type Casme2Row, casme2Tree, ckplusTree, removeTrees, sammTree, smicTree, tmpTree } from './fixtures.js';
+
+afterAll(removeTrees);
+
+/** The model geometry of the runs; `data prepare` is given the same, so `run` finds its cache. */
+const GEOMETRY = { frames: 4, size: 32, channels: 1 } as const;
+
+const tinyConfig = {
+  preset: 'quick',
+  variants: [['c'], ['c', 's', 'sam', 't', 'con']],
+  backend: 'wasm',
+  model: { size: GEOMETRY.size, channels: GEOMETRY.channels, frames: GEOMETRY.frames, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
+  pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
+  finetune: { epochs: 1, n: 4 },
+  embeddings: false,
+  foldCheckpoints: 'none',
+};
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(['node', 'mimanet', ...args]);
+    return { code, out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+/** CASME II: two subjects with each of the five classes (one with a "/" apex), a fear clip, an "others" clip each. */
+const CASME2_ROWS: Casme2Row[] = [1, 2].flatMap((subject) => [
+  { subject, folder: 'EP01_01', onset: 10, apex: 13, offset: 14, emotion: 'happiness' },
+  { subject, folder: 'EP02_01f', onset: 20, apex: subject === 2 ? '/' : 23, offset: 26, emotion: 'disgust' },
+  { subject, folder: 'EP03_02', onset: 5, apex: 8, offset: 9, emotion: 'repression' },
+  { subject, folder: 'EP04_01', onset: 1, apex: 4, offset: 5, emotion: 'surprise' },
+  { subject, folder: 'EP05_03', onset: 1, apex: 4, offset: 5, emotion: 'others' },
+  ...(subject === 1 ? [{ subject, folder: 'EP06_01', onset: 1, apex: 2, offset: 2, emotion: 'fear' }] : []),
+]);
+
+let casme2 = '';
+let smic = '';
+let samm = '';
+let ckplus = '';
+let cache = '';
+let configPath = '';
+let megcCache = '';
+let ckCache = '';
+const composite = (): string[] => ['--root', `smic=${smic}`, '--root', `casme2=${casme2}`, '--root', `samm=${samm}`];
+
+beforeAll(async () => {
+  casme2 = await casme2Tree('e2e-casme2', CASME2_ROWS);
+  smic = await smicTree('e2e-smic', [
+    { subject: 1, label: 'negative', index: 1, frames: 7 },
+    { subject: 2, label: 'positive', index: 1, frames: 7 },
+    { subject: 2, label: 'surprise', index: 2, frames: 7 },
+    { subject: 7, label: 'negative', index: 1, frames: 3 }, // s07 is not one of the composite's subjects
+  ]);
+  samm = await sammTree('e2e-samm', [
+    { subject: 6, clip: '006_1_2', onset: 5562, apex: 5565, offset: 5566, emotion: 'Anger' },
+    { subject: 6, clip: '006_2_1', onset: 100, apex: 101, offset: 101, emotion: 'Other' },
+    { subject: 6, clip: '006_9_9', onset: 1, apex: 3, offset: 4, emotion: 'Contempt', frames: 'missing' },
+    { subject: 7, clip: '007_3_1', onset: 200, apex: 203, offset: 204, emotion: 'Happiness' },
+    { subject: 7, clip: '007_5_2', onset: 300, apex: 303, offset: 304, emotion: 'Surprise' },
+  ]);
+  ckplus = await ckplusTree('e2e-ckplus', [
+    { subject: 5, seq: 1, frames: 4, emotion: 5 },
+    { subject: 10, seq: 2, frames: 4, emotion: 7 },
+    { subject: 11, seq: 1, frames: 4, emotion: 3 },
+    { subject: 11, seq: 2, frames: 2 }, // unlabelled
+  ]);
+  const work = tmpTree('e2e-work');
+  cache = join(work, 'cache');
+  configPath = join(work, 'tiny.json');
+  writeFileSync(configPath, JSON.stringify(tinyConfig));
+  megcCache = cacheDirFor(cache, { dataset: 'megc2019', ...GEOMETRY });
+  ckCache = cacheDirFor(cache, { dataset: 'ckplus', ...GEOMETRY });
+});
+
+const prepareArgs = ['--frames', String(GEOMETRY.frames), '--size', String(GEOMETRY.size), '--channels', String(GEOMETRY.channels), '--quiet'];
+const clipMtimes = (dir: string): Record<string, number> =>
+  Object.fromEntries(readdirSync(join(dir, 'clips')).map((f) => [f, statSync(join(dir, 'clips', f)).mtimeMs]));
+
+describe('real datasets end to end: inspect, prepare, run', () => {
+  it('data inspect counts the composite per class, source and subject and lists every problem', async () => {
+    const r = await cli(['data', 'inspect', '--dataset', 'megc2019', '--smic-root', smic, '--casme2-root', casme2, '--samm-root', samm, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    // CASME II: 2 subjects x (happiness, disgust, repression, surprise); SMIC: s01, s02 x 2; SAMM: Anger, Happiness, Surprise.
+    expect(report.clips).toBe(14);
+    expect(report.perSource).toEqual({ smic: 3, casme2: 8, samm: 3 });
+    expect(report.perClass).toEqual({ negative: 2 * 2 + 1 + 1, positive: 2 + 1 + 1, surprise: 2 + 1 + 1 });
+    expect(report.perSubject).toEqual({ 'smic/s01': 1, 'smic/s02': 2, 'casme2/sub01': 4, 'casme2/sub02': 4, 'samm/006': 1, 'samm/007': 2 });
+    // error: the SAMM row without a folder; left out: CASME II others x2 and fear, SAMM Other, SMIC s07; note: the "/" apex.
+    expect(report.counts).toEqual({ error: 1, excluded: 5, note: 1 });
+
+    const text = await cli(['data', 'inspect', '--dataset', 'megc2019', '--smic-root', smic, '--casme2-root', casme2, '--samm-root', samm]);
+    expect(text.out).toMatch(/^megc2019: 14 clips from 6 subjects \(label scheme megc2019\)\n {2}per source: smic 3, casme2 8, samm 3\n/);
+    expect(text.out).toMatch(/\[error\] samm \(clip 006_006_9_9, row 17, .*SAMM_Micro_FACS_Codes_v2\.xlsx\): clip folder .*006_9_9 not found/);
+    expect(text.out).toMatch(/\[note\] casme2 \(clip sub02_EP02_01f, row \d+\): Apex Frame "\/" is missing; using the middle of onset 20 \.\. offset 26: frame 23/);
+    for (const clip of ['casme2/sub01_EP05_03', 'casme2/sub02_EP05_03', 'casme2/sub01_EP06_01', 'samm/006_006_2_1', 'smic/s07_s07_ne_01']) {
+      expect(text.out).toContain(`[excluded] megc2019 (clip ${clip})`);
+    }
+
+    const single = JSON.parse((await cli(['data', 'inspect', '--dataset', 'casme2', '--root', casme2, '--json'])).out);
+    expect([single.scheme, single.clips, single.perClass, single.counts]).toEqual([
+      'casme2-5',
+      10,
+      { happiness: 2, disgust: 2, repression: 2, surprise: 2, others: 2 },
+      { error: 0, excluded: 1, note: 1 },
+    ]);
+  });
+
+  it('data prepare stops at the first problem, builds the cache with --skip-bad and reuses it', async () => {
+    const base = ['data', 'prepare', '--dataset', 'megc2019', '--smic-root', smic, '--casme2-root', casme2, '--samm-root', samm, '--out', megcCache, ...prepareArgs];
+    const stop = await cli(base);
+    expect(stop.code).toBe(1);
+    expect(stop.err.trim().split('\n')).toHaveLength(1);
+    expect(stop.err).toMatch(/^mimanet: error: \[error\] samm \(clip 006_006_9_9, row 17, .*\): clip folder .* not found \(pass --skip-bad to leave it out\)$/m);
+    expect(existsSync(join(megcCache, 'clipset.json'))).toBe(false);
+
+    const first = await cli([...base, '--skip-bad']);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/14 clips of 4x32x32x1 \(14 written, 0 reused, 1 skipped\)/);
+    expect(first.out).toMatch(/labels negative, positive, surprise/);
+    expect(first.err).toMatch(/skipped: \[error\] samm \(clip 006_006_9_9/);
+    const index = JSON.parse(readFileSync(join(megcCache, 'clipset.json'), 'utf8'));
+    expect(index.clips).toHaveLength(14);
+    expect(new Set(index.clips.map((c: { source: string }) => c.source))).toEqual(new Set(['smic', 'casme2', 'samm']));
+    const before = clipMtimes(megcCache);
+    expect(Object.keys(before)).toHaveLength(14);
+
+    const again = await cli([...base, '--skip-bad']);
+    expect(again.out).toMatch(/14 clips of 4x32x32x1 \(0 written, 14 reused, 1 skipped\)/);
+    expect(clipMtimes(megcCache)).toEqual(before);
+
+    const ck = await cli(['data', 'prepare', '--dataset', 'ckplus', '--root', ckplus, '--out', ckCache, ...prepareArgs]);
+    expect(ck.code).toBe(0);
+    expect(ck.out).toMatch(/3 clips of 4x32x32x1 \(3 written, 0 reused, 0 skipped\)[^;]*; labels anger, contempt, disgust, fear, happiness, sadness, surprise/);
+    expect(ck.err).toMatch(/1 left out by design/);
+  });
+
+  it('run on the MEGC 2019 composite with CK+ reuses the prepared caches and scores each source', async () => {
+    const before = { ...clipMtimes(megcCache), ...clipMtimes(ckCache) };
+    const out = join(cache, '..', 'run-megc');
+    const r = await cli(['run', '--config', configPath, '--out', out, '--micro', 'megc2019', '--macro', 'ckplus', ...composite(), '--root', `ckplus=${ckplus}`, '--cache', cache, '--workers', '2']);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.err).not.toMatch(/preparing/); // both caches were complete
+    expect({ ...clipMtimes(megcCache), ...clipMtimes(ckCache) }).toEqual(before);
+    expect(r.err).toMatch(/megc2019: 14 micro clips, 6 subjects \(LOSO folds\); ckplus: 3 macro clips/);
+    expect(r.out).toMatch(/L_c \+ L_s \+ L_sam \+ L_t \+ L_con\s+\d\.\d{3}/);
+
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.dataset).toBe('megc2019');
+    expect(summary.labels).toEqual(['negative', 'positive', 'surprise']);
+    expect(summary.variants).toHaveLength(2);
+    for (const v of summary.variants) {
+      expect(Object.keys(v.perSource).sort()).toEqual(['casme2', 'samm', 'smic']);
+      expect([v.perSource.smic.count, v.perSource.casme2.count, v.perSource.samm.count]).toEqual([3, 8, 3]);
+      for (const s of Object.values(v.perSource) as { UF1: number; UAR: number }[]) {
+        for (const k of ['UF1', 'UAR'] as const) {
+          expect(s[k]).toBeGreaterThanOrEqual(0);
+          expect(s[k]).toBeLessThanOrEqual(1);
+        }
+      }
+      expect(v.UF1).toBeGreaterThanOrEqual(0);
+      expect(v.UF1).toBeLessThanOrEqual(1);
+    }
+    const csv = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(1 + 14 * 2);
+    // Every clip of the cache is predicted once per row, by the fold that held out its subject.
+    const clipColumn = csv[0]!.split(',').indexOf('clip');
+    const ids = new Set(csv.slice(1).map((l) => l.split(',')[clipColumn]!.replace(/"/g, '')));
+    expect(ids).toEqual(new Set(JSON.parse(readFileSync(join(megcCache, 'clipset.json'), 'utf8')).clips.map((c: { id: string }) => c.id)));
+    expect(readFileSync(join(out, 'folds.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 6 * 2);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).data).toMatchObject({ kind: 'prepared', micro: 'megc2019', macro: 'ckplus', cacheDir: cache });
+  });
+
+  it('run on CASME II alone prepares its cache on the way and reports accuracy and F1', async () => {
+    const out = join(cache, '..', 'run-casme2');
+    const r = await cli(['run', '--config', configPath, '--out', out, '--micro', 'casme2', '--macro', 'ckplus', '--root', `casme2=${casme2}`, '--root', `ckplus=${ckplus}`, '--cache', cache, '--workers', '1']);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const casmeCache = cacheDirFor(cache, { dataset: 'casme2', ...GEOMETRY });
+    expect(r.err).toContain(`casme2: preparing 10 of 10 clips into ${casmeCache}`);
+    expect(r.err).toMatch(/casme2: 10 clips ready in [\d.]+ s, 0 left out as bad/);
+    expect(r.err).not.toMatch(/ckplus: preparing/);
+    expect(r.err).toMatch(/casme2: 10 micro clips, 2 subjects \(LOSO folds\)/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.labels).toEqual(['happiness', 'disgust', 'repression', 'surprise', 'others']);
+    for (const v of summary.variants) {
+      for (const k of ['accuracy', 'f1', 'UF1', 'UAR']) {
+        expect(v[k]).toBeGreaterThanOrEqual(0);
+        expect(v[k]).toBeLessThanOrEqual(1);
+      }
+      expect(Object.keys(v.perSource)).toEqual(['casme2']);
+    }
+    // accuracy is the share of the 10 clips predicted right: a multiple of 1/10
+    const preds = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
+    expect(preds).toHaveLength(1 + 10 * 2);
+    for (const v of summary.variants) expect(Math.abs(v.accuracy * 10 - Math.round(v.accuracy * 10))).toBeLessThan(1e-9);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/accuracy/i);
+  });
+});
+
+describe('run on real datasets: bad input gets one clear line', () => {
+  const oneLine = (r: { code: number; err: string }, pattern: RegExp): void => {
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err.trim()).toMatch(pattern);
+  };
+  const run = (args: string[]): Promise<{ code: number; out: string; err: string }> =>
+    cli(['run', '--config', configPath, '--out', join(cache, '..', 'bad'), '--cache', cache, '--quiet', ...args]);
+
+  it('a missing --root for one of the composite datasets', async () => {
+    oneLine(
+      await run(['--micro', 'megc2019', '--macro', 'ckplus', '--root', `smic=${smic}`, '--root', `casme2=${casme2}`, '--root', `ckplus=${ckplus}`]),
+      /^mimanet: error: megc2019 is made of smic, casme2 and samm; no folder for samm: give it with --root samm=DIR or data\.roots\.samm in the config$/,
+    );
+    oneLine(await run(['--micro', 'casme2', '--macro', 'ckplus', '--root', `casme2=${casme2}`]), /error: no folder for ckplus: give it with --root ckplus=DIR/);
+  });
+
+  it('an unknown --micro or --macro name, or a dataset in the wrong role', async () => {
+    oneLine(await run(['--micro', 'casme3', '--macro', 'ckplus', '--root', `ckplus=${ckplus}`]), /^mimanet: error: --micro \(data\.micro\) is "casme3": expected one of casme2, samm, smic, megc2019$/);
+    oneLine(await run(['--micro', 'ckplus', '--macro', 'ckplus']), /--micro \(data\.micro\) is "ckplus": expected one of casme2, samm, smic, megc2019 \(ckplus is a macro dataset\)/);
+    oneLine(await run(['--micro', 'casme2', '--macro', 'ck+']), /--macro \(data\.macro\) is "ck\+": expected one of ckplus, mmi/);
+    oneLine(await run(['--micro', 'casme2']), /config field "data\.macro" is "": expected a macro dataset name/);
+  });
+
+  it('a root folder that does not exist, or a root of no known dataset', async () => {
+    const gone = join(cache, '..', 'no-such-folder');
+    oneLine(
+      await run(['--micro', 'megc2019', '--macro', 'ckplus', '--root', `smic=${smic}`, '--root', `casme2=${casme2}`, '--root', `samm=${gone}`, '--root', `ckplus=${ckplus}`]),
+      new RegExp(`^mimanet: error: --root samm=${gone}: folder ${gone} does not exist$`),
+    );
+    oneLine(
+      await run(['--micro', 'casme2', '--macro', 'ckplus', '--root', `casme=${casme2}`, '--root', `ckplus=${ckplus}`]),
+      /--root casme=.*: unknown dataset name "casme"; expected one of casme2, smic, samm, ckplus, mmi$/,
+    );
+    oneLine(await run(['--micro', 'casme2', '--macro', 'ckplus', '--root', casme2]), /option --root is ".*": expected NAME=DIR/);
+  });
+});
