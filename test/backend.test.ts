@@ -2,6 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, currentBackendInfo } from '../src/backend/index.js';
 import { WASM_TRAINING_KERNELS, WASM_REPLACED_KERNELS } from '../src/backend/wasm_kernels.js';
+import { NATIVE_ADDON_PATH } from '../src/backend/native.js';
+import { existsSync } from 'node:fs';
 
 /** mulberry32: small seeded PRNG for test data. */
 function rng(seed: number): () => number {
@@ -221,10 +223,10 @@ describe('wasm training kernels', () => {
 });
 
 describe('initBackend', () => {
-  it("picks wasm for 'auto' when tfjs-node is absent and is idempotent", async () => {
+  it("picks tfjs-node, else native, else wasm for 'auto', and is idempotent", async () => {
     const hasTfjsNode = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
     const info = await initBackend('auto');
-    expect(info.name).toBe(hasTfjsNode ? 'tensorflow' : 'wasm');
+    expect(info.name).toBe(hasTfjsNode ? 'tensorflow' : existsSync(NATIVE_ADDON_PATH) ? 'native' : 'wasm');
     expect(tf.getBackend()).toBe(info.name);
     expect(info.requested).toBe('auto');
     expect(info.tfjsVersion).toBe(tf.version_core);

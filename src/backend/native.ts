@@ -24,6 +24,16 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): void;
   /** params: batch, M, N, K, transposeA, transposeB, batch stride of a, of b (0 broadcasts). */
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** out = a op b over up to 4 merged broadcast dims; params: dims[4], strides of a[4], strides of b[4]. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** out[o, i] = op over r of x[o, r, i]. */
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, red: number, inner: number): void;
+  /** y[i, c] = x[i, c] * a[c] + b[c] with C = a.length. */
+  channelAffine(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** params: B,H,W,C, KH,KW, strideH,strideW, padTop,padLeft, OH,OW. */
+  maxPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   simdInfo(): string;
@@ -52,10 +62,104 @@ export function loadNativeAddon(): NativeAddon {
   return addon;
 }
 
-/** The cpu backend, with the addon at hand for the kernels below. */
+/** Default cap on the bytes of released output buffers kept for reuse (1 GiB). */
+export const DEFAULT_POOL_BYTES = 1 << 30;
+
+/**
+ * The cpu backend, with the addon at hand for the kernels below and a pool of
+ * output buffers: allocating (and page-faulting) a fresh multi-megabyte
+ * Float32Array costs more than most kernels that fill it, so buffers of
+ * disposed tensors are reused by later outputs of the same length.
+ *
+ * A buffer returns to the pool only when no tensor references it any more
+ * (tracked per ArrayBuffer, since cpu kernels such as Slice return views of
+ * their input), and readSync hands out copies of pooled buffers so that
+ * values read from a tensor stay valid after it is disposed.
+ */
 export class NativeBackend extends MathBackendCPU {
-  constructor(readonly addon: NativeAddon) {
+  private readonly free = new Map<number, Float32Array[]>();
+  private freeBytes = 0;
+  /** Buffers made by alloc(), with the number of live data ids that use them. */
+  private readonly users = new Map<ArrayBufferLike, { array: Float32Array; refs: number }>();
+  private readonly made = new WeakMap<ArrayBufferLike, Float32Array>();
+
+  constructor(readonly addon: NativeAddon, readonly maxPoolBytes = DEFAULT_POOL_BYTES) {
     super();
+    // The cpu backend's first write prints advice to install tfjs-node; this backend is the native one.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** A Float32Array of n elements with undefined contents; the caller overwrites all of them. */
+  alloc(n: number): Float32Array {
+    const list = this.free.get(n);
+    const reused = list?.pop();
+    if (reused) {
+      this.freeBytes -= reused.byteLength;
+      this.made.set(reused.buffer, reused);
+      return reused;
+    }
+    const a = new Float32Array(n);
+    if (n > 0) this.made.set(a.buffer, a);
+    return a;
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): object {
+    this.track(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: object, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType,
+    refCount: number): void {
+    this.track(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  private track(values: tf.backend_util.BackendValues | undefined): void {
+    if (values == null || !ArrayBuffer.isView(values)) return;
+    const u = this.users.get(values.buffer);
+    if (u) { u.refs++; return; }
+    const array = this.made.get(values.buffer);
+    if (array) this.users.set(values.buffer, { array, refs: 1 });
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const removed = super.disposeData(dataId, force);
+    if (removed && values != null && ArrayBuffer.isView(values) && !this.data.has(dataId)) {
+      const u = this.users.get(values.buffer);
+      if (u && --u.refs === 0) {
+        this.users.delete(values.buffer);
+        this.made.delete(values.buffer);
+        if (this.freeBytes + u.array.byteLength <= this.maxPoolBytes) {
+          const list = this.free.get(u.array.length) ?? [];
+          list.push(u.array);
+          this.free.set(u.array.length, list);
+          this.freeBytes += u.array.byteLength;
+        }
+      }
+    }
+    return removed;
+  }
+
+  override readSync(dataId: object): tf.backend_util.BackendValues {
+    const v = super.readSync(dataId);
+    return ArrayBuffer.isView(v) && this.users.has(v.buffer) ? (v as Float32Array).slice() : v;
+  }
+
+  /** Bytes held by released buffers awaiting reuse. */
+  pooledBytes(): number {
+    return this.freeBytes;
+  }
+
+  /** Drops every pooled buffer. */
+  trimPool(): void {
+    this.free.clear();
+    this.freeBytes = 0;
+  }
+
+  override dispose(): void {
+    this.trimPool();
+    super.dispose();
   }
 }
 
@@ -111,7 +215,7 @@ const conv2D: KernelFunc = (args) => {
   if (!isNHWC(a)) return cpuKernel('Conv2D')(args);
   const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides,
     a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  const y = new Float32Array(size(info.outShape));
+  const y = b.alloc(size(info.outShape));
   b.addon.conv2d(f32(b, x), f32(b, filter), y, convParams(info));
   return b.makeTensorInfo(info.outShape, 'float32', y);
 };
@@ -124,7 +228,7 @@ const fusedConv2D: KernelFunc = (args) => {
   if (!isNHWC(a) || preluActivationWeights != null || !biasOk) return cpuKernel('FusedConv2D')(args);
   const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, filter!.shape as Shape4, a.strides,
     a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  const y = new Float32Array(size(info.outShape));
+  const y = b.alloc(size(info.outShape));
   b.addon.conv2d(f32(b, x!), f32(b, filter!), y, convParams(info));
   if (!epilogue(y, info.outChannels, bias ? f32(b, bias) : undefined, a.activation, a.leakyreluAlpha ?? 0.2)) {
     return cpuKernel('FusedConv2D')(args);
@@ -139,7 +243,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   if (!isNHWC(a)) return cpuKernel('Conv2DBackpropInput')(args);
   const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad,
     a.dimRoundingMode, false, 'channelsLast');
-  const dx = new Float32Array(size(a.inputShape));
+  const dx = b.alloc(size(a.inputShape));
   b.addon.conv2dBackpropInput(f32(b, dy), f32(b, filter), dx, convParams(info));
   return b.makeTensorInfo(a.inputShape, 'float32', dx);
 };
@@ -151,7 +255,7 @@ const conv2DBackpropFilter: KernelFunc = (args) => {
   if (!isNHWC(a)) return cpuKernel('Conv2DBackpropFilter')(args);
   const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, a.strides, 1, a.pad,
     a.dimRoundingMode, false, 'channelsLast');
-  const dw = new Float32Array(size(a.filterShape));
+  const dw = b.alloc(size(a.filterShape));
   b.addon.conv2dBackpropFilter(f32(b, x), f32(b, dy), dw, convParams(info));
   return b.makeTensorInfo(a.filterShape, 'float32', dw);
 };
@@ -175,7 +279,7 @@ function nativeMatMul(b: NativeBackend, A: TensorInfo, B: TensorInfo, transposeA
   else if (nB === 1) batchShape = batchA;
   else return undefined;
   const batch = Math.max(nA, nB);
-  const out = new Float32Array(batch * M * N);
+  const out = b.alloc(batch * M * N);
   b.addon.matmul(f32(b, A), f32(b, B), out, Int32Array.from([batch, M, N, K, transposeA ? 1 : 0, transposeB ? 1 : 0,
     nA === 1 ? 0 : M * K, nB === 1 ? 0 : K * N]));
   return { out, shape: [...batchShape, M, N] };
@@ -204,6 +308,206 @@ const fusedMatMul: KernelFunc = (args) => {
   return b.makeTensorInfo(r.shape, 'float32', r.out);
 };
 
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4, Maximum: 5, Minimum: 6 } as const;
+const UNARY_OPS = {
+  Neg: 0, Abs: 1, Square: 2, Sqrt: 3, Rsqrt: 4, Exp: 5, Log: 6, Relu: 7, Step: 8, Sigmoid: 9, Tanh: 10,
+  Reciprocal: 11, Relu6: 12,
+} as const;
+const REDUCE_OPS = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
+
+/**
+ * Broadcast of a and b as at most four merged dims (dims of size 1 dropped,
+ * neighbours merged where both sides stay contiguous or both broadcast);
+ * undefined when more dims remain.
+ */
+export function broadcastPlan(aShape: number[], bShape: number[]): { outShape: number[]; params: Int32Array } | undefined {
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape);
+  const rank = outShape.length;
+  const pad = (s: number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const stridesOf = (s: number[]) => {
+    const st = new Array<number>(rank).fill(0);
+    let acc = 1;
+    for (let i = rank - 1; i >= 0; i--) { st[i] = s[i] === 1 ? 0 : acc; acc *= s[i]; }
+    return st;
+  };
+  const pa = pad(aShape), pb = pad(bShape), sa0 = stridesOf(pa), sb0 = stridesOf(pb);
+  const d: number[] = [], sa: number[] = [], sb: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    if (outShape[i] === 1) continue;
+    const k = d.length - 1;
+    if (k >= 0 && sa[k] === sa0[i] * outShape[i] && sb[k] === sb0[i] * outShape[i]) {
+      d[k] *= outShape[i]; sa[k] = sa0[i]; sb[k] = sb0[i];
+    } else {
+      d.push(outShape[i]); sa.push(sa0[i]); sb.push(sb0[i]);
+    }
+  }
+  if (d.length > 4) return undefined;
+  while (d.length < 4) { d.unshift(1); sa.unshift(0); sb.unshift(0); }
+  return { outShape, params: Int32Array.from([...d, ...sa, ...sb]) };
+}
+
+function binaryKernel(name: keyof typeof BINARY_OPS): KernelFunc {
+  return (args) => {
+    const b = args.backend as NativeBackend;
+    const { a, b: bb } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const plan = a.dtype === 'float32' && bb.dtype === 'float32' ? broadcastPlan(a.shape, bb.shape) : undefined;
+    if (!plan) return cpuKernel(name)(args);
+    const out = b.alloc(size(plan.outShape));
+    b.addon.binary(BINARY_OPS[name], f32(b, a), f32(b, bb), out, plan.params);
+    return b.makeTensorInfo(plan.outShape, 'float32', out);
+  };
+}
+
+function unaryKernel(name: keyof typeof UNARY_OPS): KernelFunc {
+  return (args) => {
+    const b = args.backend as NativeBackend;
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype !== 'float32') return cpuKernel(name)(args);
+    const alpha = name === 'Step' ? (args.attrs as unknown as { alpha?: number }).alpha ?? 0 : 0;
+    const out = b.alloc(size(x.shape));
+    b.addon.unary(UNARY_OPS[name], f32(b, x), out, alpha);
+    return b.makeTensorInfo(x.shape, 'float32', out);
+  };
+}
+
+/** [outer, reduced, inner] sizes when the reduced axes are one block once size-1 dims are ignored. */
+export function reductionPlan(shape: number[], axes: number[]): [number, number, number] | undefined {
+  const red = new Set(axes);
+  let outer = 1, mid = 1, inner = 1, phase = 0; // 0: before the block, 1: in it, 2: after it
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    if (red.has(i)) {
+      if (phase === 2) return undefined;
+      phase = 1; mid *= shape[i];
+    } else if (phase === 0) {
+      outer *= shape[i];
+    } else {
+      phase = 2; inner *= shape[i];
+    }
+  }
+  return [outer, mid, inner];
+}
+
+function reduceKernel(name: keyof typeof REDUCE_OPS): KernelFunc {
+  return (args) => {
+    const b = args.backend as NativeBackend;
+    const { x } = args.inputs as { x: TensorInfo };
+    // Max names its axes reductionIndices; Sum, Mean and Min call them axis.
+    const { axis, reductionIndices, keepDims } = args.attrs as unknown as
+      { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean };
+    // null (all axes) is valid at run time though not in the declared type.
+    const axes = tf.util.parseAxisParam((axis ?? reductionIndices ?? null) as number[], x.shape);
+    const plan = x.dtype === 'float32' && size(x.shape) > 0 ? reductionPlan(x.shape, axes) : undefined;
+    if (!plan) return cpuKernel(name)(args);
+    const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const out = b.alloc(plan[0] * plan[2]);
+    b.addon.reduce(REDUCE_OPS[name], f32(b, x), out, plan[0], plan[1], plan[2]);
+    return b.makeTensorInfo(outShape, 'float32', out);
+  };
+}
+
+interface PoolAttrs {
+  filterSize: number | [number, number]; strides: number | [number, number]; pad: Pad;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function poolParams(info: tf.backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight,
+    info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, info.outHeight,
+    info.outWidth]);
+}
+
+const maxPool: KernelFunc = (args) => {
+  const b = args.backend as NativeBackend;
+  const { x } = args.inputs as { x: TensorInfo };
+  const a = args.attrs as unknown as PoolAttrs;
+  if (x.dtype !== 'float32' || x.shape.length !== 4) return cpuKernel('MaxPool')(args);
+  const info = tf.backend_util.computePool2DInfo(x.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const y = b.alloc(size(info.outShape));
+  b.addon.maxPool(f32(b, x), y, poolParams(info));
+  return b.makeTensorInfo(info.outShape, 'float32', y);
+};
+
+/** Each dy goes to the first (row-major) largest real input of its window, as in the cpu kernel. */
+const maxPoolGrad: KernelFunc = (args) => {
+  const b = args.backend as NativeBackend;
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const a = args.attrs as unknown as PoolAttrs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const dx = b.alloc(size(input.shape));
+  b.addon.maxPoolGrad(f32(b, dy), f32(b, input), dx, poolParams(info));
+  return b.makeTensorInfo(input.shape, 'float32', dx);
+};
+
+/** FusedBatchNorm with per-channel (or scalar) statistics: one pass of x * a[c] + b[c]. */
+const batchNorm: KernelFunc = (args) => {
+  const b = args.backend as NativeBackend;
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+  const eps = (args.attrs as unknown as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+  const C = x!.shape[x!.shape.length - 1] ?? 1;
+  const params = [mean, variance, offset, scale];
+  if (x!.dtype !== 'float32' || params.some((t) => t != null && (t.dtype !== 'float32' || ![1, C].includes(size(t.shape))))) {
+    return cpuKernel('FusedBatchNorm')(args);
+  }
+  const at = (t: TensorInfo | undefined, dflt: number) => {
+    if (t == null) return () => dflt;
+    const v = f32(b, t);
+    return v.length === 1 ? () => v[0] : (c: number) => v[c];
+  };
+  const m = at(mean, 0), v = at(variance, 1), o = at(offset, 0), s = at(scale, 1);
+  const ca = new Float32Array(C), cb = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    ca[c] = s(c) / Math.sqrt(v(c) + eps);
+    cb[c] = o(c) - m(c) * ca[c];
+  }
+  const y = b.alloc(size(x!.shape));
+  b.addon.channelAffine(f32(b, x!), ca, cb, y);
+  return b.makeTensorInfo(x!.shape, 'float32', y);
+};
+
+/** Tile by copying whole blocks: the innermost row once per repeat, then each finished block per outer repeat. */
+const tile: KernelFunc = (args) => {
+  const b = args.backend as NativeBackend;
+  const { x } = args.inputs as { x: TensorInfo };
+  const { reps } = args.attrs as unknown as { reps: number[] };
+  const src = b.data.get(x.dataId).values;
+  if (x.dtype === 'string' || !(src instanceof Float32Array || src instanceof Int32Array || src instanceof Uint8Array)) {
+    return cpuKernel('Tile')(args);
+  }
+  const rank = x.shape.length;
+  const outShape = x.shape.map((d, i) => d * reps[i]);
+  const out = src instanceof Float32Array ? b.alloc(size(outShape))
+    : new (src.constructor as { new(n: number): Int32Array | Uint8Array })(size(outShape));
+  if (out.length === 0) return b.makeTensorInfo(outShape, x.dtype, out);
+  const inStride = new Array<number>(rank), outStride = new Array<number>(rank);
+  for (let i = rank - 1, si = 1, so = 1; i >= 0; i--) { inStride[i] = si; outStride[i] = so; si *= x.shape[i]; so *= outShape[i]; }
+  const fill = (d: number, inOff: number, outOff: number): void => {
+    const n = x.shape[d];
+    if (d === rank - 1) {
+      out.set(src.subarray(inOff, inOff + n), outOff);
+    } else {
+      for (let i = 0; i < n; i++) fill(d + 1, inOff + i * inStride[d], outOff + i * outStride[d]);
+    }
+    const block = n * outStride[d];
+    for (let r = 1; r < reps[d]; r++) out.copyWithin(outOff + r * block, outOff, outOff + block);
+  };
+  if (rank === 0) out.set(src.subarray(0, 1));
+  else fill(0, 0, 0);
+  return b.makeTensorInfo(outShape, x.dtype, out);
+};
+
+const addN: KernelFunc = (args) => {
+  const b = args.backend as NativeBackend;
+  const ts = args.inputs as unknown as TensorInfo[];
+  if (ts.length === 0 || ts.some((t) => t.dtype !== 'float32')) return cpuKernel('AddN')(args);
+  const n = size(ts[0].shape);
+  const out = b.alloc(n);
+  out.set(f32(b, ts[0]));
+  const params = Int32Array.from([1, 1, 1, n, 0, 0, 0, 1, 0, 0, 0, 1]);
+  for (let i = 1; i < ts.length; i++) b.addon.binary(BINARY_OPS.Add, out, f32(b, ts[i]), out, params);
+  return b.makeTensorInfo(ts[0].shape, 'float32', out);
+};
+
 /** Kernels the native backend computes in the addon; all others are the cpu backend's. */
 export const NATIVE_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' | 'kernelFunc'>> = [
   { kernelName: 'Conv2D', kernelFunc: conv2D },
@@ -212,6 +516,14 @@ export const NATIVE_KERNELS: ReadonlyArray<Pick<KernelConfig, 'kernelName' | 'ke
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'BatchMatMul', kernelFunc: batchMatMul },
   { kernelName: '_FusedMatMul', kernelFunc: fusedMatMul },
+  { kernelName: 'MaxPool', kernelFunc: maxPool },
+  { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad },
+  { kernelName: 'Tile', kernelFunc: tile },
+  { kernelName: 'FusedBatchNorm', kernelFunc: batchNorm },
+  { kernelName: 'AddN', kernelFunc: addN },
+  ...(Object.keys(BINARY_OPS) as Array<keyof typeof BINARY_OPS>).map((k) => ({ kernelName: k, kernelFunc: binaryKernel(k) })),
+  ...(Object.keys(UNARY_OPS) as Array<keyof typeof UNARY_OPS>).map((k) => ({ kernelName: k, kernelFunc: unaryKernel(k) })),
+  ...(Object.keys(REDUCE_OPS) as Array<keyof typeof REDUCE_OPS>).map((k) => ({ kernelName: k, kernelFunc: reduceKernel(k) })),
 ];
 
 let registered = false;
