@@ -6,6 +6,7 @@ import { registerRunCommand } from './run.js';
 import { registerServeCommand } from './serve.js';
 import { registerTrainCommand } from './train.js';
 import { registerPredictCommand } from './predict.js';
+import { registerReportCommand } from './report.js';
 import { registerBenchCommand } from './bench.js';
 import { registerDataCommands } from './data.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTrainCommand(program);
   registerPredictCommand(program);
+  registerReportCommand(program);
   registerBenchCommand(program);
   registerDataCommands(program);
   return program;

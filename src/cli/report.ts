@@ -1,0 +1,22 @@
+/** `mimanet report DIR`: DIR/report.html, a self-contained page of a results folder's tables and charts. */
+import type { Command } from 'commander';
+import { writeReport } from '../eval/report-html.js';
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('write DIR/report.html from a results folder of `mimanet run` (tables, confusion matrices, training curves, t-SNE maps); opens offline')
+    .argument('<dir>', 'results folder (with summary.json)')
+    .option('--seed <n>', 'seed of the t-SNE layouts and point sampling', '1')
+    .option('--tsne-points <n>', 'most points per t-SNE map (a seeded sample above it)')
+    .action(async (dir: string, flags: { seed: string; tsnePoints?: string }) => {
+      const int = (name: string, v: string | undefined, min: number): number | undefined => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min) throw new Error(`option --${name} is ${JSON.stringify(v)}: expected an integer >= ${min}`);
+        return n;
+      };
+      const path = await writeReport(dir, { seed: int('seed', flags.seed, 0), tsnePoints: int('tsne-points', flags.tsnePoints, 2) });
+      process.stdout.write(`${path}\n`);
+    });
+}
