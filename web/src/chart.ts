@@ -161,5 +161,7 @@ export class TimelineChart {
       kids.push(el('line', { x1: x, x2: x, y1: this.pad.top, y2: this.height - this.pad.bottom, class: 'cursor' }));
     }
     this.svg.replaceChildren(...kids);
+    this.svg.dataset.points = String(this.points.length);
+    this.svg.dataset.selected = String(this.selected);
   }
 }

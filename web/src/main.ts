@@ -2,9 +2,8 @@
  * The demo page: load a MiNet checkpoint, feed it an aligned clip (image
  * frames), a video or the webcam, show the class probabilities.
  */
-import './style.css';
 import * as tf from '@tensorflow/tfjs';
-import { type DemoModel, type Prediction, chooseBackend, loadFromFiles, loadFromUrl, predictClip } from './model.js';
+import { type DemoModel, type Prediction, backendDetail, chooseBackend, loadFromFiles, loadFromUrl, predictClip } from './model.js';
 import { centreSquare, frameBytes, naturalCompare, resampleClip, resampleRun } from './preprocess.js';
 import { decodeImage, seek, startWebcam, videoPixels } from './sources.js';
 import { TimelineChart, formatPercent, renderBars } from './chart.js';
@@ -27,6 +26,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
 
 const ui = {
   backend: $<HTMLSpanElement>('backend'),
+  backendDetail: $<HTMLParagraphElement>('backend-detail'),
   backendSelect: $<HTMLSelectElement>('backend-select'),
   urlForm: $<HTMLFormElement>('url-form'),
   modelUrl: $<HTMLInputElement>('model-url'),
@@ -404,7 +404,7 @@ async function runWebcam(): Promise<void> {
     }
     requestAnimationFrame(() => void tick().catch(report));
   };
-  setStatus(`Webcam on: a window of ${L} frames at ${fps} fps, a prediction every ${step} frames.`);
+  setStatus(`Webcam on: a window of ${L} frames at ${fps} fps, a prediction every ${step === 1 ? 'frame' : `${step} frames`}.`);
   await tick();
 }
 
@@ -478,8 +478,7 @@ function wire(): void {
     void (async () => {
       try {
         stopSources();
-        const name = await chooseBackend(ui.backendSelect.value || undefined);
-        ui.backend.textContent = name;
+        await showBackend(await chooseBackend(ui.backendSelect.value || undefined));
         const url = new URL(location.href);
         if (ui.backendSelect.value) url.searchParams.set('backend', ui.backendSelect.value);
         else url.searchParams.delete('backend');
@@ -510,14 +509,20 @@ function wire(): void {
   });
 }
 
+async function showBackend(name: string): Promise<void> {
+  ui.backend.textContent = name;
+  ui.backend.dataset.backend = name;
+  ui.backend.title = await backendDetail();
+  ui.backendDetail.textContent = `runs on ${ui.backend.title}`;
+}
+
 async function start(): Promise<void> {
   wire();
   const params = new URLSearchParams(location.search);
   const wanted = params.get('backend') ?? undefined;
   if (wanted) ui.backendSelect.value = wanted;
   const name = await chooseBackend(wanted);
-  ui.backend.textContent = name;
-  ui.backend.dataset.backend = name;
+  await showBackend(name);
   if (wanted && name !== wanted) setStatus(`The ${wanted} backend would not start here; using ${name}.`);
   const modelParam = params.get('model');
   if (modelParam) ui.modelUrl.value = modelParam;

@@ -38,6 +38,27 @@ export async function chooseBackend(wanted?: string): Promise<string> {
   throw new Error(`no TensorFlow.js backend would start (tried ${order.join(', ')})`);
 }
 
+/** A few words on how the backend runs: the WebGL renderer (a software one is slow), wasm SIMD and threads. */
+export async function backendDetail(): Promise<string> {
+  const name = tf.getBackend();
+  try {
+    if (name === 'webgl') {
+      const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+      const ext = gl?.getExtension('WEBGL_debug_renderer_info');
+      const renderer = gl && ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : 'unknown renderer';
+      return `WebGL ${tf.env().get('WEBGL_VERSION')} on ${renderer}`;
+    }
+    if (name === 'wasm') {
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+      const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+      return `WebAssembly${simd ? ' SIMD' : ''}${threads ? ', multithreaded' : ', one thread'}`;
+    }
+  } catch {
+    // details are a nicety
+  }
+  return name;
+}
+
 /** What mimanet.json says, as far as the page needs it. */
 export interface DemoMeta {
   labels: string[];
@@ -83,7 +104,7 @@ export function parseMeta(json: unknown, file = 'mimanet.json'): DemoMeta {
   for (const k of ['mean', 'std'] as const) {
     const v = norm[k];
     const ok = Array.isArray(v) && (v.length === 1 || v.length === channels) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (!ok) fail(file, `normalization.${k}`, v, `1 or ${channels} numbers`);
+    if (!ok) fail(file, `normalization.${k}`, v, channels === 1 ? 'one number' : 'one or three numbers');
   }
   if ((norm.std as number[]).some((s) => s <= 0)) fail(file, 'normalization.std', norm.std, 'positive numbers');
   return {

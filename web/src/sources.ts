@@ -55,23 +55,6 @@ function once(target: EventTarget, ok: string, bad = 'error'): Promise<void> {
   });
 }
 
-/** Opens a video file in a detached element, ready to seek. */
-export async function openVideo(file: File): Promise<{ video: HTMLVideoElement; duration: number; close: () => void }> {
-  const video = document.createElement('video');
-  video.muted = true;
-  video.preload = 'auto';
-  video.playsInline = true;
-  const url = URL.createObjectURL(file);
-  video.src = url;
-  try {
-    await once(video, 'loadeddata');
-  } catch {
-    URL.revokeObjectURL(url);
-    throw new Error(`${file.name}: this browser cannot play it (${video.error?.message || 'unsupported format'})`);
-  }
-  return { video, duration: video.duration, close: () => URL.revokeObjectURL(url) };
-}
-
 /** Seeks and waits until the frame at `time` is shown. */
 export async function seek(video: HTMLVideoElement, time: number): Promise<void> {
   const wait = once(video, 'seeked');
