@@ -45,7 +45,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   }
 }
 
-/** CASME II: two subjects with each of the five classes (one with a "/" apex), a fear clip, an "others" clip each. */
+/** CASME II for the single-dataset run: two subjects with each of the five classes (one with a "/" apex), a fear clip, a row whose folder is missing. */
 const CASME2_ROWS: Casme2Row[] = [1, 2].flatMap((subject) => [
   { subject, folder: 'EP01_01', onset: 10, apex: 13, offset: 14, emotion: 'happiness' },
   { subject, folder: 'EP02_01f', onset: 20, apex: subject === 2 ? '/' : 23, offset: 26, emotion: 'disgust' },
@@ -53,9 +53,20 @@ const CASME2_ROWS: Casme2Row[] = [1, 2].flatMap((subject) => [
   { subject, folder: 'EP04_01', onset: 1, apex: 4, offset: 5, emotion: 'surprise' },
   { subject, folder: 'EP05_03', onset: 1, apex: 4, offset: 5, emotion: 'others' },
   ...(subject === 1 ? [{ subject, folder: 'EP06_01', onset: 1, apex: 2, offset: 2, emotion: 'fear' }] : []),
+  ...(subject === 2 ? [{ subject, folder: 'EP07_01', onset: 1, apex: 3, offset: 4, emotion: 'happiness', frames: 'missing' as const }] : []),
 ]);
 
+/**
+ * CASME II for the composite, a subset of the rows above (fewer face
+ * detections): happiness, disgust with a "/" apex, surprise, plus the rows the
+ * composite leaves out (others, fear) and the row whose folder is missing.
+ */
+const COMPOSITE_CASME2_ROWS = CASME2_ROWS.filter(
+  (r) => (r.subject === 1 && ['EP01_01', 'EP05_03', 'EP06_01'].includes(r.folder)) || (r.subject === 2 && ['EP02_01f', 'EP04_01', 'EP07_01'].includes(r.folder)),
+);
+
 let casme2 = '';
+let casme2Composite = '';
 let smic = '';
 let samm = '';
 let ckplus = '';
@@ -63,10 +74,12 @@ let cache = '';
 let configPath = '';
 let megcCache = '';
 let ckCache = '';
-const composite = (): string[] => ['--root', `smic=${smic}`, '--root', `casme2=${casme2}`, '--root', `samm=${samm}`];
+const composite = (): string[] => ['--root', `smic=${smic}`, '--root', `casme2=${casme2Composite}`, '--root', `samm=${samm}`];
+const compositeFlags = (): string[] => ['--smic-root', smic, '--casme2-root', casme2Composite, '--samm-root', samm];
 
 beforeAll(async () => {
   casme2 = await casme2Tree('e2e-casme2', CASME2_ROWS);
+  casme2Composite = await casme2Tree('e2e-casme2-cde', COMPOSITE_CASME2_ROWS);
   smic = await smicTree('e2e-smic', [
     { subject: 1, label: 'negative', index: 1, frames: 7 },
     { subject: 2, label: 'positive', index: 1, frames: 7 },
@@ -100,22 +113,23 @@ const clipMtimes = (dir: string): Record<string, number> =>
 
 describe('real datasets end to end: inspect, prepare, run', () => {
   it('data inspect counts the composite per class, source and subject and lists every problem', async () => {
-    const r = await cli(['data', 'inspect', '--dataset', 'megc2019', '--smic-root', smic, '--casme2-root', casme2, '--samm-root', samm, '--json']);
+    const r = await cli(['data', 'inspect', '--dataset', 'megc2019', ...compositeFlags(), '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
-    // CASME II: 2 subjects x (happiness, disgust, repression, surprise); SMIC: s01, s02 x 2; SAMM: Anger, Happiness, Surprise.
-    expect(report.clips).toBe(14);
-    expect(report.perSource).toEqual({ smic: 3, casme2: 8, samm: 3 });
-    expect(report.perClass).toEqual({ negative: 2 * 2 + 1 + 1, positive: 2 + 1 + 1, surprise: 2 + 1 + 1 });
-    expect(report.perSubject).toEqual({ 'smic/s01': 1, 'smic/s02': 2, 'casme2/sub01': 4, 'casme2/sub02': 4, 'samm/006': 1, 'samm/007': 2 });
-    // error: the SAMM row without a folder; left out: CASME II others x2 and fear, SAMM Other, SMIC s07; note: the "/" apex.
-    expect(report.counts).toEqual({ error: 1, excluded: 5, note: 1 });
+    // each source gives one negative (disgust / s1_ne_01 / Anger), one positive and one surprise clip
+    expect(report.clips).toBe(9);
+    expect(report.perSource).toEqual({ smic: 3, casme2: 3, samm: 3 });
+    expect(report.perClass).toEqual({ negative: 3, positive: 3, surprise: 3 });
+    expect(report.perSubject).toEqual({ 'smic/s01': 1, 'smic/s02': 2, 'casme2/sub01': 1, 'casme2/sub02': 2, 'samm/006': 1, 'samm/007': 2 });
+    // errors: the SAMM and CASME II rows without a folder; left out: CASME II others and fear, SAMM Other, SMIC s07; note: the "/" apex.
+    expect(report.counts).toEqual({ error: 2, excluded: 4, note: 1 });
 
-    const text = await cli(['data', 'inspect', '--dataset', 'megc2019', '--smic-root', smic, '--casme2-root', casme2, '--samm-root', samm]);
-    expect(text.out).toMatch(/^megc2019: 14 clips from 6 subjects \(label scheme megc2019\)\n {2}per source: smic 3, casme2 8, samm 3\n/);
+    const text = await cli(['data', 'inspect', '--dataset', 'megc2019', ...compositeFlags()]);
+    expect(text.out).toMatch(/^megc2019: 9 clips from 6 subjects \(label scheme megc2019\)\n {2}per source: smic 3, casme2 3, samm 3\n/);
     expect(text.out).toMatch(/\[error\] samm \(clip 006_006_9_9, row 17, .*SAMM_Micro_FACS_Codes_v2\.xlsx\): clip folder .*006_9_9 not found/);
+    expect(text.out).toMatch(/\[error\] casme2 \(clip sub02_EP07_01, row 7, .*CASME2-coding-20140508\.xlsx\): clip folder .*sub02\/EP07_01 not found/);
     expect(text.out).toMatch(/\[note\] casme2 \(clip sub02_EP02_01f, row \d+\): Apex Frame "\/" is missing; using the middle of onset 20 \.\. offset 26: frame 23/);
-    for (const clip of ['casme2/sub01_EP05_03', 'casme2/sub02_EP05_03', 'casme2/sub01_EP06_01', 'samm/006_006_2_1', 'smic/s07_s07_ne_01']) {
+    for (const clip of ['casme2/sub01_EP05_03', 'casme2/sub01_EP06_01', 'samm/006_006_2_1', 'smic/s07_s07_ne_01']) {
       expect(text.out).toContain(`[excluded] megc2019 (clip ${clip})`);
     }
 
@@ -124,31 +138,33 @@ describe('real datasets end to end: inspect, prepare, run', () => {
       'casme2-5',
       10,
       { happiness: 2, disgust: 2, repression: 2, surprise: 2, others: 2 },
-      { error: 0, excluded: 1, note: 1 },
+      { error: 1, excluded: 1, note: 1 },
     ]);
   });
 
   it('data prepare stops at the first problem, builds the cache with --skip-bad and reuses it', async () => {
-    const base = ['data', 'prepare', '--dataset', 'megc2019', '--smic-root', smic, '--casme2-root', casme2, '--samm-root', samm, '--out', megcCache, ...prepareArgs];
+    const base = ['data', 'prepare', '--dataset', 'megc2019', ...compositeFlags(), '--out', megcCache, ...prepareArgs];
     const stop = await cli(base);
     expect(stop.code).toBe(1);
     expect(stop.err.trim().split('\n')).toHaveLength(1);
-    expect(stop.err).toMatch(/^mimanet: error: \[error\] samm \(clip 006_006_9_9, row 17, .*\): clip folder .* not found \(pass --skip-bad to leave it out\)$/m);
+    // SMIC, CASME II and SAMM are read in that order; the first error is CASME II's
+    expect(stop.err.trim()).toMatch(/^mimanet: error: \[error\] casme2 \(clip sub02_EP07_01, row 7, .*\): clip folder .* not found \(and 1 more problem\(s\); run `mimanet data inspect` to list them, or pass --skip-bad\)$/);
     expect(existsSync(join(megcCache, 'clipset.json'))).toBe(false);
 
     const first = await cli([...base, '--skip-bad']);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/14 clips of 4x32x32x1 \(14 written, 0 reused, 1 skipped\)/);
+    expect(first.out).toMatch(/9 clips of 4x32x32x1 \(9 written, 0 reused, 2 skipped\)/);
     expect(first.out).toMatch(/labels negative, positive, surprise/);
     expect(first.err).toMatch(/skipped: \[error\] samm \(clip 006_006_9_9/);
+    expect(first.err).toMatch(/skipped: \[error\] casme2 \(clip sub02_EP07_01/);
     const index = JSON.parse(readFileSync(join(megcCache, 'clipset.json'), 'utf8'));
-    expect(index.clips).toHaveLength(14);
+    expect(index.clips).toHaveLength(9);
     expect(new Set(index.clips.map((c: { source: string }) => c.source))).toEqual(new Set(['smic', 'casme2', 'samm']));
     const before = clipMtimes(megcCache);
-    expect(Object.keys(before)).toHaveLength(14);
+    expect(Object.keys(before)).toHaveLength(9);
 
     const again = await cli([...base, '--skip-bad']);
-    expect(again.out).toMatch(/14 clips of 4x32x32x1 \(0 written, 14 reused, 1 skipped\)/);
+    expect(again.out).toMatch(/9 clips of 4x32x32x1 \(0 written, 9 reused, 2 skipped\)/);
     expect(clipMtimes(megcCache)).toEqual(before);
 
     const ck = await cli(['data', 'prepare', '--dataset', 'ckplus', '--root', ckplus, '--out', ckCache, ...prepareArgs]);
@@ -165,7 +181,7 @@ describe('real datasets end to end: inspect, prepare, run', () => {
     expect(r.code).toBe(0);
     expect(r.err).not.toMatch(/preparing/); // both caches were complete
     expect({ ...clipMtimes(megcCache), ...clipMtimes(ckCache) }).toEqual(before);
-    expect(r.err).toMatch(/megc2019: 14 micro clips, 6 subjects \(LOSO folds\); ckplus: 3 macro clips/);
+    expect(r.err).toMatch(/megc2019: 9 micro clips, 6 subjects \(LOSO folds\); ckplus: 3 macro clips/);
     expect(r.out).toMatch(/L_c \+ L_s \+ L_sam \+ L_t \+ L_con\s+\d\.\d{3}/);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
@@ -174,7 +190,7 @@ describe('real datasets end to end: inspect, prepare, run', () => {
     expect(summary.variants).toHaveLength(2);
     for (const v of summary.variants) {
       expect(Object.keys(v.perSource).sort()).toEqual(['casme2', 'samm', 'smic']);
-      expect([v.perSource.smic.count, v.perSource.casme2.count, v.perSource.samm.count]).toEqual([3, 8, 3]);
+      expect([v.perSource.smic.count, v.perSource.casme2.count, v.perSource.samm.count]).toEqual([3, 3, 3]);
       for (const s of Object.values(v.perSource) as { UF1: number; UAR: number }[]) {
         for (const k of ['UF1', 'UAR'] as const) {
           expect(s[k]).toBeGreaterThanOrEqual(0);
@@ -185,7 +201,7 @@ describe('real datasets end to end: inspect, prepare, run', () => {
       expect(v.UF1).toBeLessThanOrEqual(1);
     }
     const csv = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
-    expect(csv).toHaveLength(1 + 14 * 2);
+    expect(csv).toHaveLength(1 + 9 * 2);
     // Every clip of the cache is predicted once per row, by the fold that held out its subject.
     const clipColumn = csv[0]!.split(',').indexOf('clip');
     const ids = new Set(csv.slice(1).map((l) => l.split(',')[clipColumn]!.replace(/"/g, '')));
@@ -194,14 +210,21 @@ describe('real datasets end to end: inspect, prepare, run', () => {
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).data).toMatchObject({ kind: 'prepared', micro: 'megc2019', macro: 'ckplus', cacheDir: cache });
   });
 
-  it('run on CASME II alone prepares its cache on the way and reports accuracy and F1', async () => {
+  it('run on CASME II alone prepares its cache on the way, tells what it left out, and reports accuracy and F1', async () => {
     const out = join(cache, '..', 'run-casme2');
-    const r = await cli(['run', '--config', configPath, '--out', out, '--micro', 'casme2', '--macro', 'ckplus', '--root', `casme2=${casme2}`, '--root', `ckplus=${ckplus}`, '--cache', cache, '--workers', '1']);
-    expect(r.err).not.toMatch(/error/);
+    const args = ['run', '--config', configPath, '--out', out, '--micro', 'casme2', '--macro', 'ckplus', '--root', `casme2=${casme2}`, '--root', `ckplus=${ckplus}`, '--cache', cache, '--workers', '1'];
+    const stop = await cli([...args, '--quiet']);
+    expect(stop.code).toBe(1);
+    expect(stop.err.trim().split('\n')).toHaveLength(1);
+    expect(stop.err).toMatch(/^mimanet: error: \[error\] casme2 \(clip sub02_EP07_01, row 13, .*\): clip folder .* not found \(pass --skip-bad to leave it out\)$/m);
+
+    const r = await cli([...args, '--skip-bad']);
+    expect(r.err).not.toMatch(/mimanet: error/);
     expect(r.code).toBe(0);
     const casmeCache = cacheDirFor(cache, { dataset: 'casme2', ...GEOMETRY });
     expect(r.err).toContain(`casme2: preparing 10 of 10 clips into ${casmeCache}`);
-    expect(r.err).toMatch(/casme2: 10 clips ready in [\d.]+ s, 0 left out as bad/);
+    expect(r.err).toMatch(/casme2: left out \[error\] casme2 \(clip sub02_EP07_01, row 13, .*\): clip folder .* not found\n/);
+    expect(r.err).toMatch(/casme2: 10 clips ready in [\d.]+ s, 1 left out as bad/);
     expect(r.err).not.toMatch(/ckplus: preparing/);
     expect(r.err).toMatch(/casme2: 10 micro clips, 2 subjects \(LOSO folds\)/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
@@ -232,7 +255,7 @@ describe('run on real datasets: bad input gets one clear line', () => {
 
   it('a missing --root for one of the composite datasets', async () => {
     oneLine(
-      await run(['--micro', 'megc2019', '--macro', 'ckplus', '--root', `smic=${smic}`, '--root', `casme2=${casme2}`, '--root', `ckplus=${ckplus}`]),
+      await run(['--micro', 'megc2019', '--macro', 'ckplus', '--root', `smic=${smic}`, '--root', `casme2=${casme2Composite}`, '--root', `ckplus=${ckplus}`]),
       /^mimanet: error: megc2019 is made of smic, casme2 and samm; no folder for samm: give it with --root samm=DIR or data\.roots\.samm in the config$/,
     );
     oneLine(await run(['--micro', 'casme2', '--macro', 'ckplus', '--root', `casme2=${casme2}`]), /error: no folder for ckplus: give it with --root ckplus=DIR/);
@@ -248,7 +271,7 @@ describe('run on real datasets: bad input gets one clear line', () => {
   it('a root folder that does not exist, or a root of no known dataset', async () => {
     const gone = join(cache, '..', 'no-such-folder');
     oneLine(
-      await run(['--micro', 'megc2019', '--macro', 'ckplus', '--root', `smic=${smic}`, '--root', `casme2=${casme2}`, '--root', `samm=${gone}`, '--root', `ckplus=${ckplus}`]),
+      await run(['--micro', 'megc2019', '--macro', 'ckplus', '--root', `smic=${smic}`, '--root', `casme2=${casme2Composite}`, '--root', `samm=${gone}`, '--root', `ckplus=${ckplus}`]),
       new RegExp(`^mimanet: error: --root samm=${gone}: folder ${gone} does not exist$`),
     );
     oneLine(
