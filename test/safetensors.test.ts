@@ -160,7 +160,7 @@ describe('loadTorchvisionResNet18', () => {
     const trunk = withInitSeed(1, () => buildResNet18({ size: 32, channels: 3, width: 64, prefix: 'spatial', pool: false }));
     const { loaded } = loadTorchvisionResNet18(trunk, file, 'spatial');
     expect(loaded).toHaveLength(100);
-    const params = trunk.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    const params = trunk.weights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
     expect(params).toBe(11_176_512 + 9_600); // torchvision ResNet18 without fc, plus the batch-norm statistics
     const k = trunk.getLayer('spatial_layer4_1_conv2').getWeights()[0];
     expect(k.shape).toEqual([3, 3, 512, 512]);

@@ -115,11 +115,16 @@ describe('mimanet train (CLI)', () => {
     let code: number;
     let bad: number;
     let badErr: string;
+    let initBad: number;
+    let initErr: string;
     try {
       code = await main(['node', 'mimanet', 'train', '--config', cfgPath, '--out', out, '--losses', 'c,con', '--quiet']);
       const before = stderr;
       bad = await main(['node', 'mimanet', 'train', '--config', cfgPath, '--out', join(root, 'x'), '--losses', 'c,adv', '--quiet']);
-      badErr = stderr.slice(before.length);
+      const mid = stderr.length;
+      initBad = await main(['node', 'mimanet', 'train', '--config', cfgPath, '--out', join(root, 'y'), '--init', 'imagenet:r18.safetensors', '--quiet']);
+      initErr = stderr.slice(mid);
+      badErr = stderr.slice(before.length, mid);
     } finally {
       process.stdout.write = o;
       process.stderr.write = e;
@@ -130,5 +135,7 @@ describe('mimanet train (CLI)', () => {
     expect(meta.provenance.losses).toEqual(['c', 'con']);
     expect(bad).toBe(1);
     expect(badErr).toMatch(/option --losses: unknown loss "adv"/);
+    expect(initBad).toBe(1);
+    expect(initErr).toMatch(/config field "model.width" is 2: expected 64 with model.init imagenet:FILE/);
   });
 });

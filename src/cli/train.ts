@@ -1,6 +1,6 @@
 /** `mimanet train`: the deployable MiNet, trained on every micro subject, written as a checkpoint folder. */
 import type { Command } from 'commander';
-import { ConfigError } from '../config.js';
+import { ConfigError, resolveConfig, type DeepPartial, type MimanetConfig } from '../config.js';
 import { parseLosses, variantName, type LossTerm } from '../model/losses.js';
 import { initBackend, type BackendChoice } from '../backend/index.js';
 import { configFromFlags, type RunFlags } from './run.js';
@@ -36,8 +36,10 @@ export function registerTrainCommand(program: Command): void {
     .option('--quiet', 'no progress bar or log lines')
     .action(async (flags: TrainFlags) => {
       const { losses: lossFlag, init, ...runFlags } = flags;
-      const cfg = await configFromFlags(runFlags);
+      let cfg = await configFromFlags(runFlags);
       if (flags.out === undefined && cfg.out === `runs/${cfg.preset}`) cfg.out = defaultModelDir(cfg.preset);
+      // --init goes into the config, so it is validated, saved in config.json and covered by the fingerprint
+      if (init !== undefined) cfg = resolveConfig({ ...cfg, model: { ...cfg.model, init } } as DeepPartial<MimanetConfig>);
       let losses: LossTerm[];
       try {
         losses = lossFlag !== undefined ? parseLosses(lossFlag) : cfg.variants.length === 1 ? cfg.variants[0] : [...DEFAULT_TRAIN_LOSSES];
@@ -53,7 +55,6 @@ export function registerTrainCommand(program: Command): void {
       try {
         const r = await trainAll(cfg, {
           losses,
-          init,
           info: { backend: { ...backend }, workers: 1 },
           events: {
             log,

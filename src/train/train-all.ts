@@ -35,7 +35,7 @@ export const DEFAULT_TRAIN_LOSSES: readonly LossTerm[] = LOSS_TERMS;
 export interface TrainAllOptions {
   /** Loss terms of guided fine-tuning. Default {@link DEFAULT_TRAIN_LOSSES}. */
   losses?: LossTerm[];
-  /** `imagenet:FILE`: start both trunks of MaNet and MiNet from torchvision/timm ResNet18 weights. Default: random initialisation. */
+  /** 'scratch' or `imagenet:FILE` (start both trunks of MaNet and MiNet from torchvision/timm ResNet18 weights). Default: the config's `model.init`. */
   init?: string;
   /** Recorded in OUT/training/run.json. */
   info?: RunInfo;
@@ -127,7 +127,9 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   const events = opts.events ?? {};
   const losses = [...(opts.losses ?? DEFAULT_TRAIN_LOSSES)];
   if (!losses.includes('c')) throw new Error(`loss set ${losses.join(',')} must include "c" (L_c)`);
-  const imagenet = opts.init === undefined ? undefined : parseImagenetInit(opts.init);
+  const initSpec = opts.init ?? cfg.model.init;
+  const init = initSpec === 'scratch' ? undefined : initSpec;
+  const imagenet = init === undefined ? undefined : parseImagenetInit(init);
   if (imagenet !== undefined) checkImagenetWidth(imagenet, cfg.model.width);
   const seed = cfg.seed;
   const data = await loadExperimentData(cfg);
@@ -137,7 +139,7 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
 
   const work: MimanetConfig = { ...cfg, out: trainingDir(cfg.out) };
   prepareRunFolder(work, opts.info ?? { backend: {}, workers: 1 });
-  checkInitRecord(work.out, opts.init);
+  checkInitRecord(work.out, init);
   const minetBase = join(work.out, `seed-${seed}`, 'minet-pretrained');
   let steps = finetuneSteps(all.length, cfg.finetune.epochs, cfg.finetune.n);
   if (!hasNetWeights(manetPath(work.out, seed))) steps += pretrainSteps(macro.clips.length, cfg.pretrain.manetEpochs, cfg.pretrain.batchSize);
@@ -197,7 +199,7 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
       seed,
       losses,
       variant: variantName(losses),
-      init: opts.init ?? null,
+      init: init ?? null,
       fingerprint: configFingerprint(cfg),
       data: {
         kind: cfg.data.kind,
