@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <type_traits>
 #include <vector>
@@ -55,6 +56,9 @@ inline void vstore(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
 // ---------------------------------------------------------------- thread pool
 //
+// One pool serves the process. Node worker threads may call in concurrently:
+// a call that finds the pool busy runs its loop on its own thread instead.
+//
 // A job is n chunks, claimed one at a time by compare-and-swap on `ticket`
 // (generation:16 | n:24 | next:24). The caller claims chunks too and then
 // waits only for chunks other threads have claimed; a worker that wakes late
@@ -66,6 +70,7 @@ class Pool {
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   void set_threads(int n) {
+    std::lock_guard<std::mutex> hold(busy_);
     if (n == threads()) return;
     stop_workers();
     stop_.store(false);
@@ -77,11 +82,22 @@ class Pool {
   template <typename F>
   void run(long n, F&& f) {
     if (n <= 0) return;
-    if (n == 1 || workers_.empty() || inside_) {
+    std::unique_lock<std::mutex> hold(busy_, std::defer_lock);
+    if (n == 1 || inside_ || !hold.try_lock() || workers_.empty()) {
       for (long i = 0; i < n; i++) f(i);
       return;
     }
-    if (n >= (1L << 24)) n = (1L << 24) - 1;  // callers never ask for this many chunks
+    constexpr long MAX_CHUNKS = (1L << 24) - 1;  // the ticket's 24-bit fields
+    for (long base = 0; base < n; base += MAX_CHUNKS) {
+      const long m = std::min(MAX_CHUNKS, n - base);
+      auto g = [&](long i) { f(base + i); };
+      run_job(m, g);
+    }
+  }
+
+ private:
+  template <typename F>
+  void run_job(long n, F& f) {
     using Fn = std::remove_reference_t<F>;
     fn_ = [](void* ctx, long i) { (*static_cast<Fn*>(ctx))(i); };
     ctx_ = const_cast<void*>(static_cast<const void*>(&f));
@@ -96,7 +112,6 @@ class Pool {
     }
   }
 
- private:
   // Runs claimed chunks until none are left; returns how many this thread ran.
   long drain(bool count) {
     long ran = 0;
@@ -133,6 +148,7 @@ class Pool {
     workers_.clear();
   }
 
+  std::mutex busy_;  // held by the thread whose job the pool runs
   std::vector<std::thread> workers_;
   std::atomic<uint64_t> ticket_{0};
   std::atomic<uint32_t> gen_{0};
@@ -273,7 +289,8 @@ void pack_b_sliver(const View& B, long p0, long kc, long j, int nr, float* d) {
   }
 }
 
-AlignedBuf g_bpack;
+// Scratch buffers are per calling thread: Node worker threads may run kernels at the same time.
+thread_local AlignedBuf g_bpack;
 
 // C[M x N] (ldc) = A[M x K] * B[K x N] (+ C when accumulate). Threads split rows and column groups.
 void sgemm(long M, long N, long K, View A, View B, float* C, long ldc, bool accumulate) {
@@ -390,7 +407,7 @@ void col2im(const float* dcols, const ConvP& p, long b0, long b1, float* dx) {
   });
 }
 
-AlignedBuf g_cols;
+thread_local AlignedBuf g_cols;
 
 void conv2d(const float* x, const float* w, float* y, const ConvP& p) {
   const long K = p.K(), rows = p.B * p.OH * p.OW;
