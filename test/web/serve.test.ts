@@ -1,0 +1,90 @@
+/** `mimanet serve`: its server, its checks and its flags (no browser needed). */
+import { describe, it, expect, afterEach } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, checkModelDir, type RunningServer } from '../../src/cli/serve.js';
+import { main } from '../../src/cli/index.js';
+
+const open: RunningServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+function fakeSite(): { web: string; model: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mimanet-serve-'));
+  const web = join(dir, 'dist');
+  mkdirSync(join(web, 'wasm'), { recursive: true });
+  writeFileSync(join(web, 'index.html'), '<!doctype html><title>demo</title>');
+  writeFileSync(join(web, 'wasm', 'x.wasm'), new Uint8Array([0, 97, 115, 109]));
+  const model = join(dir, 'ckpt');
+  mkdirSync(model);
+  writeFileSync(join(model, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['weights.bin'], weights: [] }] }));
+  writeFileSync(join(model, 'weights.bin'), new Uint8Array(8));
+  writeFileSync(join(model, 'mimanet.json'), '{"labels":["a","b"]}');
+  writeFileSync(join(dir, 'secret.txt'), 'outside');
+  return { web, model };
+}
+
+describe('mimanet serve', () => {
+  it('serves the page, its wasm with the right type and cross-origin isolation, and the checkpoint under /model/', async () => {
+    const { web, model } = fakeSite();
+    const s = await startServer({ port: 0, webRoot: web, model });
+    open.push(s);
+    expect(s.url).toBe(`http://127.0.0.1:${s.port}/`);
+    const page = await fetch(s.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(await page.text()).toContain('<title>demo</title>');
+    const wasm = await fetch(`${s.url}wasm/x.wasm`);
+    expect(wasm.headers.get('content-type')).toBe('application/wasm');
+    expect(new Uint8Array(await wasm.arrayBuffer())).toEqual(new Uint8Array([0, 97, 115, 109]));
+    expect(await fetch(`${s.url}model/mimanet.json`).then((r) => r.json())).toEqual({ labels: ['a', 'b'] });
+    expect((await fetch(`${s.url}model/weights.bin`)).headers.get('content-length')).toBe('8');
+    for (const bad of ['model/../secret.txt', 'model/%2e%2e/secret.txt', '..%2fsecret.txt', 'missing.js', 'model/']) {
+      expect((await fetch(`${s.url}${bad}`)).status, bad).toBe(404);
+    }
+    expect((await fetch(s.url, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('answers /model/ with a hint when started without --model', async () => {
+    const { web } = fakeSite();
+    const s = await startServer({ port: 0, webRoot: web });
+    open.push(s);
+    const r = await fetch(`${s.url}model/mimanet.json`);
+    expect(r.status).toBe(404);
+    expect(await r.text()).toContain('start the server with --model DIR');
+  });
+
+  it('says to run npm run build:web when the page is not built', async () => {
+    await expect(startServer({ port: 0, webRoot: join(tmpdir(), 'no-such-dist') })).rejects.toThrow(/no-such-dist has no built page \(index.html missing\): run `npm run build:web` first/);
+  });
+
+  it('refuses a folder that is not a checkpoint, naming what is missing', () => {
+    const { model } = fakeSite();
+    expect(() => checkModelDir(join(model, 'nope'))).toThrow(/--model .*nope: no such folder/);
+    writeFileSync(join(model, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['group1.bin'] }] }));
+    expect(() => checkModelDir(model)).toThrow(/model.json names group1.bin, which is missing/);
+    const empty = mkdtempSync(join(tmpdir(), 'mimanet-serve-'));
+    expect(() => checkModelDir(empty)).toThrow(/not a mimanet checkpoint \(missing model.json\)/);
+  });
+
+  it('reports a port in use and a bad --port value', async () => {
+    const { web } = fakeSite();
+    const s = await startServer({ port: 0, webRoot: web });
+    open.push(s);
+    await expect(startServer({ port: s.port, webRoot: web })).rejects.toThrow(`port ${s.port} on 127.0.0.1 is in use; pick another with --port`);
+    await expect(startServer({ port: 70000, webRoot: web })).rejects.toThrow('port 70000: expected an integer from 0 to 65535');
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['node', 'mimanet', 'serve', '--port', 'http'])).toBe(1);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toContain('mimanet: error: option --port is "http": expected an integer from 0 to 65535');
+  });
+});
