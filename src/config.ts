@@ -8,6 +8,9 @@ import { LOSS_TERMS, PAPER_VARIANTS, parseLosses, type LossTerm, type LossWeight
 import { checkIntervals } from './model/twostream.js';
 
 export type Preset = 'quick' | 'paper';
+
+/** Where prepared clips of real datasets are kept unless `data.cacheDir` / `--cache` says otherwise. */
+export const DEFAULT_CACHE_BASE = '.cache/mimanet';
 export type BackendSetting = 'auto' | 'tfjs-node' | 'wasm' | 'cpu' | (string & {});
 
 export interface ModelConfig {
@@ -200,7 +203,7 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
     if (!isObject(partial.data)) fail('data', partial.data, 'an object');
     const kind = partial.data.kind ?? 'synthetic';
     if (kind === 'synthetic') data = merge(base.data.kind === 'synthetic' ? base.data : { kind: 'synthetic', options: {} }, partial.data, 'data', true);
-    else if (kind === 'prepared') data = merge({ kind: 'prepared', micro: '', macro: '', roots: {}, cacheDir: '.cache/mimanet', skipBad: false }, partial.data, 'data', true);
+    else if (kind === 'prepared') data = merge({ kind: 'prepared', micro: '', macro: '', roots: {}, cacheDir: DEFAULT_CACHE_BASE, skipBad: false }, partial.data, 'data', true);
     else fail('data.kind', kind, '"synthetic" or "prepared"');
   }
   const { data: _d, ...rest } = partial;

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { type LabelledDataset, type MegcRoots, readLabelledDataset } from '../data/datasets/index.js';
 import { DATASET_NAMES, type DatasetName, type Problem, formatProblem, isDatasetName } from '../data/datasets/types.js';
-import { DEFAULT_PREPARE_CHANNELS, DEFAULT_PREPARE_FRAMES, DEFAULT_PREPARE_SIZE, type PrepareOptions, prepareDataset } from '../data/prepare.js';
+import { DEFAULT_PREPARE_CHANNELS, DEFAULT_PREPARE_FRAMES, DEFAULT_PREPARE_SIZE, type PrepareOptions, prepareDataset, cacheDirFor } from '../data/prepare.js';
+import { PRESETS, DEFAULT_CACHE_BASE, type Preset } from '../config.js';
 import type { ResampleMode } from '../data/preprocess/resample.js';
 import { type Progress, createProgress } from '../util/progress.js';
 
@@ -24,7 +25,9 @@ interface InspectFlags extends SourceFlags {
 }
 
 interface PrepareFlags extends SourceFlags {
-  out: string;
+  out?: string;
+  cache?: string;
+  preset?: string;
   frames?: string;
   size?: string;
   channels?: string;
@@ -131,10 +134,12 @@ export function registerDataCommands(program: Command): void {
     });
 
   sourceOptions(data.command('prepare').description('detect, align and resample every clip into the clip cache (resumable)'))
-    .requiredOption('--out <dir>', 'clip cache folder')
-    .option('--frames <T>', `frames per clip, onset to apex (default ${DEFAULT_PREPARE_FRAMES})`)
-    .option('--size <S>', `frame height and width in pixels (default ${DEFAULT_PREPARE_SIZE})`)
-    .option('--channels <C>', `1 (grey) or 3 (RGB) (default ${DEFAULT_PREPARE_CHANNELS})`)
+    .option('--cache <dir>', 'base cache folder, the one `mimanet run --cache` reads (default .cache/mimanet)')
+    .option('--out <dir>', 'exact cache folder (default: a folder under --cache named by dataset, scheme and geometry)')
+    .option('--preset <name>', 'take T, size and channels from a run preset: quick or paper')
+    .option('--frames <T>', `frames per clip, onset to apex (default ${DEFAULT_PREPARE_FRAMES}, or the preset's)`)
+    .option('--size <S>', `frame height and width in pixels (default ${DEFAULT_PREPARE_SIZE}, or the preset's)`)
+    .option('--channels <C>', `1 (grey) or 3 (RGB) (default ${DEFAULT_PREPARE_CHANNELS}, or the preset's)`)
     .option('--resample <mode>', 'temporal resampling: linear or nearest (default linear)')
     .option('--detector <model>', 'face box model: ssd (default) or tiny (about 2x faster per clip; ssd is tried when it finds no face)')
     .option('--skip-bad', 'leave out clips that cannot be read or show no face (each is reported) instead of stopping')
@@ -142,7 +147,9 @@ export function registerDataCommands(program: Command): void {
     .action(async (flags: PrepareFlags) => {
       const dataset = datasetOf(flags);
       const roots = rootsOf(dataset, flags);
-      const channels = intOption('channels', flags.channels, DEFAULT_PREPARE_CHANNELS);
+      if (flags.preset !== undefined && !(flags.preset in PRESETS)) throw new Error(`option --preset: expected quick or paper, got ${JSON.stringify(flags.preset)}`);
+      const preset = flags.preset ? PRESETS[flags.preset as Preset].model : undefined;
+      const channels = intOption('channels', flags.channels, preset?.channels ?? DEFAULT_PREPARE_CHANNELS);
       if (channels !== 1 && channels !== 3) throw new Error(`option --channels: expected 1 or 3, got ${channels}`);
       const resample = flags.resample ?? 'linear';
       if (resample !== 'linear' && resample !== 'nearest') throw new Error(`option --resample: expected linear or nearest, got ${JSON.stringify(resample)}`);
@@ -152,21 +159,23 @@ export function registerDataCommands(program: Command): void {
       const opts: PrepareOptions = {
         dataset,
         ...(typeof roots === 'string' ? { root: roots } : { roots }),
-        cacheDir: flags.out,
+        cacheDir: '',
         scheme: flags.scheme,
-        frames: intOption('frames', flags.frames, DEFAULT_PREPARE_FRAMES),
-        size: intOption('size', flags.size, DEFAULT_PREPARE_SIZE),
+        frames: intOption('frames', flags.frames, preset?.frames ?? DEFAULT_PREPARE_FRAMES),
+        size: intOption('size', flags.size, preset?.size ?? DEFAULT_PREPARE_SIZE),
         channels,
         resample: resample as ResampleMode,
         skipBad: flags.skipBad === true,
         casme2: casme2Opts(flags),
         detectorOptions: { model },
         onStart: ({ total, toProcess }) => {
-          process.stderr.write(`${dataset}: ${total} clips, ${total - toProcess} already in ${flags.out}\n`);
+          process.stderr.write(`${dataset}: ${total} clips, ${total - toProcess} already in ${opts.cacheDir}\n`);
           if (!flags.quiet) bar = createProgress({ label: `prepare ${dataset}`, total });
         },
         onProgress: (p) => bar?.tick(1, { clip: p.clip, status: p.status }),
       };
+      opts.cacheDir = flags.out ?? cacheDirFor(flags.cache ?? DEFAULT_CACHE_BASE, opts);
+      const out = opts.cacheDir;
       let result;
       try {
         result = await prepareDataset(opts);
@@ -177,9 +186,9 @@ export function registerDataCommands(program: Command): void {
       const excluded = result.problems.filter((p) => p.kind === 'excluded').length;
       const notes = result.problems.filter((p) => p.kind === 'note').length;
       if (excluded + notes > 0) process.stderr.write(`${excluded} left out by design, ${notes} note(s): \`mimanet data inspect\` lists them\n`);
-      const rate = result.seconds > 0 ? ` (${(result.framesProcessed / result.seconds).toFixed(0)} source frames/s)` : '';
+      const rate = result.seconds > 0 && result.framesProcessed > 0 ? ` (${(result.framesProcessed / result.seconds).toFixed(0)} source frames/s)` : '';
       process.stdout.write(
-        `${flags.out}: ${result.set.clips.length} clips of ${result.set.frames}x${result.set.height}x${result.set.width}x${result.set.channels} ` +
+        `${out}: ${result.set.clips.length} clips of ${result.set.frames}x${result.set.height}x${result.set.width}x${result.set.channels} ` +
           `(${result.written} written, ${result.reused} reused, ${result.skipped.length} skipped)${rate}; labels ${result.set.labels.join(', ')}\n`,
       );
     });

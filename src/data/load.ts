@@ -33,7 +33,7 @@ export function checkClipSet(set: ClipSet, role: string, model: MimanetConfig['m
   if (seen.size < 2) throw new Error(`${role} dataset "${set.name}": all clips have the same class "${set.labels[[...seen][0]]}"`);
 }
 
-export async function loadExperimentData(cfg: MimanetConfig): Promise<ExperimentData> {
+export async function loadExperimentData(cfg: MimanetConfig, opts: { log?: (message: string) => void } = {}): Promise<ExperimentData> {
   let data: ExperimentData;
   if (cfg.data.kind === 'synthetic') {
     const { generateSynthetic } = await import('./synthetic.js');
@@ -48,7 +48,7 @@ export async function loadExperimentData(cfg: MimanetConfig): Promise<Experiment
     };
   } else {
     const { loadPreparedPair } = await import('./prepared-pair.js');
-    data = await loadPreparedPair(cfg);
+    data = await loadPreparedPair(cfg, { log: opts.log });
   }
   checkClipSet(data.micro, 'micro', cfg.model);
   checkClipSet(data.macro, 'macro', cfg.model);

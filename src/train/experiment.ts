@@ -25,6 +25,9 @@ import { variantName, type LossTerm } from '../model/losses.js';
 import { losoFolds, checkFoldClasses, type Fold } from './folds.js';
 import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './pretrain.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
+import { initTwoStreamFromImagenet, parseImagenetInit } from '../model/safetensors.js';
+import { preprocessingRecord } from '../predict/preprocessing.js';
+import { writeReport } from '../eval/report-html.js';
 import { DEFAULT_NORMALIZATION } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps } from './finetune.js';
@@ -104,6 +107,11 @@ export function manetPath(out: string, seed: number): string {
   return join(out, `seed-${seed}`, 'manet');
 }
 
+/** Starts both streams from ImageNet weights when `model.init` says so (before pretraining). */
+export function initFromConfig(cfg: MimanetConfig, net: TwoStreamNet): void {
+  if (cfg.model.init !== 'scratch') initTwoStreamFromImagenet(net, parseImagenetInit(cfg.model.init));
+}
+
 /** Pretrains (or loads) MaNet for one seed. */
 export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}): Promise<TwoStreamNet> {
   const base = manetPath(cfg.out, seed);
@@ -111,6 +119,12 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
   if (hasNetWeights(base)) {
     loadNetWeights(manet, base);
     return manet;
+  }
+  try {
+    initFromConfig(cfg, manet);
+  } catch (e) {
+    manet.dispose();
+    throw e;
   }
   const all = data.macro.clips.map((_, i) => i);
   const curve = await pretrainClassifier(manet, data.macro, all, {
@@ -149,6 +163,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
       loadNetWeights(minet, pretrainedBase);
       pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${pretrainedBase}-curve.json`)?.epochs ?? [];
     } else {
+      initFromConfig(cfg, minet);
       pretrainCurve = await pretrainClassifier(minet, data.micro, fold.train, {
         epochs: cfg.pretrain.minetEpochs,
         lr: cfg.pretrain.lr,
@@ -204,7 +219,15 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
             labels: data.micro.labels,
             temporal: 'intervals',
             normalization: DEFAULT_NORMALIZATION,
-            provenance: { dataset: data.micro.name, macro: data.macro.name, seed: job.seed, heldOutSubject: fold.subject, variant: name, fingerprint: configFingerprint(cfg), preprocessing: data.preprocessing },
+            provenance: {
+              dataset: data.micro.name,
+              macro: data.macro.name,
+              seed: job.seed,
+              heldOutSubject: fold.subject,
+              variant: name,
+              fingerprint: configFingerprint(cfg),
+              preprocessing: preprocessingRecord(data.preprocessing, cfg),
+            },
           });
         }
         if (cfg.embeddings && isLast && fold.index === 0) await writeEmbeddings(ctx, job.seed, fold, minet, tuned, manet);
@@ -356,7 +379,7 @@ export interface RunOptions {
 /** Runs (or resumes) the whole protocol and writes the results folder. */
 export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
   const events = opts.events ?? {};
-  const data = await loadExperimentData(cfg);
+  const data = await loadExperimentData(cfg, { log: events.log ?? (() => {}) });
   const folds = losoFolds(data.micro.clips);
   for (const fold of folds) checkFoldClasses(fold, data.micro.clips, data.micro.labels);
   for (const fold of folds) {
@@ -389,12 +412,14 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
     for (const m of manets.values()) m.dispose();
   }
   const summary = writeSummary(cfg, data.micro, folds);
+  const report = await writeReport(cfg.out);
+  events.log?.(`report: ${report}`);
   return { summary, out: cfg.out, resumedUnits: done, computedUnits: jobs.reduce((s, j) => s + j.variants.length, 0) };
 }
 
 /** Rebuilds a fold-job context in a worker: same data, folds and MaNet weights as the main thread. */
 export async function workerContext(cfg: MimanetConfig, seeds: number[]): Promise<ExperimentContext> {
-  const data = await loadExperimentData(cfg);
+  const data = await loadExperimentData(cfg, { log: () => {} });
   const folds = losoFolds(data.micro.clips);
   const manets = new Map<number, TwoStreamNet>();
   for (const seed of seeds) {

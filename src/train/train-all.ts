@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import type { MimanetConfig } from '../config.js';
-import { loadExperimentData, type ExperimentData } from '../data/load.js';
+import { loadExperimentData } from '../data/load.js';
 import { DEFAULT_NORMALIZATION } from '../data/batches.js';
 import { TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
@@ -83,34 +83,6 @@ function checkInitRecord(dir: string, init: string | undefined): void {
  * obtainManet; with ImageNet weights the net is initialised from them before
  * its pretraining (same seeds, same files, so a rerun resumes either way).
  */
-async function manetFor(cfg: MimanetConfig, data: ExperimentData, seed: number, imagenet: string | undefined, events: ExperimentEvents): Promise<TwoStreamNet> {
-  if (!imagenet) return obtainManet(cfg, data, seed, events);
-  const base = manetPath(cfg.out, seed);
-  const manet = withInitSeed(deriveSeed(seed, 'manet'), () => new TwoStreamNet(netConfig(cfg, data.macro.labels.length), 'MaNet'));
-  try {
-    if (hasNetWeights(base)) {
-      loadNetWeights(manet, base);
-      return manet;
-    }
-    initTwoStreamFromImagenet(manet, imagenet);
-    const all = data.macro.clips.map((_, i) => i);
-    const curve = await pretrainClassifier(manet, data.macro, all, {
-      epochs: cfg.pretrain.manetEpochs,
-      lr: cfg.pretrain.lr,
-      batchSize: cfg.pretrain.batchSize,
-      seed: deriveSeed(seed, 'manet-train'),
-      flip: cfg.flip,
-      where: `seed ${seed}, MaNet pretraining`,
-      onStep: (s) => events.tick?.(1, { stage: 'MaNet', L_c: s.losses.c }),
-    });
-    writeJsonAtomic(`${base}-curve.json`, { epochs: curve, init: imagenet });
-    await saveNetWeights(manet, base);
-    return manet;
-  } catch (e) {
-    manet.dispose();
-    throw e;
-  }
-}
 
 /** Fails early, before any data is loaded, when the weight file cannot fit the configured trunks. */
 function checkImagenetWidth(file: string, width: number): void {
@@ -150,7 +122,7 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   );
   events.plan?.(steps);
 
-  const manet = await manetFor(work, data, seed, imagenet, events);
+  const manet = await obtainManet(work, data, seed, events);
   const minet = withInitSeed(deriveSeed(seed, 'minet', 'all-subjects'), () => new TwoStreamNet(netConfig(cfg, micro.labels.length), 'MiNet'));
   try {
     let pretrainCurve: number[] = [];
