@@ -234,6 +234,18 @@ describe('browser demo', () => {
     }, 180_000);
   }
 
+  it('says so when a clip has one frame only', async () => {
+    const { page } = await openPage('?backend=cpu');
+    try {
+      await page.setInputFiles('#frame-files', clips[0]!.files.slice(0, 1));
+      await page.waitForFunction(() => document.getElementById('status')?.dataset.kind === 'error');
+      expect(await page.textContent('#status')).toBe('a_000.png: one frame is not a clip; give at least 2 (onset … apex)');
+      expect(await page.getAttribute('#result', 'data-state')).toBe('empty');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('runs a sliding window over a video and charts every window', async () => {
     const { page, errors } = await openPage('?backend=wasm');
     try {

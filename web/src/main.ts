@@ -9,6 +9,8 @@ import { decodeImage, seek, startWebcam, videoPixels } from './sources.js';
 import { TimelineChart, formatPercent, renderBars } from './chart.js';
 import { planIndices, resamplePlan } from '../../src/data/preprocess/resample.js';
 
+/** Fewest frames of a clip, onset and apex (as on the command line). */
+export const MIN_CLIP_FRAMES = 2;
 /** Frames a video is cut into at most (memory: each keeps size x size x C bytes). */
 export const MAX_VIDEO_FRAMES = 3000;
 /** Webcam windows kept in the chart. */
@@ -173,6 +175,8 @@ async function useModel(load: () => Promise<DemoModel>, quiet = false): Promise<
       `Loaded ${next.source}: ${m.labels.length} classes (${m.labels.join(', ')}) · input T=${frames} × ${size}×${size}×${channels} · ` +
       `temporal ${m.temporal} · ${(next.params / 1e6).toFixed(2)} M weights · first run ${warm.ms.toFixed(0)} ms`;
     ui.modelInfo.dataset.state = 'ok';
+    const prep = (m.provenance?.preprocessing as { align?: unknown } | undefined)?.align;
+    if (prep === 'face') ui.modelInfo.textContent += ' · trained on face-aligned clips: give it aligned face crops (the page detects no faces)';
     setStatus('');
     if (source) await runSource(source);
   } catch (e) {
@@ -238,6 +242,7 @@ async function runFrames(files: File[]): Promise<void> {
   const { size, channels, frames: T } = model.meta.net;
   const images = sortedImages(files);
   if (images.length === 0) throw new Error(`none of the ${files.length} chosen files is an image`);
+  if (images.length < MIN_CLIP_FRAMES) throw new Error(`${images[0]!.name}: one frame is not a clip; give at least ${MIN_CLIP_FRAMES} (onset … apex)`);
   setStatus(`Reading ${images.length} frames…`);
   const t0 = performance.now();
   // only the frames the resampling reads, as the command line does
