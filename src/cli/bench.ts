@@ -154,7 +154,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--n <n>', 'micro (and macro) clips per fine-tuning step', String(DEFAULT_BENCH_OPTIONS.n))
     .option('--steps <n>', 'timed repetitions', String(DEFAULT_BENCH_OPTIONS.steps))
     .option('--skip-finetune', 'time only the ResNet18 step and forward pass')
-    .option('--backend <name>', 'auto, tfjs-node, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, tfjs-node, native, wasm or cpu', 'auto')
     .option('--json', 'print only the JSON object')
     .action(async (f: Record<string, string | boolean | undefined>) => {
       const o: BenchOptions = {

@@ -91,7 +91,7 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'base seed (seed i of --seeds is seed + i)')
     .option('--seeds <n>', 'repeat the protocol with this many seeds and report mean and std')
     .option('--losses <terms>', 'one ablation row, e.g. c,s,sam,t,con; repeat for several rows (default: the six rows of Table 3)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--backend <name>', 'auto, tfjs-node, wasm or cpu')
+    .option('--backend <name>', 'auto, tfjs-node, native, wasm or cpu')
     .option('--workers <n>', 'parallel fold workers, one backend each (default: min(2, cores))')
     .option('--micro <name>', 'real micro dataset: casme2, samm, smic or megc2019 (default: the embedded synthetic data)')
     .option('--macro <name>', 'real macro dataset: ckplus or mmi')

@@ -12,7 +12,7 @@ const send = (m: WorkerMessage): void => port.postMessage(m);
 
 try {
   tf.enableProdMode();
-  await initBackend(init.backend as BackendChoice);
+  await initBackend(init.backend as BackendChoice, { threads: init.threads });
   const ctx = await workerContext(init.cfg, init.seeds);
   port.on('message', (msg: { job: number; data: FoldJob }) => {
     runFoldJob(ctx, msg.data, { tick: (steps, info) => send({ type: 'tick', steps, info }), log: (message) => send({ type: 'log', message }) })

@@ -5,6 +5,7 @@
  * how many workers ran them or in which order.
  */
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import type { MimanetConfig } from '../config.js';
 import type { ExperimentEvents, FoldJob } from './experiment.js';
 
@@ -19,6 +20,8 @@ export interface WorkerInit {
   cfg: MimanetConfig;
   seeds: number[];
   backend: string;
+  /** Compute threads of each worker's backend: the cores shared out, so workers do not oversubscribe them. */
+  threads: number;
 }
 
 /** The worker entry; run from TypeScript sources (tests, tsx), it first registers the TypeScript loader in the new thread. */
@@ -38,7 +41,7 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
   let failure: Error | undefined;
   const one = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const init: WorkerInit = { cfg, seeds, backend };
+      const init: WorkerInit = { cfg, seeds, backend, threads: Math.max(1, Math.floor(availableParallelism() / count)) };
       const w = spawnWorker(init);
       running.push(w);
       let finished = false;
