@@ -30,7 +30,7 @@ import { preprocessingRecord } from '../predict/preprocessing.js';
 import { writeReport } from '../eval/report-html.js';
 import { DEFAULT_NORMALIZATION } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
-import { guidedFinetune, finetuneSteps } from './finetune.js';
+import { guidedFinetune, finetuneSteps, type FinetuneOptions } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { summarize, renderSummaryMarkdown, predictionsToCsv, type Prediction, type Summary } from '../eval/summary.js';
@@ -105,6 +105,25 @@ export interface ExperimentContext {
 
 export function manetPath(out: string, seed: number): string {
   return join(out, `seed-${seed}`, 'manet');
+}
+
+/** Eq. 8 fine-tuning settings of a config for one loss set. */
+export function finetuneOptions(cfg: MimanetConfig, data: ExperimentData, losses: LossTerm[], run: Pick<FinetuneOptions, 'seed' | 'where' | 'onStep'>): FinetuneOptions {
+  const f = cfg.finetune;
+  return {
+    losses,
+    epochs: f.epochs,
+    lr: f.lr,
+    n: f.n,
+    weights: f.weights,
+    tau: f.tau,
+    conReduction: f.conReduction,
+    grl: f.grl,
+    headWidths: cfg.model.headWidths,
+    macroToMicro: data.macroToMicro,
+    flip: cfg.flip,
+    ...run,
+  };
 }
 
 /** Starts both streams from ImageNet weights when `model.init` says so (before pretraining). */
@@ -182,22 +201,18 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
       const tuned = make('copy');
       try {
         tuned.copyFrom(minet);
-        const curves = await guidedFinetune(tuned, manet, data.micro, fold.train, data.macro, {
-          losses,
-          epochs: cfg.finetune.epochs,
-          lr: cfg.finetune.lr,
-          n: cfg.finetune.n,
-          weights: cfg.finetune.weights,
-          tau: cfg.finetune.tau,
-          conReduction: cfg.finetune.conReduction,
-          grl: cfg.finetune.grl,
-          headWidths: cfg.model.headWidths,
-          macroToMicro: data.macroToMicro,
-          seed: deriveSeed(job.seed, 'finetune', fold.subject, variantKey(losses)),
-          flip: cfg.flip,
-          where: `${where}, ${name}`,
-          onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} ${variantKey(losses)}`, L: s.losses.total }),
-        });
+        const curves = await guidedFinetune(
+          tuned,
+          manet,
+          data.micro,
+          fold.train,
+          data.macro,
+          finetuneOptions(cfg, data, losses, {
+            seed: deriveSeed(job.seed, 'finetune', fold.subject, variantKey(losses)),
+            where: `${where}, ${name}`,
+            onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} ${variantKey(losses)}`, L: s.losses.total }),
+          }),
+        );
         const preds = await predictClips(tuned, data.micro, fold.test, 'intervals');
         const result: FoldVariantResult = {
           seed: job.seed,

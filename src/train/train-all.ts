@@ -22,7 +22,7 @@ import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
 import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
 import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { initTwoStreamFromImagenet, parseImagenetInit, readSafetensors, type ImagenetLoadResult } from '../model/safetensors.js';
-import { configFingerprint, manetPath, netConfig, obtainManet, prepareRunFolder, type ExperimentEvents, type RunInfo } from './experiment.js';
+import { configFingerprint, manetPath, netConfig, obtainManet, prepareRunFolder, finetuneOptions, type ExperimentEvents, type RunInfo } from './experiment.js';
 import { pretrainClassifier, pretrainSteps, predictClips } from './pretrain.js';
 import { finetuneSteps, guidedFinetune } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
@@ -146,22 +146,18 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
     }
     if (initReport) events.log?.(`ImageNet weights ${imagenet}: ${initReport.loaded.length} tensors loaded per trunk, ${initReport.skipped.length} skipped (${initReport.skipped.filter((s) => !s.endsWith('num_batches_tracked')).join(', ')})`);
 
-    const curves = await guidedFinetune(minet, manet, micro, all, macro, {
-      losses,
-      epochs: cfg.finetune.epochs,
-      lr: cfg.finetune.lr,
-      n: cfg.finetune.n,
-      weights: cfg.finetune.weights,
-      tau: cfg.finetune.tau,
-      conReduction: cfg.finetune.conReduction,
-      grl: cfg.finetune.grl,
-      headWidths: cfg.model.headWidths,
-      macroToMicro: data.macroToMicro,
-      seed: deriveSeed(seed, 'finetune', 'all-subjects', losses.join('+')),
-      flip: cfg.flip,
-      where: `guided fine-tuning on all micro subjects, ${variantName(losses)}`,
-      onStep: (s) => events.tick?.(1, { stage: 'guided', L: s.losses.total }),
-    });
+    const curves = await guidedFinetune(
+      minet,
+      manet,
+      micro,
+      all,
+      macro,
+      finetuneOptions(cfg, data, losses, {
+        seed: deriveSeed(seed, 'finetune', 'all-subjects', losses.join('+')),
+        where: `guided fine-tuning on all micro subjects, ${variantName(losses)}`,
+        onStep: (s) => events.tick?.(1, { stage: 'guided', L: s.losses.total }),
+      }),
+    );
     writeJsonAtomic(join(work.out, `seed-${seed}`, 'finetune-curves.json'), { losses, curves });
     const preds = await predictClips(minet, micro, all, 'intervals');
     const trainAccuracy = preds.filter((p, i) => p.pred === micro.clips[i].label).length / all.length;
