@@ -62,8 +62,8 @@ export function loadNativeAddon(): NativeAddon {
   return addon;
 }
 
-/** Default cap on the bytes of released output buffers kept for reuse (1 GiB). */
-export const DEFAULT_POOL_BYTES = 1 << 30;
+/** Default cap on the bytes of released output buffers kept for reuse (512 MiB: most of the speed of reuse, without doubling peak memory). */
+export const DEFAULT_POOL_BYTES = 1 << 29;
 
 /**
  * The cpu backend, with the addon at hand for the kernels below and a pool of

@@ -18,26 +18,28 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
   const count = x.size / x.shape[x.shape.length - 1];
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
+  // Every tensor made here lives until the whole backward pass ends (one tidy
+  // spans forward and backward), so the forward keeps one full-size output (y)
+  // and the backward recomputes x^ from x and the per-channel statistics.
   const f = tf.customGrad(((input: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
     const m = tf.mean(input, axes) as tf.Tensor1D;
-    const centred = tf.sub(input, m);
-    const v = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
-    const invStd = tf.rsqrt(tf.add(v, epsilon));
-    const xhat = tf.mul(centred, invStd);
-    const y = tf.add(tf.mul(xhat, g), b);
+    const v = tf.tidy(() => tf.mean(tf.squaredDifference(input, m), axes)) as tf.Tensor1D;
+    const invStd = tf.tidy(() => tf.rsqrt(tf.add(v, epsilon))) as tf.Tensor1D;
+    const y = tf.batchNorm(input, m, v, b, g, epsilon);
     mean = tf.keep(m);
     variance = tf.keep(v);
-    save([xhat, invStd, g]);
+    save([input, m, invStd, g]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sxhat, sInvStd, sg] = saved;
-        const dbeta = tf.sum(dy, axes);
-        const dgamma = tf.sum(tf.mul(dy, sxhat), axes);
-        const inner = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(sxhat, tf.div(dgamma, count)));
-        const dx = tf.mul(inner, tf.mul(sg, sInvStd));
-        return [dx, dgamma, dbeta];
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sm, sInvStd, sg] = saved;
+          const xhat = tf.mul(tf.sub(sx, sm), sInvStd);
+          const dbeta = tf.sum(dy, axes);
+          const dgamma = tf.sum(tf.mul(dy, xhat), axes);
+          const inner = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xhat, tf.div(dgamma, count)));
+          return [tf.mul(inner, tf.mul(sg, sInvStd)), dgamma, dbeta];
+        }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   const y = f(x, gamma, beta);
