@@ -123,9 +123,9 @@ const QUICK: MimanetConfig = {
   flip: true,
   foldCheckpoints: 'last',
   embeddings: true,
-  data: { kind: 'synthetic', options: { micro: { clipsPerSubject: 10 }, macro: { subjects: 32 } } },
+  data: { kind: 'synthetic', options: { micro: { subjectsPerSource: 5, clipsPerSubject: 10 }, macro: { subjects: 32 } } },
   model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch' },
-  pretrain: { manetEpochs: 10, minetEpochs: 12, lr: 1e-3, batchSize: 16 },
+  pretrain: { manetEpochs: 10, minetEpochs: 15, lr: 1e-3, batchSize: 16 },
   finetune: {
     epochs: 4,
     lr: 3e-4,

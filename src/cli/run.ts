@@ -24,6 +24,7 @@ export interface RunFlags {
   cache?: string;
   skipBad?: boolean;
   quiet?: boolean;
+  init?: string;
 }
 
 function intFlag(name: string, v: string | undefined): number | undefined {
@@ -53,6 +54,7 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
   if (flags.seed !== undefined) partial.seed = intFlag('seed', flags.seed);
   if (flags.seeds !== undefined) partial.seeds = intFlag('seeds', flags.seeds);
   if (flags.backend !== undefined) partial.backend = flags.backend;
+  if (flags.init !== undefined) partial.model = { ...(partial.model ?? {}), init: flags.init };
   if (flags.losses && flags.losses.length > 0) {
     partial.variants = flags.losses.map((l) => {
       try {
@@ -93,6 +95,7 @@ export function registerRunCommand(program: Command): void {
     .option('--losses <terms>', 'one ablation row, e.g. c,s,sam,t,con; repeat for several rows (default: the six rows of Table 3)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--backend <name>', 'auto, tfjs-node, native, wasm or cpu')
     .option('--workers <n>', 'parallel fold workers, one backend each (default: min(2, cores))')
+    .option('--init <spec>', 'imagenet:FILE: start both ResNet18 trunks of MiNet and MaNet from torchvision/timm ImageNet weights (.safetensors; needs width 64)')
     .option('--micro <name>', 'real micro dataset: casme2, samm, smic or megc2019 (default: the embedded synthetic data)')
     .option('--macro <name>', 'real macro dataset: ckplus or mmi')
     .option('--root <name=dir>', 'dataset root folder, e.g. --root casme2=/data/CASME2 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])

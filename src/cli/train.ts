@@ -1,6 +1,6 @@
 /** `mimanet train`: the deployable MiNet, trained on every micro subject, written as a checkpoint folder. */
 import type { Command } from 'commander';
-import { ConfigError, resolveConfig, type DeepPartial, type MimanetConfig } from '../config.js';
+import { ConfigError } from '../config.js';
 import { parseLosses, variantName, type LossTerm } from '../model/losses.js';
 import { initBackend, type BackendChoice } from '../backend/index.js';
 import { configFromFlags, type RunFlags } from './run.js';
@@ -35,11 +35,10 @@ export function registerTrainCommand(program: Command): void {
     .option('--skip-bad', 'skip clips that cannot be prepared (each is reported) instead of stopping')
     .option('--quiet', 'no progress bar or log lines')
     .action(async (flags: TrainFlags) => {
-      const { losses: lossFlag, init, ...runFlags } = flags;
-      let cfg = await configFromFlags(runFlags);
-      if (flags.out === undefined && cfg.out === `runs/${cfg.preset}`) cfg.out = defaultModelDir(cfg.preset);
+      const { losses: lossFlag, ...runFlags } = flags;
       // --init goes into the config, so it is validated, saved in config.json and covered by the fingerprint
-      if (init !== undefined) cfg = resolveConfig({ ...cfg, model: { ...cfg.model, init } } as DeepPartial<MimanetConfig>);
+      const cfg = await configFromFlags(runFlags);
+      if (flags.out === undefined && cfg.out === `runs/${cfg.preset}`) cfg.out = defaultModelDir(cfg.preset);
       let losses: LossTerm[];
       try {
         losses = lossFlag !== undefined ? parseLosses(lossFlag) : cfg.variants.length === 1 ? cfg.variants[0] : [...DEFAULT_TRAIN_LOSSES];
