@@ -3,6 +3,7 @@
  * it is unpacked, and turn it into the clip cache training reads.
  */
 import type { Command } from 'commander';
+import { registerSyntheticCommand } from './synthetic.js';
 import { type LabelledDataset, type MegcRoots, readLabelledDataset } from '../data/datasets/index.js';
 import { DATASET_NAMES, type DatasetName, type Problem, formatProblem, isDatasetName } from '../data/datasets/types.js';
 import { DEFAULT_PREPARE_CHANNELS, DEFAULT_PREPARE_FRAMES, DEFAULT_PREPARE_SIZE, type PrepareOptions, prepareDataset, cacheDirFor } from '../data/prepare.js';
@@ -113,7 +114,8 @@ export function renderInspect(r: InspectReport): string {
 }
 
 export function registerDataCommands(program: Command): void {
-  const data = program.command('data').description('read the real datasets and prepare the clip cache');
+  const data = program.command('data').description('read the real datasets and prepare the clip cache; export the synthetic one');
+  registerSyntheticCommand(data);
   const sourceOptions = (c: Command): Command =>
     c
       .requiredOption('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`)
