@@ -18,8 +18,7 @@ import { preprocessClip } from '../src/data/preprocess/pipeline.js';
 import type { RawClip } from '../src/data/datasets/types.js';
 import { Predictor, listFrameFiles, onsetApex } from '../src/predict/index.js';
 import { specFromRecord, preprocessingRecord } from '../src/predict/preprocessing.js';
-import { main } from '../src/cli/index.js';
-import { randomClipSet } from './helpers.js';
+import { randomClipSet, runCli } from './helpers.js';
 import { faceFrame, blankFrame } from './datasets/fixtures.js';
 
 const LABELS = ['negative', 'positive', 'surprise'];
@@ -124,22 +123,12 @@ describe('predict: clip inputs of a synthetic-data checkpoint (resize only)', ()
 
   it('mimanet predict --json prints one JSON object; the text form names the label', async () => {
     const dir = join(root, 'frames');
-    let out = '';
-    const o = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-    let code1: number;
-    let code2: number;
-    let text = '';
-    try {
-      code1 = await main(['node', 'mimanet', 'predict', '--model', modelDir, dir, '--json', '--backend', 'wasm']);
-      const json = out;
-      out = '';
-      code2 = await main(['node', 'mimanet', 'predict', '--model', modelDir, dir, '--onset', '0', '--apex', '3', '--backend', 'wasm']);
-      text = out;
-      out = json;
-    } finally {
-      process.stdout.write = o;
-    }
+    const first = await runCli(['predict', '--model', modelDir, dir, '--json', '--backend', 'wasm']);
+    const second = await runCli(['predict', '--model', modelDir, dir, '--onset', '0', '--apex', '3', '--backend', 'wasm']);
+    const code1 = first.code;
+    const code2 = second.code;
+    const text = second.out;
+    const out = first.out;
     expect(code1).toBe(0);
     expect(code2).toBe(0);
     const j = JSON.parse(out);
@@ -287,17 +276,9 @@ describe('predict: bad input gets an error naming the file and what is wrong', (
   });
 
   it('the CLI prints one clear line for bad flags', async () => {
-    let err = '';
-    const e = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-    let c1: number;
-    let c2: number;
-    try {
-      c1 = await main(['node', 'mimanet', 'predict', '--model', modelDir, join(root, 'frames'), '--apex', 'x', '--backend', 'wasm']);
-      c2 = await main(['node', 'mimanet', 'predict', '--model', modelDir, join(root, 'frames'), '--align', 'crop', '--backend', 'wasm']);
-    } finally {
-      process.stderr.write = e;
-    }
+    const r1 = await runCli(['predict', '--model', modelDir, join(root, 'frames'), '--apex', 'x', '--backend', 'wasm']);
+    const r2 = await runCli(['predict', '--model', modelDir, join(root, 'frames'), '--align', 'crop', '--backend', 'wasm']);
+    const [c1, c2, err] = [r1.code, r2.code, r1.err + r2.err];
     expect(c1).toBe(1);
     expect(c2).toBe(1);
     expect(err).toMatch(/option --apex is "x": expected a frame index/);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { summarize, type Prediction, type Summary } from '../src/eval/summary.js';
 import { averageCurves, parseCsv, writeReport, validateEmbeddings, type EmbeddingsFile } from '../src/eval/report-html.js';
 import { conditionalP, rowEntropy, tsne } from '../src/eval/tsne.js';
-import { main } from '../src/cli/index.js';
+import { runCli } from './helpers.js';
 import { Rng } from '../src/util/rng.js';
 
 const LABELS = ['negative', 'positive', 'surprise'];
@@ -212,15 +212,7 @@ describe('report inputs and errors', () => {
   });
 
   it('mimanet report DIR prints the path of the page', async () => {
-    let out = '';
-    const o = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await main(['node', 'mimanet', 'report', dir, '--tsne-points', '40']);
-    } finally {
-      process.stdout.write = o;
-    }
+    const { code, out } = await runCli(['report', dir, '--tsne-points', '40']);
     expect(code).toBe(0);
     expect(out.trim()).toBe(join(dir, 'report.html'));
     expect(existsSync(out.trim())).toBe(true);

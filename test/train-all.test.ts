@@ -8,7 +8,7 @@ import { trainAll, trainingDir } from '../src/train/train-all.js';
 import { loadCheckpoint } from '../src/model/checkpoint.js';
 import { loadExperimentData } from '../src/data/load.js';
 import { makeBatch } from '../src/data/batches.js';
-import { main } from '../src/cli/index.js';
+import { runCli } from './helpers.js';
 import { initBackend } from '../src/backend/index.js';
 import { encodeSafetensors, floats, randomResNet18 } from './safetensors-writer.js';
 
@@ -106,29 +106,15 @@ describe('mimanet train (CLI)', () => {
     const cfgPath = join(root, 'tiny.json');
     writeFileSync(cfgPath, JSON.stringify({ ...tiny, pretrain: { manetEpochs: 0, minetEpochs: 1, batchSize: 8 } }));
     const out = join(root, 'cli-model');
-    let stdout = '';
-    let stderr = '';
-    const o = process.stdout.write.bind(process.stdout);
-    const e = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-    let code: number;
-    let bad: number;
-    let badErr: string;
-    let initBad: number;
-    let initErr: string;
-    try {
-      code = await main(['node', 'mimanet', 'train', '--config', cfgPath, '--out', out, '--losses', 'c,con', '--quiet']);
-      const before = stderr;
-      bad = await main(['node', 'mimanet', 'train', '--config', cfgPath, '--out', join(root, 'x'), '--losses', 'c,adv', '--quiet']);
-      const mid = stderr.length;
-      initBad = await main(['node', 'mimanet', 'train', '--config', cfgPath, '--out', join(root, 'y'), '--init', 'imagenet:r18.safetensors', '--quiet']);
-      initErr = stderr.slice(mid);
-      badErr = stderr.slice(before.length, mid);
-    } finally {
-      process.stdout.write = o;
-      process.stderr.write = e;
-    }
+    const ok = await runCli(['train', '--config', cfgPath, '--out', out, '--losses', 'c,con', '--quiet']);
+    const code = ok.code;
+    const stdout = ok.out;
+    const badRun = await runCli(['train', '--config', cfgPath, '--out', join(root, 'x'), '--losses', 'c,adv', '--quiet']);
+    const bad = badRun.code;
+    const badErr = badRun.err;
+    const initRun = await runCli(['train', '--config', cfgPath, '--out', join(root, 'y'), '--init', 'imagenet:r18.safetensors', '--quiet']);
+    const initBad = initRun.code;
+    const initErr = initRun.err;
     expect(code).toBe(0);
     expect(stdout.trim()).toBe(out);
     const meta = JSON.parse(readFileSync(join(out, 'mimanet.json'), 'utf8'));

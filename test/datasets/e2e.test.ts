@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/index.js';
+import { runCli as cli } from '../helpers.js';
 import { cacheDirFor } from '../../src/data/prepare.js';
 import { type Casme2Row, casme2Tree, ckplusTree, removeTrees, sammTree, smicTree, tmpTree } from './fixtures.js';
 
@@ -29,21 +29,6 @@ const tinyConfig = {
   foldCheckpoints: 'none',
 };
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(['node', 'mimanet', ...args]);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
 
 /** CASME II for the single-dataset run: two subjects with each of the five classes (one with a "/" apex), a fear clip, a row whose folder is missing. */
 const CASME2_ROWS: Casme2Row[] = [1, 2].flatMap((subject) => [
