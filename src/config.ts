@@ -78,6 +78,8 @@ export interface PreparedDataConfig {
   micro: string;
   /** Macro dataset name (ckplus, mmi). */
   macro: string;
+  /** Label scheme of the micro dataset (casme2-5, casme2-7, samm-5, samm-8, smic-3, megc2019). Default: the dataset's usual task. */
+  scheme?: string;
   /** Dataset roots by name (e.g. { casme2: "/data/CASME2", ckplus: "/data/CK+" }). */
   roots: Record<string, string>;
   /** Cache folder for prepared clips. Default `.cache/mimanet`. */

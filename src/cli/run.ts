@@ -22,6 +22,7 @@ export interface RunFlags {
   macro?: string;
   root?: string[];
   cache?: string;
+  scheme?: string;
   skipBad?: boolean;
   quiet?: boolean;
   init?: string;
@@ -73,6 +74,7 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
       macro: flags.macro ?? (fileData.macro as string | undefined) ?? '',
       roots: { ...((fileData.roots as Record<string, string> | undefined) ?? {}), ...parseRoots(flags.root) },
       ...(flags.cache !== undefined ? { cacheDir: flags.cache } : {}),
+      ...(flags.scheme !== undefined ? { scheme: flags.scheme } : {}),
       ...(flags.skipBad ? { skipBad: true } : {}),
     } as DeepPartial<MimanetConfig>['data'];
   }
@@ -100,6 +102,7 @@ export function registerRunCommand(program: Command): void {
     .option('--macro <name>', 'real macro dataset: ckplus or mmi')
     .option('--root <name=dir>', 'dataset root folder, e.g. --root casme2=/data/CASME2 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--cache <dir>', 'prepared-clip cache folder (default .cache/mimanet)')
+    .option('--scheme <name>', 'label scheme of the micro dataset, e.g. casme2-7 (default: its usual task: casme2-5, samm-5, smic-3, megc2019)')
     .option('--skip-bad', 'skip clips that cannot be prepared (each is reported) instead of stopping')
     .option('--quiet', 'no progress bar or log lines; only the final table')
     .action(async (flags: RunFlags) => {

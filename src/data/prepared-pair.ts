@@ -54,7 +54,9 @@ function rootNamesOf(name: DatasetName): readonly string[] {
 /** The prepare options of one dataset of the pair, with its root(s) from `data.roots`. */
 export function prepareOptionsFor(d: PreparedDataConfig, name: DatasetName, model: MimanetConfig['model']): PrepareOptions {
   const geometry = { frames: model.frames, size: model.size, channels: model.channels as 1 | 3 };
-  const base = { dataset: name, ...geometry, skipBad: d.skipBad };
+  // the label scheme applies to the micro dataset; macro datasets keep their own classes
+  const scheme = MICRO_DATASETS.includes(name) ? d.scheme : undefined;
+  const base = { dataset: name, ...geometry, skipBad: d.skipBad, ...(scheme ? { scheme } : {}) };
   const missing = (key: string): never => {
     const what = name === 'megc2019' ? `megc2019 is made of smic, casme2 and samm; no folder for ${key}` : `no folder for ${key}`;
     throw new Error(`${what}: give it with --root ${key}=DIR or data.roots.${key} in the config`);
@@ -117,7 +119,7 @@ export async function loadPreparedPair(cfg: MimanetConfig, opts: LoadPairOptions
   const macroOpts = prepareOptionsFor(d, macroName, cfg.model);
   const micro = await loadOne(microOpts, log);
   const macro = await loadOne(macroOpts, log);
-  const scheme = getLabelScheme(microName).name;
+  const scheme = getLabelScheme(microName, d.scheme).name;
   const macroToMicro = macroToMicroMap(micro.labels, macro.labels, scheme);
   return {
     micro,

@@ -220,6 +220,9 @@ export const MICRO_FROM_MACRO: Readonly<Record<string, Readonly<Record<string, r
   'smic-3': { negative: MEGC_NEGATIVE, positive: ['happiness'], surprise: ['surprise'] },
   'casme2-5': { happiness: ['happiness'], disgust: ['disgust'], surprise: ['surprise'], repression: [], others: [] },
   'samm-5': { anger: ['anger'], contempt: ['contempt'], happiness: ['happiness'], surprise: ['surprise'], other: [] },
+  // every native class: the basic emotions pair with themselves, the rest have no macro counterpart
+  'casme2-7': { happiness: ['happiness'], disgust: ['disgust'], surprise: ['surprise'], fear: ['fear'], sadness: ['sadness'], repression: [], others: [] },
+  'samm-8': { anger: ['anger'], contempt: ['contempt'], disgust: ['disgust'], fear: ['fear'], happiness: ['happiness'], sadness: ['sadness'], surprise: ['surprise'], other: [] },
 };
 
 /**
