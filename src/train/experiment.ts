@@ -141,26 +141,26 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
   }
   try {
     initFromConfig(cfg, manet);
+    const all = data.macro.clips.map((_, i) => i);
+    const curve = await pretrainClassifier(manet, data.macro, all, {
+      epochs: cfg.pretrain.manetEpochs,
+      lr: cfg.pretrain.lr,
+      batchSize: cfg.pretrain.batchSize,
+      seed: deriveSeed(seed, 'manet-train'),
+      flip: cfg.flip,
+      where: `seed ${seed}, MaNet pretraining`,
+      onStep: (s) => events.tick?.(1, { stage: 'MaNet', L_c: s.losses.c }),
+    });
+    const train = await predictClips(manet, data.macro, all, 'mean');
+    const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
+    writeJsonAtomic(`${base}-curve.json`, { epochs: curve, trainAccuracy: acc });
+    events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
+    await saveNetWeights(manet, base);
+    return manet;
   } catch (e) {
     manet.dispose();
     throw e;
   }
-  const all = data.macro.clips.map((_, i) => i);
-  const curve = await pretrainClassifier(manet, data.macro, all, {
-    epochs: cfg.pretrain.manetEpochs,
-    lr: cfg.pretrain.lr,
-    batchSize: cfg.pretrain.batchSize,
-    seed: deriveSeed(seed, 'manet-train'),
-    flip: cfg.flip,
-    where: `seed ${seed}, MaNet pretraining`,
-    onStep: (s) => events.tick?.(1, { stage: 'MaNet', L_c: s.losses.c }),
-  });
-  const train = await predictClips(manet, data.macro, all, 'mean');
-  const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
-  writeJsonAtomic(`${base}-curve.json`, { epochs: curve, trainAccuracy: acc });
-  events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
-  await saveNetWeights(manet, base);
-  return manet;
 }
 
 /** Runs the remaining rows of one fold; writes each row's result as soon as it is done. */
