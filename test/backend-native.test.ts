@@ -3,25 +3,10 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
 import { NATIVE_ADDON_PATH, NATIVE_KERNELS, broadcastPlan, reductionPlan } from '../src/backend/native.js';
+import { randn } from './helpers.js';
 
 // The addon is optional (built by `node native/build.mjs`); without it these tests are skipped.
 const built = existsSync(NATIVE_ADDON_PATH);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randn(n: number, seed: number): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => r() * 2 - 1);
-}
 
 const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 

@@ -4,25 +4,7 @@ import { initBackend, currentBackendInfo } from '../src/backend/index.js';
 import { WASM_TRAINING_KERNELS, WASM_REPLACED_KERNELS } from '../src/backend/wasm_kernels.js';
 import { NATIVE_ADDON_PATH } from '../src/backend/native.js';
 import { existsSync } from 'node:fs';
-
-/** mulberry32: small seeded PRNG for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randn(n: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
-  return out;
-}
+import { randn } from './helpers.js';
 
 const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 

@@ -50,3 +50,9 @@ export async function runCli(args: string[]): Promise<{ code: number; out: strin
     process.stderr.write = e;
   }
 }
+
+/** n uniform values in [-1, 1) from a seeded generator, for kernel comparisons. */
+export function randn(n: number, seed: number): Float32Array {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => r.next() * 2 - 1);
+}

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CKPLUS_EMOTION_CODES } from './labels.js';
-import { findDir, formatRanges, listDir, listNumberedFrames, subdirs } from './files.js';
+import { findDir, formatRanges, listDir, listNumberedFrames, subdirs, frameRange } from './files.js';
 import type { Problem, RawClip, ReadResult } from './types.js';
 
 const isSubjectsDir = (dir: string): boolean => subdirs(dir).some((s) => /^S\d+$/.test(s));
@@ -70,10 +70,8 @@ export async function readCkPlus(root: string): Promise<ReadResult> {
       }
       const first = frames[0]!.number;
       const last = frames[frames.length - 1]!.number;
-      if (last - first + 1 !== frames.length) {
-        const have = new Set(frames.map((f) => f.number));
-        const missing: number[] = [];
-        for (let n = first; n <= last; n++) if (!have.has(n)) missing.push(n);
+      const { missing } = frameRange(frames, first, last);
+      if (missing.length > 0) {
         problems.push({ dataset, kind: 'error', clip: id, file: dir, problem: `frames ${formatRanges(missing)} are missing between ${first} and ${last}` });
         continue;
       }

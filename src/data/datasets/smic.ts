@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { NATIVE_LABELS } from './labels.js';
-import { findDir, formatRanges, listNumberedFrames, subdirs } from './files.js';
+import { findDir, formatRanges, listNumberedFrames, subdirs, frameRange } from './files.js';
 import type { Problem, RawClip, ReadResult } from './types.js';
 
 /** Frame index used as the apex of an `n`-frame SMIC clip. */
@@ -67,10 +67,8 @@ export async function readSmic(root: string): Promise<ReadResult> {
         }
         const first = frames[0]!.number;
         const last = frames[frames.length - 1]!.number;
-        if (last - first + 1 !== frames.length) {
-          const have = new Set(frames.map((f) => f.number));
-          const missing: number[] = [];
-          for (let n = first; n <= last; n++) if (!have.has(n)) missing.push(n);
+        const { missing } = frameRange(frames, first, last);
+        if (missing.length > 0) {
           problems.push({ dataset, kind: 'error', clip: id, file: dir, problem: `frames ${formatRanges(missing)} are missing between ${first} and ${last}` });
           continue;
         }
