@@ -100,6 +100,7 @@ export async function runBench(o: BenchOptions, backend: { name: string; threads
       weights: DEFAULT_LOSS_WEIGHTS,
       tau: 0.1,
       conReduction: 'mean',
+      conDenominator: 'eq7',
       headWidths: [256, 128, 64],
       macroToMicro: [0, 0, 0, 0, 1, 0, 2],
       seed: 0,

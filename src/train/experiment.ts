@@ -22,18 +22,18 @@ import { TwoStreamNet, type TwoStreamConfig } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
 import { variantName, type LossTerm } from '../model/losses.js';
-import { losoFolds, checkFoldClasses, type Fold } from './folds.js';
+import { losoFolds, checkFoldClasses, shareOfTraining, type Fold } from './folds.js';
 import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './pretrain.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { initTwoStreamFromImagenet, parseImagenetInit } from '../model/safetensors.js';
 import { preprocessingRecord } from '../predict/preprocessing.js';
 import { writeReport } from '../eval/report-html.js';
-import { DEFAULT_NORMALIZATION } from '../data/batches.js';
+import { normalizationFor, type Normalization } from '../data/batches.js';
 import { Rng } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps, type FinetuneOptions } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { summarize, renderSummaryMarkdown, predictionsToCsv, type Prediction, type Summary } from '../eval/summary.js';
+import { summarize, renderSummaryMarkdown, predictionsToCsv, TRANSFER_ROW, type Prediction, type Summary } from '../eval/summary.js';
 import { computeMetrics } from '../eval/metrics.js';
 
 /** The result of one ablation row on one fold, as written to disk. */
@@ -43,6 +43,10 @@ export interface FoldVariantResult {
   subject: string;
   variant: string;
   losses: LossTerm[];
+  /** Share of the fold's micro training subjects used (absent in older results: 1). */
+  share?: number;
+  /** Micro training clips of this row (pretraining and fine-tuning); absent in older results. */
+  trainClips?: number;
   predictions: Array<{ clipId: string; subject: string; source: string; label: number; pred: number; probs: number[] }>;
   /** Per-epoch means of each loss term during guided fine-tuning. */
   curves: Array<Record<string, number>>;
@@ -53,6 +57,21 @@ export interface FoldVariantResult {
 
 export function variantKey(losses: readonly LossTerm[]): string {
   return losses.join('+');
+}
+
+/** File-name suffix of a training share: '' for all subjects, `@share0.5` otherwise. */
+export function shareSuffix(share: number): string {
+  return share === 1 ? '' : `@share${share}`;
+}
+
+/** Display name of a row: the loss set, and the share of training subjects when not all. */
+export function rowName(losses: readonly LossTerm[], share: number): string {
+  return share === 1 ? variantName(losses) : `${variantName(losses)} (${Math.round(share * 1000) / 10}% subjects)`;
+}
+
+/** Where one row of one fold is written. */
+export function rowResultPath(dir: string, losses: readonly LossTerm[], share: number): string {
+  return join(dir, `${variantKey(losses)}${shareSuffix(share)}.json`);
 }
 
 function safe(name: string): string {
@@ -66,6 +85,7 @@ export function foldDir(out: string, seed: number, fold: Fold): string {
 /** Settings that change results; seeds and rows may grow between reruns of one folder. */
 export function configFingerprint(cfg: MimanetConfig): string {
   const relevant = { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
+  // shares add rows like seeds do; they are not a setting of the rows already there
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
@@ -91,6 +111,8 @@ export interface ExperimentEvents {
 export interface FoldJob {
   seed: number;
   fold: number;
+  /** Share of the fold's micro training subjects. */
+  share: number;
   variants: LossTerm[][];
   needsPretrain: boolean;
 }
@@ -118,12 +140,19 @@ export function finetuneOptions(cfg: MimanetConfig, data: ExperimentData, losses
     weights: f.weights,
     tau: f.tau,
     conReduction: f.conReduction,
+    conDenominator: f.conDenominator,
+    normalization: normalizationOf(cfg),
     grl: f.grl,
     headWidths: cfg.model.headWidths,
     macroToMicro: data.macroToMicro,
     flip: cfg.flip,
     ...run,
   };
+}
+
+/** The input normalisation of a config: ImageNet statistics with ImageNet weights, and the input mode. */
+export function normalizationOf(cfg: MimanetConfig): Normalization {
+  return normalizationFor(cfg.model.init, cfg.model.channels, cfg.model.input);
 }
 
 /** Starts both streams from ImageNet weights when `model.init` says so (before pretraining). */
@@ -148,10 +177,11 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
       batchSize: cfg.pretrain.batchSize,
       seed: deriveSeed(seed, 'manet-train'),
       flip: cfg.flip,
+      normalization: normalizationOf(cfg),
       where: `seed ${seed}, MaNet pretraining`,
       onStep: (s) => events.tick?.(1, { stage: 'MaNet', L_c: s.losses.c }),
     });
-    const train = await predictClips(manet, data.macro, all, 'mean');
+    const train = await predictClips(manet, data.macro, all, 'mean', { normalization: normalizationOf(cfg) });
     const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
     writeJsonAtomic(`${base}-curve.json`, { epochs: curve, trainAccuracy: acc });
     events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
@@ -163,6 +193,44 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
   }
 }
 
+/** Where MaNet's scores on the micro clips (the transfer diagnostic) are kept. */
+export function transferPath(out: string, seed: number): string {
+  return join(out, `seed-${seed}`, 'manet-transfer.json');
+}
+
+/** MaNet's predictions on micro clips, its macro classes mapped to micro classes. */
+export interface TransferRecord {
+  seed: number;
+  predictions: Array<{ clipId: string; subject: string; source: string; label: number; pred: number; probs: number[] }>;
+}
+
+/**
+ * The transfer diagnostic: MaNet alone (trained on macro clips only, never on
+ * micro data) scores every micro clip; each micro class gets the summed
+ * probability of the macro classes that map to it (macro classes without a
+ * micro counterpart are dropped). Every micro clip is a test clip of some fold,
+ * and MaNet is the same for all folds, so all clips are scored once.
+ */
+export async function scoreTransfer(cfg: MimanetConfig, data: ExperimentData, manet: TwoStreamNet, seed: number): Promise<TransferRecord> {
+  const all = data.micro.clips.map((_, i) => i);
+  const preds = await predictClips(manet, data.micro, all, 'mean', { normalization: normalizationOf(cfg) });
+  const L = data.micro.labels.length;
+  return {
+    seed,
+    predictions: all.map((ci, k) => {
+      const c = data.micro.clips[ci];
+      const probs = new Array<number>(L).fill(0);
+      preds[k].probs.forEach((p, m) => {
+        const to = data.macroToMicro[m];
+        if (to >= 0) probs[to] += p;
+      });
+      const total = probs.reduce((a, b) => a + b, 0) || 1;
+      const norm = probs.map((p) => p / total);
+      return { clipId: c.id, subject: c.subject, source: c.source, label: c.label, pred: norm.indexOf(Math.max(...norm)), probs: norm };
+    }),
+  };
+}
+
 /** Runs the remaining rows of one fold; writes each row's result as soon as it is done. */
 export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: ExperimentEvents = {}): Promise<void> {
   const { cfg, data } = ctx;
@@ -171,11 +239,13 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
   if (!manet) throw new Error(`no MaNet for seed ${job.seed}`);
   const dir = foldDir(cfg.out, job.seed, fold);
   mkdirSync(dir, { recursive: true });
-  const where = `seed ${job.seed}, fold ${fold.index + 1}/${ctx.folds.length} (held-out subject ${fold.subject})`;
+  let where = `seed ${job.seed}, fold ${fold.index + 1}/${ctx.folds.length} (held-out subject ${fold.subject})`;
   const make = (salt: string): TwoStreamNet =>
     withInitSeed(deriveSeed(job.seed, salt, fold.subject), () => new TwoStreamNet(netConfig(cfg, data.micro.labels.length), 'MiNet'));
   const minet = make('minet');
-  const pretrainedBase = join(dir, 'minet-pretrained');
+  const pretrainedBase = join(dir, `minet-pretrained${shareSuffix(job.share)}`);
+  const train = foldTraining(cfg, data, fold, job.seed, job.share);
+  if (job.share !== 1) where += `, ${Math.round(job.share * 1000) / 10}% of training subjects (${train.length} clips)`;
   let pretrainCurve: number[] = [];
   try {
     if (hasNetWeights(pretrainedBase)) {
@@ -183,12 +253,13 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
       pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${pretrainedBase}-curve.json`)?.epochs ?? [];
     } else {
       initFromConfig(cfg, minet);
-      pretrainCurve = await pretrainClassifier(minet, data.micro, fold.train, {
+      pretrainCurve = await pretrainClassifier(minet, data.micro, train, {
         epochs: cfg.pretrain.minetEpochs,
         lr: cfg.pretrain.lr,
         batchSize: cfg.pretrain.batchSize,
-        seed: deriveSeed(job.seed, 'minet-train', fold.subject),
+        seed: deriveSeed(job.seed, 'minet-train', fold.subject, ...shareSalt(job.share)),
         flip: cfg.flip,
+        normalization: normalizationOf(cfg),
         where: `${where}, MiNet pretraining`,
         onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} MiNet`, L_c: s.losses.c }),
       });
@@ -197,7 +268,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
     }
     for (const losses of job.variants) {
       const t0 = Date.now();
-      const name = variantName(losses);
+      const name = rowName(losses, job.share);
       const tuned = make('copy');
       try {
         tuned.copyFrom(minet);
@@ -205,21 +276,23 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           tuned,
           manet,
           data.micro,
-          fold.train,
+          train,
           data.macro,
           finetuneOptions(cfg, data, losses, {
-            seed: deriveSeed(job.seed, 'finetune', fold.subject, variantKey(losses)),
+            seed: deriveSeed(job.seed, 'finetune', fold.subject, variantKey(losses), ...shareSalt(job.share)),
             where: `${where}, ${name}`,
             onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} ${variantKey(losses)}`, L: s.losses.total }),
           }),
         );
-        const preds = await predictClips(tuned, data.micro, fold.test, 'intervals');
+        const preds = await predictClips(tuned, data.micro, fold.test, 'intervals', { normalization: normalizationOf(cfg) });
         const result: FoldVariantResult = {
           seed: job.seed,
           fold: fold.index,
           subject: fold.subject,
           variant: name,
           losses,
+          share: job.share,
+          trainClips: train.length,
           predictions: fold.test.map((ci, i) => {
             const c = data.micro.clips[ci];
             return { clipId: c.id, subject: c.subject, source: c.source, label: c.label, pred: preds[i].pred, probs: preds[i].probs };
@@ -228,12 +301,12 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           pretrainCurve,
           seconds: (Date.now() - t0) / 1000,
         };
-        const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]);
+        const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]) && job.share === 1;
         if (cfg.foldCheckpoints === 'all' || (cfg.foldCheckpoints === 'last' && isLast)) {
           await saveCheckpoint(tuned, join(dir, 'checkpoints', variantKey(losses)), {
             labels: data.micro.labels,
             temporal: 'intervals',
-            normalization: DEFAULT_NORMALIZATION,
+            normalization: normalizationOf(cfg),
             provenance: {
               dataset: data.micro.name,
               macro: data.macro.name,
@@ -246,7 +319,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           });
         }
         if (cfg.embeddings && isLast && fold.index === 0) await writeEmbeddings(ctx, job.seed, fold, minet, tuned, manet);
-        writeJsonAtomic(join(dir, `${variantKey(losses)}.json`), result);
+        writeJsonAtomic(rowResultPath(dir, losses, job.share), result);
       } finally {
         tuned.dispose();
       }
@@ -274,18 +347,29 @@ async function writeEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold,
   const points: Array<{ stage: 'before' | 'after'; net: 'MiNet' | 'MaNet'; domain: 'micro' | 'macro'; label: string; clip: string; z: number[] }> = [];
   const round = (z: number[]): number[] => z.map((x) => Math.round(x * 1e4) / 1e4);
   for (const [stage, net, temporal] of [['before', before, 'mean'], ['after', after, 'intervals']] as const) {
-    const zMicro = await embedClips(net, data.micro, fold.train, temporal);
+    const zMicro = await embedClips(net, data.micro, fold.train, temporal, { normalization: normalizationOf(ctx.cfg) });
     fold.train.forEach((ci, k) => points.push({ stage, net: 'MiNet', domain: 'micro', label: data.micro.labels[data.micro.clips[ci].label], clip: data.micro.clips[ci].id, z: round(zMicro[k]) }));
-    const zMacro = await embedClips(manet, data.macro, macroIdx, 'intervals');
+    const zMacro = await embedClips(manet, data.macro, macroIdx, 'intervals', { normalization: normalizationOf(ctx.cfg) });
     macroIdx.forEach((ci, k) => points.push({ stage, net: 'MaNet', domain: 'macro', label: macroLabel(ci), clip: data.macro.clips[ci].id, z: round(zMacro[k]) }));
   }
   writeJsonAtomic(join(ctx.cfg.out, `seed-${seed}`, 'embeddings.json'), { fold: fold.subject, labels: data.micro.labels, points });
 }
 
-/** Rows of a fold that have no result file yet. */
-export function remainingVariants(cfg: MimanetConfig, seed: number, fold: Fold): LossTerm[][] {
+/** Rows of a fold and training share that have no result file yet. */
+export function remainingVariants(cfg: MimanetConfig, seed: number, fold: Fold, share = 1): LossTerm[][] {
   const dir = foldDir(cfg.out, seed, fold);
-  return cfg.variants.filter((v) => !existsSync(join(dir, `${variantKey(v)}.json`)));
+  return cfg.variants.filter((v) => !existsSync(rowResultPath(dir, v, share)));
+}
+
+/** Salt of seeds that depend on the training share; empty for share 1, so full-share runs keep their seeds. */
+function shareSalt(share: number): string[] {
+  return share === 1 ? [] : [`share${share}`];
+}
+
+/** The micro training clips of a fold for a training share (all of `fold.train` at share 1). */
+export function foldTraining(cfg: MimanetConfig, data: ExperimentData, fold: Fold, seed: number, share: number): number[] {
+  const rng = new Rng(deriveSeed(seed, 'train-share', fold.subject, share));
+  return shareOfTraining(fold, data.micro.clips, data.micro.labels.length, share, rng, cfg.finetune.n);
 }
 
 export interface RunInfo {
@@ -323,10 +407,12 @@ export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo): void {
 export function collectResults(cfg: MimanetConfig, folds: Fold[]): FoldVariantResult[] {
   const out: FoldVariantResult[] = [];
   for (const seed of seedsOf(cfg)) {
-    for (const fold of folds) {
-      for (const v of cfg.variants) {
-        const r = readJsonIfExists<FoldVariantResult>(join(foldDir(cfg.out, seed, fold), `${variantKey(v)}.json`));
-        if (r) out.push(r);
+    for (const share of cfg.microTrainShares) {
+      for (const fold of folds) {
+        for (const v of cfg.variants) {
+          const r = readJsonIfExists<FoldVariantResult>(rowResultPath(foldDir(cfg.out, seed, fold), v, share));
+          if (r) out.push(r);
+        }
       }
     }
   }
@@ -339,10 +425,14 @@ export function writeSummary(cfg: MimanetConfig, micro: ClipSet, folds: Fold[]):
   const predictions: Prediction[] = results.flatMap((r) =>
     r.predictions.map((p) => ({ seed: r.seed, variant: r.variant, fold: r.subject, clipId: p.clipId, subject: p.subject, source: p.source, label: p.label, pred: p.pred, probs: p.probs })),
   );
+  const transfer = seedsOf(cfg)
+    .map((seed) => readJsonIfExists<TransferRecord>(transferPath(cfg.out, seed)))
+    .filter((r): r is TransferRecord => r !== undefined && r !== null);
   const summary = summarize({
+    transfer: transfer.flatMap((r) => r.predictions.map((p) => ({ seed: r.seed, variant: TRANSFER_ROW, fold: p.subject, ...p }))),
     dataset: micro.name,
     labels: micro.labels,
-    variants: cfg.variants.map((v) => ({ name: variantName(v), losses: [...v] })),
+    variants: cfg.microTrainShares.flatMap((share) => cfg.variants.map((v) => ({ name: rowName(v, share), losses: [...v], share }))),
     predictions,
   });
   const foldRows = ['seed,fold,subject,variant,clips,accuracy,correct,seconds'];
@@ -369,14 +459,17 @@ export function planJobs(cfg: MimanetConfig, data: ExperimentData, folds: Fold[]
   let done = 0;
   for (const seed of seedsOf(cfg)) {
     if (!hasNetWeights(manetPath(cfg.out, seed))) steps += pretrainSteps(data.macro.clips.length, cfg.pretrain.manetEpochs, cfg.pretrain.batchSize);
-    for (const fold of folds) {
-      const variants = remainingVariants(cfg, seed, fold);
-      done += cfg.variants.length - variants.length;
-      if (variants.length === 0) continue;
-      const needsPretrain = !hasNetWeights(join(foldDir(cfg.out, seed, fold), 'minet-pretrained'));
-      if (needsPretrain) steps += pretrainSteps(fold.train.length, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
-      steps += variants.length * finetuneSteps(fold.train.length, cfg.finetune.epochs, cfg.finetune.n);
-      jobs.push({ seed, fold: fold.index, variants, needsPretrain });
+    for (const share of cfg.microTrainShares) {
+      for (const fold of folds) {
+        const variants = remainingVariants(cfg, seed, fold, share);
+        done += cfg.variants.length - variants.length;
+        if (variants.length === 0) continue;
+        const train = foldTraining(cfg, data, fold, seed, share).length;
+        const needsPretrain = !hasNetWeights(join(foldDir(cfg.out, seed, fold), `minet-pretrained${shareSuffix(share)}`));
+        if (needsPretrain) steps += pretrainSteps(train, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
+        steps += variants.length * finetuneSteps(train, cfg.finetune.epochs, cfg.finetune.n);
+        jobs.push({ seed, fold: fold.index, share, variants, needsPretrain });
+      }
     }
   }
   return { jobs, steps, done };
@@ -406,13 +499,17 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
   const { jobs, steps, done } = planJobs(cfg, data, folds);
   events.log?.(
     `${data.micro.name}: ${data.micro.clips.length} micro clips, ${folds.length} subjects (LOSO folds); ${data.macro.name}: ${data.macro.clips.length} macro clips; ` +
-      `${cfg.variants.length} rows x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
+      `${cfg.variants.length} rows x ${cfg.microTrainShares.length} training share(s) x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
   );
   events.plan?.(steps);
   const manets = new Map<number, TwoStreamNet>();
   try {
     for (const seed of seedsOf(cfg)) {
-      if (jobs.some((j) => j.seed === seed)) manets.set(seed, await obtainManet(cfg, data, seed, events));
+      const needsTransfer = !existsSync(transferPath(cfg.out, seed));
+      if (!jobs.some((j) => j.seed === seed) && !needsTransfer) continue;
+      const manet = await obtainManet(cfg, data, seed, events);
+      manets.set(seed, manet);
+      if (needsTransfer) writeJsonAtomic(transferPath(cfg.out, seed), await scoreTransfer(cfg, data, manet, seed));
     }
     if (opts.workers > 1 && jobs.length > 1 && opts.runJobsInWorkers) {
       // workers load MaNet from disk; free this thread's copies first

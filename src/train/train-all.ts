@@ -15,14 +15,13 @@
 import { join } from 'node:path';
 import type { MimanetConfig } from '../config.js';
 import { loadExperimentData } from '../data/load.js';
-import { DEFAULT_NORMALIZATION } from '../data/batches.js';
 import { TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
 import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
 import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { initTwoStreamFromImagenet, parseImagenetInit, readSafetensors, type ImagenetLoadResult } from '../model/safetensors.js';
-import { configFingerprint, manetPath, netConfig, obtainManet, prepareRunFolder, finetuneOptions, type ExperimentEvents, type RunInfo } from './experiment.js';
+import { configFingerprint, manetPath, netConfig, obtainManet, prepareRunFolder, finetuneOptions, normalizationOf, type ExperimentEvents, type RunInfo } from './experiment.js';
 import { pretrainClassifier, pretrainSteps, predictClips } from './pretrain.js';
 import { finetuneSteps, guidedFinetune } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
@@ -138,6 +137,7 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
         batchSize: cfg.pretrain.batchSize,
         seed: deriveSeed(seed, 'minet-train', 'all-subjects'),
         flip: cfg.flip,
+        normalization: normalizationOf(cfg),
         where: 'MiNet pretraining on all micro subjects',
         onStep: (s) => events.tick?.(1, { stage: 'MiNet', L_c: s.losses.c }),
       });
@@ -159,7 +159,7 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
       }),
     );
     writeJsonAtomic(join(work.out, `seed-${seed}`, 'finetune-curves.json'), { losses, curves });
-    const preds = await predictClips(minet, micro, all, 'intervals');
+    const preds = await predictClips(minet, micro, all, 'intervals', { normalization: normalizationOf(cfg) });
     const trainAccuracy = preds.filter((p, i) => p.pred === micro.clips[i].label).length / all.length;
 
     const provenance = {
@@ -180,7 +180,7 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
       preprocessing: preprocessingRecord(data.preprocessing, cfg),
       trainAccuracy,
     };
-    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: DEFAULT_NORMALIZATION, provenance };
+    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: normalizationOf(cfg), provenance };
     await saveCheckpoint(minet, cfg.out, meta);
     writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
     writeFileAtomic(join(cfg.out, 'labels.txt'), micro.labels.join('\n') + '\n');

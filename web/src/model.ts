@@ -7,7 +7,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // registers the custom layers of saved checkpoints; the bindings keep bundlers from dropping them
 import { TemporalAggregate } from '../../src/model/temporal-aggregate.js';
 import { GradientReversal } from '../../src/model/grl.js';
-import { makeBatch, type Normalization } from '../../src/data/batches.js';
+import { INPUT_MODES, makeBatch, type InputMode, type Normalization } from '../../src/data/batches.js';
 
 export const CUSTOM_LAYERS = [TemporalAggregate, GradientReversal];
 
@@ -107,11 +107,13 @@ export function parseMeta(json: unknown, file = 'mimanet.json'): DemoMeta {
     if (!ok) fail(file, `normalization.${k}`, v, channels === 1 ? 'one number' : 'one or three numbers');
   }
   if ((norm.std as number[]).some((s) => s <= 0)) fail(file, 'normalization.std', norm.std, 'positive numbers');
+  const input = norm.input ?? 'frames';
+  if (!(INPUT_MODES as readonly unknown[]).includes(input)) fail(file, 'normalization.input', norm.input, INPUT_MODES.join(' or '));
   return {
     labels: labels as string[],
     net: { ...(net as object), size, frames, channels } as DemoMeta['net'],
     temporal: String(m.temporal ?? 'mean'),
-    normalization: { mean: norm.mean as number[], std: norm.std as number[] },
+    normalization: { mean: norm.mean as number[], std: norm.std as number[], input: input as InputMode },
     provenance: m.provenance as Record<string, unknown> | undefined,
   };
 }
