@@ -112,7 +112,7 @@ describe('HTML report', () => {
 
   it('charts: confusion matrices summed over seeds, fold-averaged curves, pretraining, t-SNE maps', () => {
     const specs = specsOf(html);
-    expect(Object.keys(specs).sort()).toEqual(['confusion-0', 'confusion-1', 'curves', 'embedding-0', 'pretrain']);
+    expect(Object.keys(specs).sort()).toEqual(['confusion-0', 'confusion-1', 'curves', 'embedding-0', 'paired-differences', 'pretrain']);
     for (const [i, v] of summary.variants.entries()) {
       const values = (specs[`confusion-${i}`].data as { values: Array<{ true: string; predicted: string; count: number }> }).values;
       expect(values).toHaveLength(9);
@@ -170,7 +170,7 @@ describe('HTML report', () => {
     );
     // (the page's own script mentions the failure text, so only element content counts)
     expect(/id="[^"]+"[^>]*>chart failed/.test(dom)).toBe(false);
-    const drawn = ['confusion-0', 'confusion-1', 'curves', 'pretrain', 'embedding-0'].filter((id) => new RegExp(`id="${id}"[^>]*>\\s*<svg`).test(dom));
+    const drawn = ['confusion-0', 'confusion-1', 'curves', 'pretrain', 'embedding-0', 'paired-differences'].filter((id) => new RegExp(`id="${id}"[^>]*>\\s*<svg`).test(dom));
     expect(drawn).toHaveLength(5);
     // the t-SNE chart draws one mark per point: 120 points, twice (by class, by domain)
     const emb = dom.slice(dom.indexOf('id="embedding-0"'));

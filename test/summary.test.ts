@@ -154,7 +154,7 @@ describe('renderConsoleTable', () => {
     expect(lines).toHaveLength(5);
     const widths = new Set(lines.slice(1).map((l) => l.length));
     expect(widths.size).toBe(1);
-    expect(lines[3]).toMatch(/^L_c\s+0\.911 ± 0\.126\s+0\.917 ± 0\.118\s+0\.917 ± 0\.118\s+0\.911 ± 0\.126$/);
+    expect(lines[3]).toMatch(/^L_c\s+0\.911 ± 0\.126\s+0\.917 ± 0\.118\s+0\.917 ± 0\.118\s+0\.911 ± 0\.126\s+baseline$/);
     expect(lines[1].indexOf('UF1') + 3).toBe(lines[3].indexOf('0.126') + 5);
   });
 });

@@ -432,7 +432,7 @@ export function renderConsoleTable(summary: Summary): string {
     fmt(v.UAR, v.UAR_std, multi),
     fmt(v.accuracy, v.accuracy_std, multi),
     fmt(v.f1, v.f1_std, multi),
-    ...(withDiff ? [v.vsBaseline ? formatDifference(v.vsBaseline.UF1) : ''] : []),
+    ...(withDiff ? [v.vsBaseline ? formatDifference(v.vsBaseline.UF1) : summary.variants.some((x) => x.vsBaseline?.baseline === v.name) ? 'baseline' : '-'] : []),
   ]);
   const all = [header, ...rows];
   // "±" is one column wide, so string length is the display width here.
