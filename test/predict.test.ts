@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/backend/index.js';
@@ -18,12 +17,12 @@ import { preprocessClip } from '../src/data/preprocess/pipeline.js';
 import type { RawClip } from '../src/data/datasets/types.js';
 import { Predictor, listFrameFiles, onsetApex } from '../src/predict/index.js';
 import { specFromRecord, preprocessingRecord } from '../src/predict/preprocessing.js';
-import { randomClipSet, runCli } from './helpers.js';
+import { randomClipSet, runCli, tempDir } from './helpers.js';
 import { faceFrame, blankFrame } from './datasets/fixtures.js';
 
 const LABELS = ['negative', 'positive', 'surprise'];
 const grey: TwoStreamConfig = { classes: 3, size: 32, channels: 1, frames: 4, width: 2, sc: 2, K: 2 };
-const root = mkdtempSync(join(tmpdir(), 'mimanet-predict-'));
+const root = tempDir('predict');
 let net: TwoStreamNet;
 let set: ClipSet;
 /** Probabilities of the net in memory on clip 0, the reference every path must reproduce. */
