@@ -31,6 +31,8 @@ export { guidedFinetune, GuidedStep, type FinetuneOptions } from './train/finetu
 export { FlatAdam } from './train/optimizer.js';
 export { losoFolds, checkFoldClasses, type Fold } from './train/folds.js';
 export { runExperiment, type ExperimentResult } from './train/experiment.js';
+export { writeRunSummary } from './eval/run-summary.js';
+export { writeReport } from './eval/report-html.js';
 export { computeMetrics, confusionMatrix, meanStd, type Metrics } from './eval/metrics.js';
 export { summarize, renderSummaryMarkdown, type Summary } from './eval/summary.js';
 

@@ -7,6 +7,8 @@ import { initBackend, type BackendChoice } from '../backend/index.js';
 import { runExperiment } from '../train/experiment.js';
 import { runJobsInWorkers } from '../train/workers.js';
 import { renderConsoleTable } from '../eval/summary.js';
+import { writeRunSummary } from '../eval/run-summary.js';
+import { writeReport } from '../eval/report-html.js';
 import { createProgress, type Progress } from '../util/progress.js';
 
 export interface RunFlags {
@@ -130,7 +132,9 @@ export function registerRunCommand(program: Command): void {
           },
         });
         bar?.stop();
-        process.stdout.write(renderConsoleTable(result.summary) + '\n');
+        const summary = writeRunSummary(cfg, { name: result.dataset, labels: result.labels }, result.folds);
+        log(`report: ${await writeReport(cfg.out)}`);
+        process.stdout.write(renderConsoleTable(summary) + '\n');
         log(`${result.computedUnits} fold-rows trained, ${result.resumedUnits} reused; ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         log(`results: ${result.out}/summary.md, summary.json, predictions.csv, folds.csv, config.json`);
       } finally {

@@ -4,6 +4,7 @@
  * seeds, per ablation variant and per source dataset.
  */
 import { computeMetrics, meanStd } from './metrics.js';
+import { csvField } from '../results/csv.js';
 
 /** One test-clip prediction of one LOSO fold. */
 export interface Prediction {
@@ -337,11 +338,6 @@ export function renderConsoleTable(summary: Summary): string {
 
 /** Decimals kept for probabilities in the predictions CSV. */
 export const DEFAULT_PROB_DECIMALS = 6;
-
-function csvField(v: string | number): string {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function probText(p: number): string {
   return Number.isFinite(p) ? String(Number(p.toFixed(DEFAULT_PROB_DECIMALS))) : String(p);

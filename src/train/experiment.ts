@@ -12,11 +12,8 @@
  * Every finished unit is written to disk at once, atomically; a rerun with the
  * same config skips what exists, so an interrupted run resumes.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import type { MimanetConfig } from '../config.js';
-import type { ClipSet } from '../data/types.js';
 import { loadExperimentData, type ExperimentData } from '../data/load.js';
 import { TwoStreamNet, type TwoStreamConfig } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
@@ -26,56 +23,32 @@ import { losoFolds, checkFoldClasses, type Fold } from './folds.js';
 import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './pretrain.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { initTwoStreamFromImagenet, parseImagenetInit } from '../model/safetensors.js';
-import { preprocessingRecord } from '../predict/preprocessing.js';
-import { writeReport } from '../eval/report-html.js';
 import { DEFAULT_NORMALIZATION } from '../data/batches.js';
-import { Rng } from '../util/rng.js';
+import { preprocessingRecord } from '../predict/preprocessing.js';
+import { Rng, deriveSeed } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps, type FinetuneOptions } from './finetune.js';
-import { deriveSeed } from '../util/rng.js';
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { summarize, renderSummaryMarkdown, predictionsToCsv, type Prediction, type Summary } from '../eval/summary.js';
-import { computeMetrics } from '../eval/metrics.js';
-
-/** The result of one ablation row on one fold, as written to disk. */
-export interface FoldVariantResult {
-  seed: number;
-  fold: number;
-  subject: string;
-  variant: string;
-  losses: LossTerm[];
-  predictions: Array<{ clipId: string; subject: string; source: string; label: number; pred: number; probs: number[] }>;
-  /** Per-epoch means of each loss term during guided fine-tuning. */
-  curves: Array<Record<string, number>>;
-  /** Per-epoch mean L_c of this fold's MiNet pretraining. */
-  pretrainCurve: number[];
-  seconds: number;
-}
-
-export function variantKey(losses: readonly LossTerm[]): string {
-  return losses.join('+');
-}
-
-function safe(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
-}
-
-export function foldDir(out: string, seed: number, fold: Fold): string {
-  return join(out, `seed-${seed}`, 'folds', `${String(fold.index + 1).padStart(3, '0')}-${safe(fold.subject)}`);
-}
-
-/** Settings that change results; seeds and rows may grow between reruns of one folder. */
-export function configFingerprint(cfg: MimanetConfig): string {
-  const relevant = { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
-}
+import {
+  configFingerprint,
+  foldCheckpointDir,
+  foldDir,
+  hasFoldResult,
+  manetPath,
+  minetPretrainedPath,
+  prepareRunFolder,
+  readCurve,
+  seedsOf,
+  variantKey,
+  writeCurve,
+  writeEmbeddings,
+  writeFoldResult,
+  type EmbeddingPoint,
+  type FoldVariantResult,
+  type RunInfo,
+} from '../results/index.js';
 
 export function netConfig(cfg: MimanetConfig, classes: number): TwoStreamConfig {
   const m = cfg.model;
   return { classes, size: m.size, channels: m.channels, frames: m.frames, width: m.width, sc: m.sc, K: m.K };
-}
-
-export function seedsOf(cfg: MimanetConfig): number[] {
-  return Array.from({ length: cfg.seeds }, (_, i) => cfg.seed + i);
 }
 
 /** Progress events of the long loops, for a progress bar. */
@@ -101,10 +74,6 @@ export interface ExperimentContext {
   data: ExperimentData;
   folds: Fold[];
   manets: Map<number, TwoStreamNet>;
-}
-
-export function manetPath(out: string, seed: number): string {
-  return join(out, `seed-${seed}`, 'manet');
 }
 
 /** Eq. 8 fine-tuning settings of a config for one loss set. */
@@ -153,7 +122,7 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
     });
     const train = await predictClips(manet, data.macro, all, 'mean');
     const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
-    writeJsonAtomic(`${base}-curve.json`, { epochs: curve, trainAccuracy: acc });
+    writeCurve(base, { epochs: curve, trainAccuracy: acc });
     events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
     await saveNetWeights(manet, base);
     return manet;
@@ -169,18 +138,17 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
   const fold = ctx.folds[job.fold];
   const manet = ctx.manets.get(job.seed);
   if (!manet) throw new Error(`no MaNet for seed ${job.seed}`);
-  const dir = foldDir(cfg.out, job.seed, fold);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(foldDir(cfg.out, job.seed, fold), { recursive: true });
   const where = `seed ${job.seed}, fold ${fold.index + 1}/${ctx.folds.length} (held-out subject ${fold.subject})`;
   const make = (salt: string): TwoStreamNet =>
     withInitSeed(deriveSeed(job.seed, salt, fold.subject), () => new TwoStreamNet(netConfig(cfg, data.micro.labels.length), 'MiNet'));
   const minet = make('minet');
-  const pretrainedBase = join(dir, 'minet-pretrained');
+  const pretrainedBase = minetPretrainedPath(cfg.out, job.seed, fold);
   let pretrainCurve: number[] = [];
   try {
     if (hasNetWeights(pretrainedBase)) {
       loadNetWeights(minet, pretrainedBase);
-      pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${pretrainedBase}-curve.json`)?.epochs ?? [];
+      pretrainCurve = readCurve(pretrainedBase)?.epochs ?? [];
     } else {
       initFromConfig(cfg, minet);
       pretrainCurve = await pretrainClassifier(minet, data.micro, fold.train, {
@@ -192,7 +160,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
         where: `${where}, MiNet pretraining`,
         onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} MiNet`, L_c: s.losses.c }),
       });
-      writeJsonAtomic(`${pretrainedBase}-curve.json`, { epochs: pretrainCurve });
+      writeCurve(pretrainedBase, { epochs: pretrainCurve });
       await saveNetWeights(minet, pretrainedBase);
     }
     for (const losses of job.variants) {
@@ -230,7 +198,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
         };
         const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]);
         if (cfg.foldCheckpoints === 'all' || (cfg.foldCheckpoints === 'last' && isLast)) {
-          await saveCheckpoint(tuned, join(dir, 'checkpoints', variantKey(losses)), {
+          await saveCheckpoint(tuned, foldCheckpointDir(cfg.out, job.seed, fold, losses), {
             labels: data.micro.labels,
             temporal: 'intervals',
             normalization: DEFAULT_NORMALIZATION,
@@ -245,8 +213,8 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
             },
           });
         }
-        if (cfg.embeddings && isLast && fold.index === 0) await writeEmbeddings(ctx, job.seed, fold, minet, tuned, manet);
-        writeJsonAtomic(join(dir, `${variantKey(losses)}.json`), result);
+        if (cfg.embeddings && isLast && fold.index === 0) await saveEmbeddings(ctx, job.seed, fold, minet, tuned, manet);
+        writeFoldResult(cfg.out, fold, result);
       } finally {
         tuned.dispose();
       }
@@ -264,14 +232,14 @@ const EMBEDDING_MACRO_CLIPS = 150;
  * clips), before and after guided fine-tuning: what the report's embedding
  * plots show. MaNet's macro labels are mapped to micro class names.
  */
-async function writeEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold, before: TwoStreamNet, after: TwoStreamNet, manet: TwoStreamNet): Promise<void> {
+async function saveEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold, before: TwoStreamNet, after: TwoStreamNet, manet: TwoStreamNet): Promise<void> {
   const { data } = ctx;
   const macroIdx = new Rng(deriveSeed(seed, 'embedding-macro')).shuffle(data.macro.clips.map((_, i) => i)).slice(0, EMBEDDING_MACRO_CLIPS);
   const macroLabel = (i: number): string => {
     const m = data.macroToMicro[data.macro.clips[i].label];
     return m >= 0 ? data.micro.labels[m] : 'other';
   };
-  const points: Array<{ stage: 'before' | 'after'; net: 'MiNet' | 'MaNet'; domain: 'micro' | 'macro'; label: string; clip: string; z: number[] }> = [];
+  const points: EmbeddingPoint[] = [];
   const round = (z: number[]): number[] => z.map((x) => Math.round(x * 1e4) / 1e4);
   for (const [stage, net, temporal] of [['before', before, 'mean'], ['after', after, 'intervals']] as const) {
     const zMicro = await embedClips(net, data.micro, fold.train, temporal);
@@ -279,87 +247,26 @@ async function writeEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold,
     const zMacro = await embedClips(manet, data.macro, macroIdx, 'intervals');
     macroIdx.forEach((ci, k) => points.push({ stage, net: 'MaNet', domain: 'macro', label: macroLabel(ci), clip: data.macro.clips[ci].id, z: round(zMacro[k]) }));
   }
-  writeJsonAtomic(join(ctx.cfg.out, `seed-${seed}`, 'embeddings.json'), { fold: fold.subject, labels: data.micro.labels, points });
+  writeEmbeddings(ctx.cfg.out, seed, { fold: fold.subject, labels: data.micro.labels, points });
 }
 
 /** Rows of a fold that have no result file yet. */
 export function remainingVariants(cfg: MimanetConfig, seed: number, fold: Fold): LossTerm[][] {
-  const dir = foldDir(cfg.out, seed, fold);
-  return cfg.variants.filter((v) => !existsSync(join(dir, `${variantKey(v)}.json`)));
+  return cfg.variants.filter((v) => !hasFoldResult(cfg.out, seed, fold, v));
 }
 
-export interface RunInfo {
-  backend: Record<string, unknown>;
-  workers: number;
-}
+export type { RunInfo } from '../results/index.js';
 
 export interface ExperimentResult {
-  summary: Summary;
   out: string;
-  /** Folds whose results were already on disk. */
+  /** The micro dataset's name and class names (what the summary is about). */
+  dataset: string;
+  labels: string[];
+  /** The LOSO folds of the micro dataset. */
+  folds: Fold[];
+  /** Fold-rows whose results were already on disk. */
   resumedUnits: number;
   computedUnits: number;
-}
-
-/**
- * Checks and records the run folder: a folder made with other settings is not
- * mixed into; the resolved config is saved beside the results.
- */
-export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo): void {
-  mkdirSync(cfg.out, { recursive: true });
-  const fingerprint = configFingerprint(cfg);
-  const runPath = join(cfg.out, 'run.json');
-  const prev = readJsonIfExists<{ fingerprint: string }>(runPath);
-  if (prev && prev.fingerprint !== fingerprint) {
-    throw new Error(
-      `${cfg.out} holds results of a run with other settings (fingerprint ${prev.fingerprint}, now ${fingerprint}); choose another --out or delete the folder`,
-    );
-  }
-  writeJsonAtomic(runPath, { fingerprint, started: new Date().toISOString(), ...info });
-  writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
-}
-
-/** Reads every row result of the run folder for the configured seeds and rows. */
-export function collectResults(cfg: MimanetConfig, folds: Fold[]): FoldVariantResult[] {
-  const out: FoldVariantResult[] = [];
-  for (const seed of seedsOf(cfg)) {
-    for (const fold of folds) {
-      for (const v of cfg.variants) {
-        const r = readJsonIfExists<FoldVariantResult>(join(foldDir(cfg.out, seed, fold), `${variantKey(v)}.json`));
-        if (r) out.push(r);
-      }
-    }
-  }
-  return out;
-}
-
-/** Writes predictions.csv, folds.csv, summary.json and summary.md from the results on disk. */
-export function writeSummary(cfg: MimanetConfig, micro: ClipSet, folds: Fold[]): Summary {
-  const results = collectResults(cfg, folds);
-  const predictions: Prediction[] = results.flatMap((r) =>
-    r.predictions.map((p) => ({ seed: r.seed, variant: r.variant, fold: r.subject, clipId: p.clipId, subject: p.subject, source: p.source, label: p.label, pred: p.pred, probs: p.probs })),
-  );
-  const summary = summarize({
-    dataset: micro.name,
-    labels: micro.labels,
-    variants: cfg.variants.map((v) => ({ name: variantName(v), losses: [...v] })),
-    predictions,
-  });
-  const foldRows = ['seed,fold,subject,variant,clips,accuracy,correct,seconds'];
-  for (const r of results) {
-    const m = computeMetrics(
-      r.predictions.map((p) => p.label),
-      r.predictions.map((p) => p.pred),
-      micro.labels.length,
-    );
-    const correct = r.predictions.filter((p) => p.label === p.pred).length;
-    foldRows.push([r.seed, r.fold + 1, JSON.stringify(r.subject), JSON.stringify(r.variant), m.count, m.accuracy.toFixed(4), correct, r.seconds.toFixed(1)].join(','));
-  }
-  writeFileAtomic(join(cfg.out, 'predictions.csv'), predictionsToCsv(predictions, micro.labels));
-  writeFileAtomic(join(cfg.out, 'folds.csv'), foldRows.join('\n') + '\n');
-  writeJsonAtomic(join(cfg.out, 'summary.json'), { ...summary, config: cfg, fingerprint: configFingerprint(cfg) });
-  writeFileAtomic(join(cfg.out, 'summary.md'), renderSummaryMarkdown(summary));
-  return summary;
 }
 
 /** Lists the fold jobs still to do, and their optimiser steps (for the progress bar). */
@@ -373,7 +280,7 @@ export function planJobs(cfg: MimanetConfig, data: ExperimentData, folds: Fold[]
       const variants = remainingVariants(cfg, seed, fold);
       done += cfg.variants.length - variants.length;
       if (variants.length === 0) continue;
-      const needsPretrain = !hasNetWeights(join(foldDir(cfg.out, seed, fold), 'minet-pretrained'));
+      const needsPretrain = !hasNetWeights(minetPretrainedPath(cfg.out, seed, fold));
       if (needsPretrain) steps += pretrainSteps(fold.train.length, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
       steps += variants.length * finetuneSteps(fold.train.length, cfg.finetune.epochs, cfg.finetune.n);
       jobs.push({ seed, fold: fold.index, variants, needsPretrain });
@@ -391,7 +298,11 @@ export interface RunOptions {
   runJobsInWorkers?: (cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents) => Promise<void>;
 }
 
-/** Runs (or resumes) the whole protocol and writes the results folder. */
+/**
+ * Runs (or resumes) the whole protocol and writes each fold-row's result into
+ * the results folder. The summary and the report are made from the folder
+ * afterwards (src/eval/run-summary.ts, src/eval/report-html.ts).
+ */
 export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
   const events = opts.events ?? {};
   const data = await loadExperimentData(cfg, { log: events.log ?? (() => {}) });
@@ -426,10 +337,14 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
   } finally {
     for (const m of manets.values()) m.dispose();
   }
-  const summary = writeSummary(cfg, data.micro, folds);
-  const report = await writeReport(cfg.out);
-  events.log?.(`report: ${report}`);
-  return { summary, out: cfg.out, resumedUnits: done, computedUnits: jobs.reduce((s, j) => s + j.variants.length, 0) };
+  return {
+    out: cfg.out,
+    dataset: data.micro.name,
+    labels: [...data.micro.labels],
+    folds,
+    resumedUnits: done,
+    computedUnits: jobs.reduce((s, j) => s + j.variants.length, 0),
+  };
 }
 
 /** Rebuilds a fold-job context in a worker: same data, folds and MaNet weights as the main thread. */

@@ -1,0 +1,31 @@
+/**
+ * The summary files of a results folder, made from the row results on disk:
+ * predictions.csv, folds.csv, summary.json and summary.md. Called by the
+ * command once training is done (and again by a rerun that resumes).
+ */
+import type { MimanetConfig } from '../config.js';
+import { variantName } from '../model/losses.js';
+import { collectResults, configFingerprint, foldRow, writeSummaryFiles, type FoldRef } from '../results/index.js';
+import { predictionsToCsv, renderSummaryMarkdown, summarize, type Prediction, type Summary } from './summary.js';
+
+/** Summarises the configured seeds and rows of `cfg.out` and writes the summary files. */
+export function writeRunSummary(cfg: MimanetConfig, dataset: { name: string; labels: readonly string[] }, folds: readonly FoldRef[]): Summary {
+  const results = collectResults(cfg, folds);
+  const labels = [...dataset.labels];
+  const predictions: Prediction[] = results.flatMap((r) =>
+    r.predictions.map((p) => ({ seed: r.seed, variant: r.variant, fold: r.subject, clipId: p.clipId, subject: p.subject, source: p.source, label: p.label, pred: p.pred, probs: p.probs })),
+  );
+  const summary = summarize({
+    dataset: dataset.name,
+    labels,
+    variants: cfg.variants.map((v) => ({ name: variantName(v), losses: [...v] })),
+    predictions,
+  });
+  writeSummaryFiles(cfg.out, {
+    summary: { ...summary, config: cfg as unknown as Record<string, unknown>, fingerprint: configFingerprint(cfg) },
+    markdown: renderSummaryMarkdown(summary),
+    predictionsCsv: predictionsToCsv(predictions, labels),
+    folds: results.map(foldRow),
+  });
+  return summary;
+}
