@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { TemporalMode, TwoStreamConfig, TwoStreamNet } from './twostream.js';
 import { TemporalAggregate } from './temporal-aggregate.js';
 import type { Normalization } from '../data/batches.js';
+import type { PreprocessingRecipe } from '../data/preprocess/recipe.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { GradientReversal } from './grl.js';
 
@@ -32,6 +33,11 @@ export interface CheckpointMeta {
   net: TwoStreamConfig;
   temporal: TemporalMode;
   normalization: Normalization;
+  /**
+   * How raw frames become the model's input clip (src/data/preprocess/recipe.ts).
+   * Absent in checkpoints written before it had its own field; read those with `checkpointRecipe`.
+   */
+  preprocessing?: PreprocessingRecipe;
   /** Free-form provenance: dataset, config fingerprint, fold, date. */
   provenance?: Record<string, unknown>;
 }

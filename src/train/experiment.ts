@@ -24,7 +24,6 @@ import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './p
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { initTwoStreamFromImagenet, parseImagenetInit } from '../model/safetensors.js';
 import { DEFAULT_NORMALIZATION } from '../data/batches.js';
-import { preprocessingRecord } from '../predict/preprocessing.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps, type FinetuneOptions } from './finetune.js';
 import {
@@ -202,6 +201,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
             labels: data.micro.labels,
             temporal: 'intervals',
             normalization: DEFAULT_NORMALIZATION,
+            preprocessing: data.preprocessing,
             provenance: {
               dataset: data.micro.name,
               macro: data.macro.name,
@@ -209,7 +209,6 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
               heldOutSubject: fold.subject,
               variant: name,
               fingerprint: configFingerprint(cfg),
-              preprocessing: preprocessingRecord(data.preprocessing, cfg),
             },
           });
         }

@@ -28,7 +28,6 @@ import { pretrainClassifier, pretrainSteps, predictClips } from './pretrain.js';
 import { finetuneSteps, guidedFinetune } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { preprocessingRecord } from '../predict/preprocessing.js';
 
 /** Loss terms of the deployable model unless told otherwise: all five of Eq. 8. */
 export const DEFAULT_TRAIN_LOSSES: readonly LossTerm[] = LOSS_TERMS;
@@ -178,10 +177,9 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
         microSubjects: new Set(micro.clips.map((c) => c.subject)).size,
         macroClips: macro.clips.length,
       },
-      preprocessing: preprocessingRecord(data.preprocessing, cfg),
       trainAccuracy,
     };
-    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: DEFAULT_NORMALIZATION, provenance };
+    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: DEFAULT_NORMALIZATION, preprocessing: data.preprocessing, provenance };
     await saveCheckpoint(minet, cfg.out, meta);
     writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
     writeFileAtomic(join(cfg.out, 'labels.txt'), micro.labels.join('\n') + '\n');

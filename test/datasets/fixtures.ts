@@ -11,8 +11,12 @@ import bmp from 'bmp-js';
 import ExcelJS from 'exceljs';
 import sharp from 'sharp';
 
+import { tempDir, removeTempDirs } from '../helpers.js';
+
 /** A new temporary folder, removed after the test file (see `tempDir` in ../helpers.ts). */
-export { tempDir as tmpTree, removeTempDirs as removeTrees } from '../helpers.js';
+export const tmpTree = tempDir;
+/** Removes every folder `tmpTree` made in this test file. */
+export const removeTrees = removeTempDirs;
 
 /** A deterministic w x h RGB test pattern whose values depend on `seed`. */
 export function pattern(w: number, h: number, seed: number): Buffer {
