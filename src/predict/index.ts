@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
+import { META_FILE, parseCheckpointMeta } from '../model/checkpoint-meta.js';
 import { clipBytes } from '../data/types.js';
 import { clipPath, readIndex } from '../data/cache.js';
 import { videoFrameRef, type RawClip } from '../data/datasets/types.js';
@@ -20,7 +21,7 @@ import { probeVideo } from '../data/preprocess/video.js';
 import { blendInto, planIndices, resamplePlan } from '../data/preprocess/resample.js';
 import { ClipError, preprocessClip } from '../data/preprocess/pipeline.js';
 import { createFaceDetector, type FaceDetector } from '../data/preprocess/face.js';
-import { checkpointRecipe, type AlignMode, type PreprocessingRecipe } from '../data/preprocess/recipe.js';
+import type { AlignMode, PreprocessingRecipe } from '../data/preprocess/recipe.js';
 
 export type { PreprocessingRecipe, AlignMode } from '../data/preprocess/recipe.js';
 
@@ -250,21 +251,13 @@ export class Predictor {
 
   static async load(dir: string): Promise<Predictor> {
     const { model, meta } = await loadCheckpoint(dir);
-    const where = join(dir, 'mimanet.json');
+    const where = join(dir, META_FILE);
     try {
-      const partial = meta.net as Partial<CheckpointMeta['net']> | undefined;
-      for (const k of ['frames', 'size', 'channels', 'classes'] as const) {
-        if (!partial || !Number.isInteger(partial[k]) || (partial[k] as number) < 1) throw new Error(`${where}: net.${k} is ${JSON.stringify(partial?.[k])}, expected a positive integer`);
-      }
-      const net = meta.net;
-      if (!Array.isArray(meta.labels) || meta.labels.length !== net.classes) {
-        throw new Error(`${where}: ${Array.isArray(meta.labels) ? meta.labels.length : 'no'} labels for ${net.classes} classes`);
-      }
-      const norm = meta.normalization;
-      if (!norm || !Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.std.some((s) => !(s > 0))) {
-        throw new Error(`${where}: normalization ${JSON.stringify(norm)} needs mean and positive std lists`);
-      }
-      return new Predictor(dir, model, meta, checkpointRecipe(meta, where));
+      const parsed = parseCheckpointMeta(meta, where);
+      const classes = parsed.net.classes;
+      if (classes === undefined) throw new Error(`${where}: net.classes is undefined, expected a positive integer`);
+      if (parsed.labels.length !== classes) throw new Error(`${where}: ${parsed.labels.length} labels for ${classes} classes`);
+      return new Predictor(dir, model, meta, parsed.preprocessing);
     } catch (e) {
       model.dispose();
       throw e;

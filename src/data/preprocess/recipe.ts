@@ -12,8 +12,12 @@
  * fields above, or only the data loader's `kind` ("aligned" = align "none",
  * "face-aligned" = align "face" with the alignment `data prepare` uses by default).
  */
-import { DEFAULT_EYE_DISTANCE, DEFAULT_EYE_Y } from './align.js';
 import { DEFAULT_RESAMPLE, type ResampleMode } from './resample.js';
+
+/** Inter-ocular distance / output width of eye alignment. Leaves room for the whole face: about 1.8 inter-ocular distances from the eye line to the chin fit below the eye line at 0.35. */
+export const DEFAULT_EYE_DISTANCE = 0.33;
+/** Height of the eye line / output height (0 = top). */
+export const DEFAULT_EYE_Y = 0.35;
 
 export type AlignMode = 'face' | 'none';
 export const ALIGN_MODES: readonly AlignMode[] = ['face', 'none'];
