@@ -51,7 +51,7 @@ export * as results from './results/index.js';
 
 // configuration and data
 export { resolveConfig, readConfigFile, PRESETS, ConfigError, type MimanetConfig } from './config.js';
-export { generateSynthetic, validateSyntheticConfig, DEFAULT_SYNTHETIC_CONFIG, type SyntheticConfig } from './data/synthetic.js';
+export { generateSynthetic, validateSyntheticConfig, DEFAULT_SYNTHETIC_CONFIG, type SyntheticConfig } from './data/synthetic/index.js';
 export { saveClipSet, loadClipSet } from './data/cache.js';
 export { makeBatch, type Batch, type Normalization } from './data/batches.js';
 export { alignedRecipe, faceRecipe, checkpointRecipe, type PreprocessingRecipe, type AlignMode } from './data/preprocess/recipe.js';

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { exportClips } from '../src/cli/synthetic.js';
-import { generateSynthetic } from '../src/data/synthetic.js';
+import { generateSynthetic } from '../src/data/synthetic/index.js';
 import { TwoStreamNet } from '../src/model/twostream.js';
 import { withInitSeed } from '../src/model/resnet.js';
 import { saveCheckpoint } from '../src/model/checkpoint.js';

@@ -9,8 +9,9 @@ import {
   generateSynthetic,
   validateSyntheticConfig,
   type SyntheticConfigInput,
-} from '../src/data/synthetic.js';
-import { FACE_LAYOUT, Rng } from '../src/data/synthetic-faces.js';
+  FACE_LAYOUT,
+} from '../src/data/synthetic/index.js';
+import { Rng } from '../src/util/rng.js';
 import { type ClipSet, clipBytes } from '../src/data/types.js';
 
 /** No sensor noise, flicker or tremor: pixel changes come from the expression alone. */

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { resolveConfig, PRESETS, type Preset } from '../config.js';
-import { generateSynthetic } from '../data/synthetic.js';
+import { generateSynthetic } from '../data/synthetic/index.js';
 import type { ClipSet } from '../data/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 

@@ -37,7 +37,7 @@ export function checkClipSet(set: ClipSet, role: string, model: MimanetConfig['m
 export async function loadExperimentData(cfg: MimanetConfig, opts: { log?: (message: string) => void } = {}): Promise<ExperimentData> {
   let data: ExperimentData;
   if (cfg.data.kind === 'synthetic') {
-    const { generateSynthetic } = await import('./synthetic.js');
+    const { generateSynthetic } = await import('./synthetic/index.js');
     const options = { ...cfg.data.options, size: cfg.model.size, frames: cfg.model.frames, channels: cfg.model.channels };
     const synthetic = generateSynthetic(options as Parameters<typeof generateSynthetic>[0]);
     data = {
