@@ -22,7 +22,7 @@ import { variantName, type LossTerm } from '../model/losses.js';
 import { losoFolds, checkFoldClasses, type Fold } from './folds.js';
 import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './pretrain.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
-import { initTwoStreamFromImagenet, parseImagenetInit } from '../model/safetensors.js';
+import { initTwoStreamFromImagenet, parseImagenetInit, type ImagenetLoadResult } from '../model/safetensors.js';
 import { DEFAULT_NORMALIZATION } from '../data/batches.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps, type FinetuneOptions } from './finetune.js';
@@ -94,9 +94,52 @@ export function finetuneOptions(cfg: MimanetConfig, data: ExperimentData, losses
   };
 }
 
-/** Starts both streams from ImageNet weights when `model.init` says so (before pretraining). */
-export function initFromConfig(cfg: MimanetConfig, net: TwoStreamNet): void {
-  if (cfg.model.init !== 'scratch') initTwoStreamFromImagenet(net, parseImagenetInit(cfg.model.init));
+/** Starts both streams from ImageNet weights when `model.init` says so (before pretraining); returns what was loaded. */
+export function initFromConfig(cfg: MimanetConfig, net: TwoStreamNet): ImagenetLoadResult | undefined {
+  return cfg.model.init === 'scratch' ? undefined : initTwoStreamFromImagenet(net, parseImagenetInit(cfg.model.init));
+}
+
+/** Which MiNet pretraining: its weights' folder, the clips, its seed, and names for errors and the progress bar. */
+export interface MinetPretraining {
+  /** Base path of the weights; when they exist they are loaded instead. */
+  base: string;
+  /** Indices of the micro clips it trains on. */
+  train: number[];
+  seed: number;
+  where: string;
+  stage: string;
+}
+
+/**
+ * Pretrains MiNet on micro clips with L_c alone (or loads it from `p.base`),
+ * starting from ImageNet weights when `model.init` says so. Shared by the LOSO
+ * folds and the deployable model of `mimanet train`. Returns the per-epoch
+ * mean L_c (empty when loaded) and what ImageNet initialisation loaded.
+ */
+export async function obtainMinet(
+  cfg: MimanetConfig,
+  data: ExperimentData,
+  minet: TwoStreamNet,
+  p: MinetPretraining,
+  events: ExperimentEvents = {},
+): Promise<{ curve: number[]; init?: ImagenetLoadResult }> {
+  if (hasNetWeights(p.base)) {
+    loadNetWeights(minet, p.base);
+    return { curve: readCurve(p.base)?.epochs ?? [] };
+  }
+  const init = initFromConfig(cfg, minet);
+  const curve = await pretrainClassifier(minet, data.micro, p.train, {
+    epochs: cfg.pretrain.minetEpochs,
+    lr: cfg.pretrain.lr,
+    batchSize: cfg.pretrain.batchSize,
+    seed: p.seed,
+    flip: cfg.flip,
+    where: p.where,
+    onStep: (s) => events.tick?.(1, { stage: p.stage, L_c: s.losses.c }),
+  });
+  writeCurve(p.base, { epochs: curve });
+  await saveNetWeights(minet, p.base);
+  return { curve, init };
 }
 
 /** Pretrains (or loads) MaNet for one seed. */
@@ -142,26 +185,20 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
   const make = (salt: string): TwoStreamNet =>
     withInitSeed(deriveSeed(job.seed, salt, fold.subject), () => new TwoStreamNet(netConfig(cfg, data.micro.labels.length), 'MiNet'));
   const minet = make('minet');
-  const pretrainedBase = minetPretrainedPath(cfg.out, job.seed, fold);
-  let pretrainCurve: number[] = [];
   try {
-    if (hasNetWeights(pretrainedBase)) {
-      loadNetWeights(minet, pretrainedBase);
-      pretrainCurve = readCurve(pretrainedBase)?.epochs ?? [];
-    } else {
-      initFromConfig(cfg, minet);
-      pretrainCurve = await pretrainClassifier(minet, data.micro, fold.train, {
-        epochs: cfg.pretrain.minetEpochs,
-        lr: cfg.pretrain.lr,
-        batchSize: cfg.pretrain.batchSize,
+    const { curve: pretrainCurve } = await obtainMinet(
+      cfg,
+      data,
+      minet,
+      {
+        base: minetPretrainedPath(cfg.out, job.seed, fold),
+        train: fold.train,
         seed: deriveSeed(job.seed, 'minet-train', fold.subject),
-        flip: cfg.flip,
         where: `${where}, MiNet pretraining`,
-        onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} MiNet`, L_c: s.losses.c }),
-      });
-      writeCurve(pretrainedBase, { epochs: pretrainCurve });
-      await saveNetWeights(minet, pretrainedBase);
-    }
+        stage: `fold ${fold.index + 1} MiNet`,
+      },
+      events,
+    );
     for (const losses of job.variants) {
       const t0 = Date.now();
       const name = variantName(losses);

@@ -18,13 +18,13 @@ import { loadExperimentData } from '../data/load.js';
 import { DEFAULT_NORMALIZATION } from '../data/batches.js';
 import { TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
-import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
+import { hasNetWeights } from '../model/io.js';
 import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
 import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
-import { initTwoStreamFromImagenet, parseImagenetInit, readSafetensors, type ImagenetLoadResult } from '../model/safetensors.js';
-import { netConfig, obtainManet, finetuneOptions, type ExperimentEvents } from './experiment.js';
-import { configFingerprint, manetPath, prepareRunFolder, type RunInfo } from '../results/index.js';
-import { pretrainClassifier, pretrainSteps, predictClips } from './pretrain.js';
+import { parseImagenetInit, readSafetensors } from '../model/safetensors.js';
+import { netConfig, obtainManet, obtainMinet, finetuneOptions, type ExperimentEvents } from './experiment.js';
+import { configFingerprint, manetPath, prepareRunFolder, seedDir, type RunInfo } from '../results/index.js';
+import { pretrainSteps, predictClips } from './pretrain.js';
 import { finetuneSteps, guidedFinetune } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -78,12 +78,6 @@ function checkInitRecord(dir: string, init: string | undefined): void {
   writeJsonAtomic(p, { init: now } satisfies InitRecord);
 }
 
-/**
- * MaNet for the deployable model. Without `init` this is the experiment's own
- * obtainManet; with ImageNet weights the net is initialised from them before
- * its pretraining (same seeds, same files, so a rerun resumes either way).
- */
-
 /** Fails early, before any data is loaded, when the weight file cannot fit the configured trunks. */
 function checkImagenetWidth(file: string, width: number): void {
   const conv1 = readSafetensors(file).entries.get('conv1.weight');
@@ -112,7 +106,9 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   const work: MimanetConfig = { ...cfg, out: trainingDir(cfg.out) };
   prepareRunFolder(work, opts.info ?? { backend: {}, workers: 1 });
   checkInitRecord(work.out, init);
-  const minetBase = join(work.out, `seed-${seed}`, 'minet-pretrained');
+  // MaNet and MiNet start from the same initialisation: the option's, else the config's
+  const run: MimanetConfig = { ...work, model: { ...work.model, init: initSpec } };
+  const minetBase = join(seedDir(work.out, seed), 'minet-pretrained');
   let steps = finetuneSteps(all.length, cfg.finetune.epochs, cfg.finetune.n);
   if (!hasNetWeights(manetPath(work.out, seed))) steps += pretrainSteps(macro.clips.length, cfg.pretrain.manetEpochs, cfg.pretrain.batchSize);
   if (!hasNetWeights(minetBase)) steps += pretrainSteps(all.length, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
@@ -122,28 +118,16 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   );
   events.plan?.(steps);
 
-  const manet = await obtainManet(work, data, seed, events);
+  const manet = await obtainManet(run, data, seed, events);
   const minet = withInitSeed(deriveSeed(seed, 'minet', 'all-subjects'), () => new TwoStreamNet(netConfig(cfg, micro.labels.length), 'MiNet'));
   try {
-    let pretrainCurve: number[] = [];
-    let initReport: ImagenetLoadResult | undefined;
-    if (hasNetWeights(minetBase)) {
-      loadNetWeights(minet, minetBase);
-      pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${minetBase}-curve.json`)?.epochs ?? [];
-    } else {
-      if (imagenet) initReport = initTwoStreamFromImagenet(minet, imagenet);
-      pretrainCurve = await pretrainClassifier(minet, micro, all, {
-        epochs: cfg.pretrain.minetEpochs,
-        lr: cfg.pretrain.lr,
-        batchSize: cfg.pretrain.batchSize,
-        seed: deriveSeed(seed, 'minet-train', 'all-subjects'),
-        flip: cfg.flip,
-        where: 'MiNet pretraining on all micro subjects',
-        onStep: (s) => events.tick?.(1, { stage: 'MiNet', L_c: s.losses.c }),
-      });
-      writeJsonAtomic(`${minetBase}-curve.json`, { epochs: pretrainCurve });
-      await saveNetWeights(minet, minetBase);
-    }
+    const { curve: pretrainCurve, init: initReport } = await obtainMinet(
+      run,
+      data,
+      minet,
+      { base: minetBase, train: all, seed: deriveSeed(seed, 'minet-train', 'all-subjects'), where: 'MiNet pretraining on all micro subjects', stage: 'MiNet' },
+      events,
+    );
     if (initReport) events.log?.(`ImageNet weights ${imagenet}: ${initReport.loaded.length} tensors loaded per trunk, ${initReport.skipped.length} skipped (${initReport.skipped.filter((s) => !s.endsWith('num_batches_tracked')).join(', ')})`);
 
     const curves = await guidedFinetune(
