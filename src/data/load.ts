@@ -39,7 +39,7 @@ export async function loadExperimentData(cfg: MimanetConfig, opts: { log?: (mess
   if (cfg.data.kind === 'synthetic') {
     const { generateSynthetic } = await import('./synthetic/index.js');
     const options = { ...cfg.data.options, size: cfg.model.size, frames: cfg.model.frames, channels: cfg.model.channels };
-    const synthetic = generateSynthetic(options as Parameters<typeof generateSynthetic>[0]);
+    const synthetic = generateSynthetic(options);
     data = {
       micro: synthetic.micro,
       macro: synthetic.macro,

@@ -77,16 +77,9 @@ export interface ExperimentContext {
 
 /** Eq. 8 fine-tuning settings of a config for one loss set. */
 export function finetuneOptions(cfg: MimanetConfig, data: ExperimentData, losses: LossTerm[], run: Pick<FinetuneOptions, 'seed' | 'where' | 'onStep'>): FinetuneOptions {
-  const f = cfg.finetune;
   return {
+    ...cfg.finetune,
     losses,
-    epochs: f.epochs,
-    lr: f.lr,
-    n: f.n,
-    weights: f.weights,
-    tau: f.tau,
-    conReduction: f.conReduction,
-    grl: f.grl,
     headWidths: cfg.model.headWidths,
     macroToMicro: data.macroToMicro,
     flip: cfg.flip,

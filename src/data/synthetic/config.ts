@@ -46,9 +46,9 @@ export interface ExpressionSetConfig {
 export interface MicroSyntheticConfig extends ExpressionSetConfig {
   /** Number of micro sources; the first three are `synth-smic`, `synth-casme2`, `synth-samm`. Default 3. */
   sources: number;
-  /** Subjects per source. Default 4. */
+  /** Subjects per source. Default 5 (with 3 sources: 15 subjects, 15 LOSO folds). */
   subjectsPerSource: number;
-  /** Clips per subject. Default 6. */
+  /** Clips per subject. Default 10. */
   clipsPerSubject: number;
   /**
    * Shares of negative, positive, surprise (at least two positive). Default the composite's 250:109:83.
@@ -58,7 +58,7 @@ export interface MicroSyntheticConfig extends ExpressionSetConfig {
 }
 
 export interface MacroSyntheticConfig extends ExpressionSetConfig {
-  /** Number of subjects. Default 24. */
+  /** Number of subjects. Default 32. */
   subjects: number;
   /** Clips per subject; each subject cycles through the seven classes. Default 7. */
   clipsPerSubject: number;
@@ -84,6 +84,12 @@ export type SyntheticConfigInput = Partial<Omit<SyntheticConfig, 'micro' | 'macr
   macro?: Partial<MacroSyntheticConfig>;
 };
 
+/** Fields whose values a run takes from its model config (`model.size`, `model.frames`, `model.channels`). */
+export const MODEL_GEOMETRY_FIELDS = ['size', 'frames', 'channels'] as const;
+
+/** Generator options as a run config gives them (`data.options`): everything but the geometry. */
+export type SyntheticOptions = Omit<SyntheticConfigInput, (typeof MODEL_GEOMETRY_FIELDS)[number]>;
+
 export const DEFAULT_SYNTHETIC_CONFIG: SyntheticConfig = {
   seed: 1,
   size: 32,
@@ -91,8 +97,8 @@ export const DEFAULT_SYNTHETIC_CONFIG: SyntheticConfig = {
   channels: 1,
   micro: {
     sources: 3,
-    subjectsPerSource: 4,
-    clipsPerSubject: 6,
+    subjectsPerSource: 5,
+    clipsPerSubject: 10,
     classShares: [...CDE_CLASS_SHARES],
     intensity: 0.35,
     intensityJitter: 0.3,
@@ -105,7 +111,7 @@ export const DEFAULT_SYNTHETIC_CONFIG: SyntheticConfig = {
     nuisance: 0.3,
   },
   macro: {
-    subjects: 24,
+    subjects: 32,
     clipsPerSubject: 7,
     intensity: 1,
     intensityJitter: 0.2,
@@ -149,8 +155,20 @@ const TOP_RANGES: Record<'seed' | 'size' | 'frames' | 'gap', Range> = {
   gap: [0, 1],
 };
 
+/** A bad or unknown generator option: `field` is its path (`micro.intensity`), `expected` undefined for an unknown field. */
+export class SyntheticConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly expected?: string,
+  ) {
+    super(expected === undefined ? `synthetic config: unknown field "${field}"` : `synthetic config: ${field} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+    this.name = 'SyntheticConfigError';
+  }
+}
+
 function fail(field: string, value: unknown, want: string): never {
-  throw new Error(`synthetic config: ${field} must be ${want}, got ${JSON.stringify(value) ?? String(value)}`);
+  throw new SyntheticConfigError(field, value, want);
 }
 
 function checkNumber(field: string, value: unknown, [lo, hi, integer, loOpen]: Range): number {
@@ -167,7 +185,7 @@ function checkSection<T extends object>(
   defaults: T,
   ranges: Record<string, Range>,
   extra: (key: string, value: unknown) => unknown = (key) => {
-    throw new Error(`synthetic config: unknown field "${name}.${key}"`);
+    throw new SyntheticConfigError(`${name}.${key}`, undefined);
   },
 ): T {
   if (input === undefined) input = {};
@@ -199,7 +217,7 @@ export function validateSyntheticConfig(partial: SyntheticConfigInput = {}): Syn
       out.channels = value;
     } else if (key === 'micro') {
       out.micro = checkSection('micro', value, out.micro, { ...SET_RANGES, ...MICRO_RANGES }, (k, v) => {
-        if (k !== 'classShares') throw new Error(`synthetic config: unknown field "micro.${k}"`);
+        if (k !== 'classShares') throw new SyntheticConfigError(`micro.${k}`, v);
         const ok =
           Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) && v.filter((x) => x > 0).length >= 2;
         if (!ok) fail('micro.classShares', v, 'three non-negative numbers, at least two of them positive');
@@ -208,7 +226,7 @@ export function validateSyntheticConfig(partial: SyntheticConfigInput = {}): Syn
     } else if (key === 'macro') {
       out.macro = checkSection('macro', value, out.macro, { ...SET_RANGES, ...MACRO_RANGES });
     } else {
-      throw new Error(`synthetic config: unknown field "${key}"`);
+      throw new SyntheticConfigError(key, value);
     }
   }
   return out;
