@@ -9,6 +9,7 @@ import { checkIntervals, type TwoStreamConfig } from './model/twostream.js';
 import type { ClassifierTrainOptions } from './train/pretrain.js';
 import type { FinetuneOptions, HeadWidths } from './train/finetune.js';
 import { checkBackendChoice, type BackendChoice } from './backend/index.js';
+import { INPUT_MODES, type InputMode } from './data/batches.js';
 import { DEFAULT_SYNTHETIC_CONFIG, MODEL_GEOMETRY_FIELDS, SyntheticConfigError, validateSyntheticConfig, type SyntheticOptions } from './data/synthetic/config.js';
 
 export type Preset = 'quick' | 'paper';
@@ -25,8 +26,10 @@ export type BackendSetting = BackendChoice;
 export type ModelConfig = Omit<TwoStreamConfig, 'classes'> & {
   /** Channels of the three conv layers of D_s, D_t and C_s. Paper: unspecified; default [256, 128, 64], quick [32, 32, 32]. */
   headWidths: HeadWidths;
-  /** Initial weights of both streams: 'scratch' (He initialisation) or 'imagenet:FILE' (torchvision/timm ResNet18 .safetensors, width 64). Default 'scratch'. */
+  /** Initial weights of both streams: 'scratch' (He initialisation) or 'imagenet:FILE' (torchvision/timm ResNet18 .safetensors, width 64); ImageNet weights bring ImageNet's mean and std. Default 'scratch'. */
   init: string;
+  /** What the streams see: 'frames' (the paper) or 'onset-diff' (each frame minus the onset frame; a departure from the paper). Paper 'frames'. */
+  input: InputMode;
 };
 
 /** Pretraining with L_c alone (src/train/pretrain.ts): MaNet once per seed, MiNet once per fold. */
@@ -38,7 +41,7 @@ export type PretrainConfig = Pick<ClassifierTrainOptions, 'lr' | 'batchSize'> & 
 };
 
 /** Guided fine-tuning, Eq. 8 (src/train/finetune.ts). */
-export type FinetuneConfig = Pick<FinetuneOptions, 'epochs' | 'lr' | 'n' | 'weights' | 'tau' | 'conReduction' | 'grl'>;
+export type FinetuneConfig = Pick<FinetuneOptions, 'epochs' | 'lr' | 'n' | 'weights' | 'tau' | 'conReduction' | 'conDenominator' | 'grl'>;
 export type { GrlSchedule as GrlConfig } from './model/grl.js';
 
 export interface SyntheticDataConfig {
@@ -78,6 +81,13 @@ export interface MimanetConfig {
   variants: LossTerm[][];
   /** Mirror training clips left-right at random. Default true. */
   flip: boolean;
+  /**
+   * Shares of each fold's micro training subjects that MiNet's pretraining and
+   * fine-tuning use, one set of rows per share (a seeded draw of subjects per
+   * seed and fold; the macro data and the test subject are unchanged): the
+   * sample-efficiency experiment. Default [1].
+   */
+  microTrainShares: number[];
   /** Which fine-tuned fold MiNets to save as checkpoints: 'none', 'last' (the last row, by default the full method) or 'all'. Default 'last'. */
   foldCheckpoints: 'none' | 'last' | 'all';
   /** Save MiNet and MaNet features of the first fold before and after guided fine-tuning (report embeddings). Default true. */
@@ -98,6 +108,7 @@ const QUICK: MimanetConfig = {
   out: 'runs/quick',
   variants: PAPER_VARIANTS,
   flip: true,
+  microTrainShares: [1],
   foldCheckpoints: 'last',
   embeddings: true,
   // the generator's default counts, spelled out so that config.json says how much data a run had
@@ -108,7 +119,7 @@ const QUICK: MimanetConfig = {
       macro: { subjects: DEFAULT_SYNTHETIC_CONFIG.macro.subjects },
     },
   },
-  model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch' },
+  model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch', input: 'frames' },
   pretrain: { manetEpochs: 10, minetEpochs: 15, lr: 1e-3, batchSize: 16 },
   finetune: {
     epochs: 4,
@@ -117,6 +128,7 @@ const QUICK: MimanetConfig = {
     weights: { ...DEFAULT_LOSS_WEIGHTS },
     tau: 0.1,
     conReduction: 'mean',
+    conDenominator: 'eq7',
     grl: { schedule: 'dann', lambda: 1 },
   },
 };
@@ -126,7 +138,7 @@ const PAPER: MimanetConfig = {
   preset: 'paper',
   seeds: 3,
   out: 'runs/paper',
-  model: { size: 112, channels: 3, frames: 16, width: 64, sc: 3, K: 4, headWidths: [256, 128, 64], init: 'scratch' },
+  model: { size: 112, channels: 3, frames: 16, width: 64, sc: 3, K: 4, headWidths: [256, 128, 64], init: 'scratch', input: 'frames' },
   pretrain: { manetEpochs: 20, minetEpochs: 30, lr: 1e-3, batchSize: 16 },
   finetune: { ...QUICK.finetune, epochs: 20, lr: 1e-4, weights: { ...DEFAULT_LOSS_WEIGHTS } },
 };
@@ -220,6 +232,9 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   }
   if (typeof c.out !== 'string' || c.out.length === 0) fail('out', c.out, 'a folder path');
   if (typeof c.flip !== 'boolean') fail('flip', c.flip, 'true or false');
+  if (!Array.isArray(c.microTrainShares) || c.microTrainShares.length === 0) fail('microTrainShares', c.microTrainShares, 'a non-empty list of shares in (0, 1], e.g. [1, 0.5, 0.25]');
+  c.microTrainShares.forEach((x, i) => num(`microTrainShares[${i}]`, x, 0, 1, true));
+  if (new Set(c.microTrainShares).size !== c.microTrainShares.length) fail('microTrainShares', c.microTrainShares, 'distinct shares');
   if (!['none', 'last', 'all'].includes(c.foldCheckpoints)) fail('foldCheckpoints', c.foldCheckpoints, '"none", "last" or "all"');
   if (typeof c.embeddings !== 'boolean') fail('embeddings', c.embeddings, 'true or false');
   if (!Array.isArray(c.variants) || c.variants.length === 0) fail('variants', c.variants, `a non-empty list of loss sets such as [["c"], ["c","s","sam","t","con"]]`);
@@ -241,6 +256,7 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   if (!Array.isArray(m.headWidths) || m.headWidths.length !== 3) fail('model.headWidths', m.headWidths, 'three positive integers');
   m.headWidths.forEach((w, i) => int(`model.headWidths[${i}]`, w, 1, 4096));
   if (typeof m.init !== 'string' || !(m.init === 'scratch' || /^imagenet:.+/.test(m.init))) fail('model.init', m.init, '"scratch" or "imagenet:FILE"');
+  if (!INPUT_MODES.includes(m.input)) fail('model.input', m.input, INPUT_MODES.map((x) => `"${x}"`).join(' or '));
   if (m.init.startsWith('imagenet:') && m.width !== 64) fail('model.width', m.width, '64 with model.init imagenet:FILE (ImageNet ResNet18 has width 64)');
   try {
     checkIntervals(m);
@@ -261,6 +277,7 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   for (const k of ['s', 'sam', 't', 'con'] as const) num(`finetune.weights.${k}`, f.weights[k], 0, 1000);
   num('finetune.tau', f.tau, 0, 100, true);
   if (f.conReduction !== 'mean' && f.conReduction !== 'sum') fail('finetune.conReduction', f.conReduction, '"mean" or "sum"');
+  if (f.conDenominator !== 'eq7' && f.conDenominator !== 'supcon') fail('finetune.conDenominator', f.conDenominator, '"eq7" or "supcon"');
   if (f.grl.schedule !== 'dann' && f.grl.schedule !== 'constant') fail('finetune.grl.schedule', f.grl.schedule, '"dann" or "constant"');
   num('finetune.grl.lambda', f.grl.lambda, 0, 1000);
 

@@ -7,6 +7,8 @@ import { TwoStreamNet } from '../src/model/twostream.js';
 import { withInitSeed } from '../src/model/resnet.js';
 import { saveCheckpoint, loadCheckpoint, TemporalAggregate } from '../src/model/checkpoint.js';
 import { saveNetWeights, loadNetWeights } from '../src/model/io.js';
+import { makeBatch, normalizationFor } from '../src/data/batches.js';
+import { Predictor } from '../src/predict/index.js';
 import { useCpu, tempDir } from './helpers.js';
 
 beforeAll(useCpu);
@@ -36,11 +38,51 @@ describe('checkpoints', () => {
     tf.dispose([apex, frames]);
   });
 
-  it('TemporalAggregate weights frames as the centred v(s) windows do', () => {
+  it('TemporalAggregate weights each frame by its expected weight over every v(s) window start', () => {
     const layer = new TemporalAggregate({ mode: 'intervals', frames: 8, sc: 2, samples: 4 });
-    // s = 1: start 2 -> frames 2..5; s = 2: start 0 -> frames 0, 2, 4, 6; each window weighs 1/8 per frame
-    expect(layer.frameWeights()).toEqual([0.125, 0, 0.25, 0.125, 0.25, 0.125, 0.125, 0]);
+    // s = 1: starts 0..4, frame t lies in 1, 2, 3, 4, 4, 3, 2, 1 windows, each counting 1/(5*4*2) = 1/40;
+    // s = 2: starts 0..1 (frames 0,2,4,6 and 1,3,5,7), each frame once at 1/(2*4*2) = 1/16
+    const expected = [1, 2, 3, 4, 4, 3, 2, 1].map((c) => c / 40 + 1 / 16);
+    layer.frameWeights().forEach((w, t) => expect(w).toBeCloseTo(expected[t], 12));
     expect(new TemporalAggregate({ mode: 'mean', frames: 4, sc: 1, samples: 1 }).frameWeights()).toEqual([0.25, 0.25, 0.25, 0.25]);
+  });
+
+  it('predict applies the checkpoint\'s input mode (onset-diff) exactly as training batches do', async () => {
+    const net = withInitSeed(3, () => new TwoStreamNet(cfg, 'MiNet'));
+    const dir = tempDir('ckpt');
+    try {
+      const normalization = { mean: [0.5], std: [0.5], input: 'onset-diff' as const };
+      await saveCheckpoint(net, dir, { labels: ['a', 'b', 'c'], temporal: 'intervals', normalization });
+      const bytes = Uint8Array.from({ length: 8 * 32 * 32 }, (_, i) => (i * 37 + (i >> 10) * 11) % 256);
+      const set = { name: 't', labels: ['a', 'b', 'c'], frames: 8, height: 32, width: 32, channels: 1, clips: [{ id: 'c', subject: 's', source: 't', label: 0, frames: bytes }] };
+      const b = makeBatch(set, [0], { normalization });
+      // the onset frame becomes zeros and the apex is apex minus onset
+      expect(Math.max(...Array.from(b.frames.slice([0, 0], [1, 1]).dataSync()).map(Math.abs))).toBe(0);
+      expect(b.apex.dataSync()[5]).toBeCloseTo((bytes[7 * 1024 + 5] - bytes[5]) / 127.5, 6);
+      const ref = tf.tidy(() => Array.from(tf.softmax(net.forward(b.apex, b.frames, { training: false, temporal: 'intervals' }).logits).dataSync()));
+      const p = await Predictor.load(dir);
+      const got = await p.scoreFrames(bytes);
+      got.forEach((x, i) => expect(x).toBeCloseTo(ref[i], 5));
+      // the same clip read as plain frames scores differently: the mode is not ignored
+      const plain = tf.tidy(() => {
+        const q = makeBatch(set, [0], { normalization: { mean: [0.5], std: [0.5] } });
+        return Array.from(tf.softmax(net.forward(q.apex, q.frames, { training: false, temporal: 'intervals' }).logits).dataSync());
+      });
+      expect(Math.max(...plain.map((x, i) => Math.abs(x - got[i])))).toBeGreaterThan(1e-4);
+      p.dispose();
+      tf.dispose([b.apex, b.frames]);
+    } finally {
+      net.dispose();
+    }
+  });
+
+  it('ImageNet weights bring ImageNet mean and std (averaged for grey input); scratch keeps 0.5 / 0.5', () => {
+    expect(normalizationFor('imagenet:/w.safetensors', 3, 'frames')).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], input: 'frames' });
+    const grey = normalizationFor('imagenet:/w.safetensors', 1, 'onset-diff');
+    expect(grey.mean[0]).toBeCloseTo((0.485 + 0.456 + 0.406) / 3, 12);
+    expect(grey.std[0]).toBeCloseTo((0.229 + 0.224 + 0.225) / 3, 12);
+    expect(grey.input).toBe('onset-diff');
+    expect(normalizationFor('scratch', 3, 'frames')).toEqual({ mean: [0.5], std: [0.5], input: 'frames' });
   });
 
   it('rejects a truncated weight file and a folder that is not a checkpoint, naming the file', async () => {

@@ -26,6 +26,7 @@ function ftOptions(over: Partial<FinetuneOptions> = {}): FinetuneOptions {
     weights: { s: 0.1, sam: 0.2, t: 0.2, con: 0.1 },
     tau: 0.1,
     conReduction: 'mean',
+    conDenominator: 'eq7',
     grl: { schedule: 'dann', lambda: 1 },
     headWidths: [4, 4, 4],
     macroToMicro: [0, 0, 0, 0, 1, 0, 2],

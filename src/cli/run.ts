@@ -28,6 +28,7 @@ export interface RunFlags {
   skipBad?: boolean;
   quiet?: boolean;
   init?: string;
+  trainShares?: string;
 }
 
 function intFlag(name: string, v: string | undefined): number | undefined {
@@ -70,6 +71,13 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
   if (flags.seeds !== undefined) partial.seeds = intFlag('seeds', flags.seeds);
   if (flags.backend !== undefined) partial.backend = flags.backend as BackendSetting; // checked by resolveConfig
   if (flags.init !== undefined) partial.model = { ...(partial.model ?? {}), init: flags.init };
+  if (flags.trainShares !== undefined) {
+    partial.microTrainShares = flags.trainShares.split(',').map((x) => {
+      const v = Number(x.trim());
+      if (x.trim() === '' || !Number.isFinite(v)) throw new ConfigError(`option --train-shares is ${JSON.stringify(flags.trainShares)}: expected shares in (0, 1] separated by commas, e.g. 1,0.5,0.25`);
+      return v;
+    });
+  }
   if (flags.losses && flags.losses.length > 0) {
     partial.variants = flags.losses.map((l) => {
       try {
@@ -111,6 +119,7 @@ export function registerRunCommand(program: Command): void {
     .option('--losses <terms>', 'one ablation row, e.g. c,s,sam,t,con; repeat for several rows (default: the six rows of Table 3)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--backend <name>', BACKEND_HELP)
     .option('--workers <n>', 'parallel fold workers, one backend each (default: min(2, cores))')
+    .option('--train-shares <list>', 'sample efficiency: shares of each fold\'s micro training subjects, e.g. 1,0.5,0.25 (one set of rows per share; default 1)')
     .option('--init <spec>', 'imagenet:FILE: start both ResNet18 trunks of MiNet and MaNet from torchvision/timm ImageNet weights (.safetensors; needs width 64)')
     .option('--micro <name>', 'real micro dataset: casme2, samm, smic or megc2019 (default: the embedded synthetic data)')
     .option('--macro <name>', 'real macro dataset: ckplus or mmi')

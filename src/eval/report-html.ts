@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Summary, VariantSummary } from './summary.js';
-import { DEFAULT_DECIMALS } from './summary.js';
+import { DEFAULT_DECIMALS, formatDifference, TRANSFER_ROW } from './summary.js';
 import { tsne } from './tsne.js';
 import { LOSS_TERMS } from '../model/losses.js';
 import { Rng } from '../util/rng.js';
@@ -305,6 +305,54 @@ function embeddingSpec(points: ReturnType<typeof embedStages>, labels: string[])
   };
 }
 
+/** Paired differences to L_c with their 95% intervals, one row per variant. */
+function differenceSpec(variants: VariantSummary[]): Spec {
+  const values = variants.flatMap((v) =>
+    (['UF1', 'UAR'] as const).map((metric) => {
+      const d = v.vsBaseline![metric];
+      return { variant: v.name, metric, mean: d.mean, lo: d.ci95[0], hi: d.ci95[1] };
+    }),
+  );
+  const x = { field: 'mean', type: 'quantitative', title: 'difference to L_c' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values },
+    facet: { column: { field: 'metric', type: 'nominal', title: null } },
+    spec: {
+      width: 260,
+      height: { step: 22 },
+      layer: [
+        { mark: { type: 'rule', color: '#999' }, encoding: { x: { datum: 0 } } },
+        { mark: 'rule', encoding: { y: { field: 'variant', type: 'nominal', sort: null, title: null }, x: { field: 'lo', type: 'quantitative', title: 'difference to L_c' }, x2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 50 }, encoding: { y: { field: 'variant', type: 'nominal', sort: null }, x, tooltip: [{ field: 'variant' }, { field: 'mean', format: '.3f' }, { field: 'lo', format: '.3f' }, { field: 'hi', format: '.3f' }] } },
+      ],
+    },
+  } as unknown as Spec;
+}
+
+/** UF1 against the share of micro training subjects, one line per loss set. */
+function sampleEfficiencySpec(summary: Summary): Spec {
+  const values = summary.variants.map((v) => ({
+    losses: v.losses.map((l) => `L_${l}`).join(' + '),
+    share: v.share ?? 1,
+    UF1: v.UF1,
+    lo: v.UF1 - v.UF1_std,
+    hi: v.UF1 + v.UF1_std,
+  }));
+  const x = { field: 'share', type: 'quantitative', title: 'share of micro training subjects', scale: { domain: [0, 1] } };
+  const color = { field: 'losses', type: 'nominal', title: 'loss terms' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values },
+    width: 420,
+    height: 260,
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'UF1', type: 'quantitative', title: 'UF1' }, color } },
+      { mark: 'errorbar', encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+    ],
+  } as unknown as Spec;
+}
+
 // ---------------------------------------------------------------- HTML
 
 export function escapeHtml(s: string): string {
@@ -472,6 +520,39 @@ export function renderReportHtml(data: ReportData, opts: ReportOptions = {}): st
     parts.push(table(summary, cols, multi, 'UF1 and UAR per source (paper Table 5 layout)'));
     const counts = srcs.map((s) => `${escapeHtml(s)} ${Math.max(0, ...summary.variants.map((v) => v.perSource?.[s]?.count ?? 0))}`);
     parts.push(`<p class="note">Clips per source: ${counts.join(', ')}.</p>`);
+  }
+
+  const compared = summary.variants.filter((v) => v.vsBaseline);
+  if (compared.length > 0) {
+    parts.push('<h2>Difference to L_c (paired)</h2>');
+    parts.push(
+      `<p class="note">Each row minus the L_c row trained on the same subjects, on the same seeds and clips: mean over seeds and a 95% interval ` +
+        `from a paired bootstrap (seeds, then clips within a seed). An interval that crosses 0 does not show a difference.</p>`,
+    );
+    const head = '<tr><th>Variant</th><th>ΔUF1 [95% CI]</th><th>ΔUAR [95% CI]</th><th>seeds better (UF1)</th><th>ΔUF1 per seed</th></tr>';
+    const rows = compared.map((v) => {
+      const c = v.vsBaseline!;
+      return `<tr><td>${escapeHtml(v.name)}</td><td class="num">${escapeHtml(formatDifference(c.UF1))}</td><td class="num">${escapeHtml(formatDifference(c.UAR))}</td><td class="num">${c.UF1.wins}/${c.UF1.perSeed.length}</td><td>${c.UF1.perSeed.map((d) => d.toFixed(DEFAULT_DECIMALS)).join(', ')}</td></tr>`;
+    });
+    parts.push(`<table><caption>Paired differences to L_c</caption><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`);
+    parts.push(chart('paired-differences', differenceSpec(compared)));
+  }
+  const shares = [...new Set(summary.variants.map((v) => v.share ?? 1))];
+  if (shares.length > 1) {
+    parts.push('<h2>Sample efficiency</h2>');
+    parts.push(`<p class="note">UF1 (mean ± sd over seeds) as the share of each fold's micro training subjects shrinks; macro data and test subjects unchanged.</p>`);
+    parts.push(chart('sample-efficiency', sampleEfficiencySpec(summary)));
+  }
+  if (summary.transfer) {
+    const t = summary.transfer;
+    parts.push('<h2>Transfer diagnostic: MaNet alone</h2>');
+    parts.push(
+      `<p class="note">MaNet, trained on macro clips only, scored on every micro clip; each micro class gets the summed probability of the macro classes that map to it.</p>`,
+    );
+    parts.push(
+      `<table><thead><tr><th>Model</th><th>UF1</th><th>UAR</th><th>Accuracy</th></tr></thead><tbody><tr><td>${escapeHtml(TRANSFER_ROW)}</td>` +
+        `<td class="num">${escapeHtml(fmt(t.UF1, t.UF1_std, multi))}</td><td class="num">${escapeHtml(fmt(t.UAR, t.UAR_std, multi))}</td><td class="num">${escapeHtml(fmt(t.accuracy, t.accuracy_std, multi))}</td></tr></tbody></table>`,
+    );
   }
 
   parts.push('<h2>Confusion matrices</h2>');

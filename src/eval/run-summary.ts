@@ -4,9 +4,8 @@
  * command once training is done (and again by a rerun that resumes).
  */
 import type { MimanetConfig } from '../config.js';
-import { variantName } from '../model/losses.js';
-import { collectResults, configFingerprint, foldRow, writeSummaryFiles, type FoldRef } from '../results/index.js';
-import { predictionsToCsv, renderSummaryMarkdown, summarize, type Prediction, type Summary } from './summary.js';
+import { collectResults, collectTransfer, configFingerprint, foldRow, rowName, writeSummaryFiles, type FoldRef } from '../results/index.js';
+import { predictionsToCsv, renderSummaryMarkdown, summarize, TRANSFER_ROW, type Prediction, type Summary } from './summary.js';
 
 /** Summarises the configured seeds and rows of `cfg.out` and writes the summary files. */
 export function writeRunSummary(cfg: MimanetConfig, dataset: { name: string; labels: readonly string[] }, folds: readonly FoldRef[]): Summary {
@@ -15,10 +14,12 @@ export function writeRunSummary(cfg: MimanetConfig, dataset: { name: string; lab
   const predictions: Prediction[] = results.flatMap((r) =>
     r.predictions.map((p) => ({ seed: r.seed, variant: r.variant, fold: r.subject, clipId: p.clipId, subject: p.subject, source: p.source, label: p.label, pred: p.pred, probs: p.probs })),
   );
+  const transfer = collectTransfer(cfg);
   const summary = summarize({
+    transfer: transfer.flatMap((r) => r.predictions.map((p) => ({ seed: r.seed, variant: TRANSFER_ROW, fold: p.subject, ...p }))),
     dataset: dataset.name,
     labels,
-    variants: cfg.variants.map((v) => ({ name: variantName(v), losses: [...v] })),
+    variants: cfg.microTrainShares.flatMap((share) => cfg.variants.map((v) => ({ name: rowName(v, share), losses: [...v], share }))),
     predictions,
   });
   writeSummaryFiles(cfg.out, {

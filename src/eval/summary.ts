@@ -5,6 +5,7 @@
  */
 import { computeMetrics, meanStd } from './metrics.js';
 import { csvField } from '../results/csv.js';
+import { pairedDifference, type PairedDifference } from './paired.js';
 
 /** One test-clip prediction of one LOSO fold. */
 export interface Prediction {
@@ -34,6 +35,16 @@ export interface VariantSpec {
   name: string;
   /** Loss terms switched on, among `c`, `s`, `sam`, `t`, `con`. */
   losses: string[];
+  /** Share of each fold's micro training subjects the row trained on. Default 1. */
+  share?: number;
+}
+
+/** A row against the L_c row of the same training share, paired over seeds and clips. */
+export interface BaselineComparison {
+  /** Name of the baseline row. */
+  baseline: string;
+  UF1: PairedDifference;
+  UAR: PairedDifference;
 }
 
 /** Mean and sample std over seeds of the four scores. */
@@ -66,10 +77,17 @@ export interface SourceScores extends ScoreSpread {
 export interface VariantSummary extends ScoreSpread {
   name: string;
   losses: string[];
+  /** Share of micro training subjects (1 = all). */
+  share: number;
   perSeed: SeedScores[];
+  /** Difference to the L_c row of the same share; absent for that row itself or when there is none. */
+  vsBaseline?: BaselineComparison;
   /** Scores restricted to the clips of one source (paper Table 5 layout), keyed by source. */
   perSource: Record<string, SourceScores>;
 }
+
+/** Name of the transfer diagnostic's row: MaNet alone, macro classes mapped to micro classes. */
+export const TRANSFER_ROW = 'MaNet alone (macro -> micro label map)';
 
 export interface Summary {
   dataset: string;
@@ -77,6 +95,11 @@ export interface Summary {
   /** All seeds found in the predictions, ascending. */
   seeds: number[];
   variants: VariantSummary[];
+  /**
+   * Transfer diagnostic: MaNet, trained on macro clips only, scored on every
+   * micro clip through the macro -> micro label map (per seed, pooled).
+   */
+  transfer?: ScoreSpread & { perSeed: SeedScores[] };
 }
 
 export interface SummarizeOptions {
@@ -85,6 +108,8 @@ export interface SummarizeOptions {
   /** Variants in report order; every prediction must name one of them. */
   variants: VariantSpec[];
   predictions: Prediction[];
+  /** MaNet's predictions on the micro clips (variant `TRANSFER_ROW`), if the run scored them. */
+  transfer?: Prediction[];
 }
 
 function validate(opts: SummarizeOptions): void {
@@ -191,13 +216,48 @@ export function summarize(opts: SummarizeOptions): Summary {
       const clips = new Set(preds.filter((p) => p.source === source).map((p) => p.clipId));
       perSource[source] = { ...spread(scores), count: clips.size };
     }
-    return { name: spec.name, losses: [...spec.losses], ...spread(perSeed), perSeed, perSource };
+    return { name: spec.name, losses: [...spec.losses], share: spec.share ?? 1, ...spread(perSeed), perSeed, perSource };
   });
+  for (const v of variants) {
+    const base = variants.find((b) => b !== v && b.share === v.share && b.losses.length === 1 && b.losses[0] === 'c');
+    if (base) v.vsBaseline = compareRows(byVariant.get(v.name)!, byVariant.get(base.name)!, base.name, numClasses);
+  }
   const seeds = [...new Set(opts.predictions.map((p) => p.seed))].sort((a, b) => a - b);
-  return { dataset: opts.dataset, labels: [...opts.labels], seeds, variants };
+  const summary: Summary = { dataset: opts.dataset, labels: [...opts.labels], seeds, variants };
+  if (opts.transfer && opts.transfer.length > 0) {
+    const perSeed = [...groupBy(opts.transfer, (p) => p.seed).entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([seed, ps]) => {
+        const m = computeMetrics(ps.map((p) => p.label), ps.map((p) => p.pred), numClasses);
+        return { seed, UF1: m.UF1, UAR: m.UAR, accuracy: m.accuracy, f1: m.f1, confusion: m.confusion };
+      });
+    summary.transfer = { ...spread(perSeed), perSeed };
+  }
+  return summary;
+}
+
+/** Pairs two rows' predictions by seed and clip (seeds and clips both rows have) and compares them. */
+function compareRows(row: Prediction[], base: Prediction[], baseName: string, classes: number): BaselineComparison | undefined {
+  const baseBySeed = groupBy(base, (p) => p.seed);
+  const seeds = [...groupBy(row, (p) => p.seed).entries()]
+    .sort((a, b) => a[0] - b[0])
+    .flatMap(([seed, ps]) => {
+      const bmap = new Map((baseBySeed.get(seed) ?? []).map((p) => [p.clipId, p]));
+      const both = ps.filter((p) => bmap.has(p.clipId));
+      if (both.length === 0) return [];
+      return [{ seed, labels: both.map((p) => p.label), row: both.map((p) => p.pred), base: both.map((p) => bmap.get(p.clipId)!.pred) }];
+    });
+  if (seeds.length === 0) return undefined;
+  return { baseline: baseName, UF1: pairedDifference(seeds, classes, 'UF1'), UAR: pairedDifference(seeds, classes, 'UAR') };
 }
 
 // ---------------------------------------------------------------- rendering
+
+/** "+0.012 [-0.020, +0.041]": a paired difference and its 95% interval. */
+export function formatDifference(d: PairedDifference): string {
+  const f = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(DEFAULT_DECIMALS)}`;
+  return `${f(d.mean)} [${f(d.ci95[0])}, ${f(d.ci95[1])}]`;
+}
 
 /** Decimals shown for scores in tables. */
 export const DEFAULT_DECIMALS = 3;
@@ -258,6 +318,54 @@ export function renderSummaryMarkdown(summary: Summary): string {
     '',
   );
 
+  const compared = summary.variants.filter((v) => v.vsBaseline);
+  if (compared.length > 0) {
+    out.push('## Difference to L_c (paired)', '');
+    out.push(
+      `Each row minus the L_c row trained on the same subjects, on the same seeds and clips: the mean over seeds, ` +
+        `a 95% interval from a paired bootstrap (seeds, then clips within a seed), and the seeds on which the row scored higher. ` +
+        `An interval that contains 0 does not show a difference.`,
+      '',
+    );
+    out.push(
+      mdTable(
+        ['Variant', 'ΔUF1 [95% CI]', 'ΔUAR [95% CI]', 'seeds better (UF1)', 'ΔUF1 per seed'],
+        compared.map((v) => {
+          const c = v.vsBaseline!;
+          return [v.name, formatDifference(c.UF1), formatDifference(c.UAR), `${c.UF1.wins}/${c.UF1.perSeed.length}`, c.UF1.perSeed.map((d) => d.toFixed(DEFAULT_DECIMALS)).join(', ')];
+        }),
+        ['l', 'r', 'r', 'r', 'l'],
+      ),
+      '',
+    );
+  }
+
+  const shares = [...new Set(summary.variants.map((v) => v.share))].sort((a, b) => b - a);
+  if (shares.length > 1) {
+    out.push('## Sample efficiency', '');
+    out.push(`UF1 by share of each fold's micro training subjects (macro data and test subjects unchanged).`, '');
+    const lossSets = [...new Map(summary.variants.map((v) => [v.losses.join('+'), v.losses])).values()];
+    const rows = lossSets.map((losses) => [
+      losses.map((l) => `L_${l}`).join(' + '),
+      ...shares.map((sh) => {
+        const v = summary.variants.find((x) => x.share === sh && x.losses.join('+') === losses.join('+'));
+        return v ? fmt(v.UF1, v.UF1_std, multi) : 'n/a';
+      }),
+    ]);
+    out.push(mdTable(['Loss terms', ...shares.map((sh) => `${Math.round(sh * 1000) / 10}% subjects`)], rows, ['l', ...shares.map(() => 'r' as const)]), '');
+  }
+
+  if (summary.transfer) {
+    const t = summary.transfer;
+    out.push('## Transfer diagnostic: MaNet alone', '');
+    out.push(
+      `MaNet, trained on macro clips only, scored on every micro clip; each micro class gets the summed probability of the macro classes ` +
+        `that map to it. It shows how much of the micro task the macro data carries before any micro training.`,
+      '',
+    );
+    out.push(mdTable(['Model', 'UF1', 'UAR', 'Accuracy'], [[TRANSFER_ROW, fmt(t.UF1, t.UF1_std, multi), fmt(t.UAR, t.UAR_std, multi), fmt(t.accuracy, t.accuracy_std, multi)]], ['l', 'r', 'r', 'r']), '');
+  }
+
   out.push('## Accuracy and F1 (paper Table 2 layout)', '');
   out.push(
     mdTable(
@@ -317,13 +425,15 @@ export function renderSummaryMarkdown(summary: Summary): string {
 /** Compact aligned text table of the variants for a terminal. */
 export function renderConsoleTable(summary: Summary): string {
   const multi = summary.seeds.length > 1;
-  const header = ['variant', 'UF1', 'UAR', 'accuracy', 'F1'];
+  const withDiff = multi && summary.variants.some((v) => v.vsBaseline);
+  const header = ['variant', 'UF1', 'UAR', 'accuracy', 'F1', ...(withDiff ? ['ΔUF1 vs L_c [95% CI]'] : [])];
   const rows = summary.variants.map((v) => [
     v.name,
     fmt(v.UF1, v.UF1_std, multi),
     fmt(v.UAR, v.UAR_std, multi),
     fmt(v.accuracy, v.accuracy_std, multi),
     fmt(v.f1, v.f1_std, multi),
+    ...(withDiff ? [v.vsBaseline ? formatDifference(v.vsBaseline.UF1) : ''] : []),
   ]);
   const all = [header, ...rows];
   // "±" is one column wide, so string length is the display width here.

@@ -3,7 +3,7 @@
  * holds and the one reader of it, shared by `predict` in Node and the browser
  * demo (no Node imports).
  */
-import type { Normalization } from '../data/batches.js';
+import { INPUT_MODES, type InputMode, type Normalization } from '../data/batches.js';
 import { checkpointRecipe, type PreprocessingRecipe } from '../data/preprocess/recipe.js';
 import type { TemporalMode, TwoStreamConfig } from './twostream.js';
 
@@ -71,11 +71,14 @@ export function parseCheckpointMeta(json: unknown, file = META_FILE): ParsedMeta
     if (!ok) fail(file, `normalization.${k}`, v, channels === 1 ? 'one number' : 'one or three numbers');
   }
   if ((norm.std as number[]).some((s) => s <= 0)) fail(file, 'normalization.std', norm.std, 'positive numbers');
+  // absent in checkpoints older than the input modes: the frames as they are
+  const input = norm.input ?? 'frames';
+  if (!(INPUT_MODES as readonly unknown[]).includes(input)) fail(file, 'normalization.input', norm.input, `one of ${INPUT_MODES.join(', ')}`);
   return {
     labels: labels as string[],
     net: { ...(net as object), size, frames, channels } as ParsedMeta['net'],
     temporal: String(m.temporal ?? 'mean'),
-    normalization: { mean: norm.mean as number[], std: norm.std as number[] },
+    normalization: { mean: norm.mean as number[], std: norm.std as number[], input: input as InputMode },
     preprocessing: checkpointRecipe(m, file),
     provenance: m.provenance as Record<string, unknown> | undefined,
   };

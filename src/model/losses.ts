@@ -57,12 +57,20 @@ export function samplingLoss(logitsPerInterval: tf.Tensor2D[]): tf.Scalar {
 }
 
 export type ContrastiveReduction = 'sum' | 'mean';
+/**
+ * Which samples D^j (Eq. 7) sums over: 'eq7' keeps the anchor itself (u = j),
+ * as the equation is written; 'supcon' leaves it out, as in Khosla et al.'s
+ * SupCon. With u = j kept, e^(1/tau) enters every denominator, so at small tau
+ * the negatives carry little weight.
+ */
+export type ContrastiveDenominator = 'eq7' | 'supcon';
 
 /**
  * Eq. 5-7 (L_con): supervised contrastive loss. Each micro sample j is an
  * anchor; its positives are the other micro samples and all macro samples with
  * its label; the denominator D^j (Eq. 7) sums over all n micro samples, u = j
- * included as the equation is written, and all n macro samples. Similarity is
+ * included as the equation is written (or left out: `denominator` 'supcon'),
+ * and all n macro samples. Similarity is
  * cosine, divided by the temperature tau.
  *
  * `microLabels` and `macroLabels` must be in the same (micro) label space: map
@@ -81,6 +89,7 @@ export function contrastiveLoss(
   macroLabels: number[],
   tau: number,
   reduction: ContrastiveReduction = 'mean',
+  denominator: ContrastiveDenominator = 'eq7',
 ): tf.Scalar {
   const n = zMicro.shape[0];
   const m = zMacro.shape[0];
@@ -109,7 +118,9 @@ export function contrastiveLoss(
     const za = tf.div(zMacro, tf.maximum(tf.norm(zMacro, 'euclidean', 1, true), 1e-12));
     const all = tf.concat([zi, za], 0);
     const sim = tf.div(tf.matMul(zi, all, false, true), tau); // [n, n + m]
-    const logD = tf.logSumExp(sim, 1, true); // Eq. 7, u = j kept
+    // Eq. 7 keeps u = j; 'supcon' masks the anchor's own similarity out of D^j
+    const self = denominator === 'supcon' ? tf.mul(tf.oneHot(tf.range(0, n, 1, 'int32'), n + m), -1e9) : null;
+    const logD = tf.logSumExp(self ? tf.add(sim, self) : sim, 1, true);
     const logRatio = tf.sub(sim, logD);
     const mask = tf.tensor2d(pos, [n, n + m]);
     const perAnchor = tf.sum(tf.mul(logRatio, mask), 1); // Eq. 6

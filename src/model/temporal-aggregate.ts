@@ -3,10 +3,10 @@
  * imports so a browser bundle can register it before `tf.loadLayersModel`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { centredStarts, intervalIndices, type TemporalMode } from './twostream.js';
+import { temporalFrameWeights, type TemporalMode } from './twostream.js';
 
 export interface TemporalAggregateArgs {
-  /** 'mean' over all frames, or 'intervals': mean over s of the mean of v(s) on centred windows. */
+  /** 'mean' over all frames, or 'intervals': the expected aggregate of the v(s) over every window start. */
   mode: TemporalMode;
   /** Frames T. */
   frames: number;
@@ -20,7 +20,7 @@ export interface TemporalAggregateArgs {
 /**
  * Frame features [batch, T, F] -> video feature v [batch, F], as MiNet forms v
  * at evaluation: the plain mean before guidance, the aggregate of the v(s)
- * (centred windows) after it.
+ * (averaged over every valid window start, as training draws them) after it.
  */
 export class TemporalAggregate extends tf.layers.Layer {
   static readonly className = 'TemporalAggregate';
@@ -39,13 +39,7 @@ export class TemporalAggregate extends tf.layers.Layer {
 
   /** Per-frame weights that give the same v as the chosen aggregation: v = sum_t w_t f^t. */
   frameWeights(): number[] {
-    const w = new Array<number>(this.frames).fill(0);
-    if (this.mode === 'mean') return w.map(() => 1 / this.frames);
-    const starts = centredStarts({ sc: this.sc, K: this.samples, frames: this.frames });
-    for (let k = 0; k < this.sc; k++) {
-      for (const t of intervalIndices(starts[k], 2 ** k, this.samples, this.frames)) w[t] += 1 / (this.samples * this.sc);
-    }
-    return w;
+    return temporalFrameWeights(this.mode, { sc: this.sc, K: this.samples, frames: this.frames });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -7,6 +7,8 @@
  *   frames f^1..f^T --ResNet18 (temporal, shared over t)--> frame features [T, F]
  *   v = mean over t             (pretraining, "mean-pooling")
  *   v = mean over s of v(s)     (after guidance: v(s) = K frame features spaced s apart, s = 2^k, k < s_c)
+ *                               training draws a random start per s; evaluation uses the expectation of
+ *                               that draw, so every frame (the apex too) gets the weight it has on average
  *   z = [f^A ; v]  -> C_e -> class logits
  */
 import * as tf from '@tensorflow/tfjs';
@@ -38,7 +40,7 @@ export interface ForwardOptions {
   training: boolean;
   /** 'mean' over all T frames (pretraining) or the aggregate of the v(s) (guided fine-tuning and its evaluation). */
   temporal: TemporalMode;
-  /** Start frame of each v(s), one per interval; default: the centred window (evaluation). */
+  /** Start frame of each v(s), one per interval (training); default: the expectation over every valid start (evaluation). */
   starts?: number[];
 }
 
@@ -49,7 +51,7 @@ export interface ForwardResult {
   fA: tf.Tensor2D;
   /** Frame features f^1..f^T [n, T, F]. */
   frameFeatures: tf.Tensor3D;
-  /** v(s) for s = 2^k, each [n, K, F]; empty in 'mean' mode. */
+  /** v(s) for s = 2^k, each [n, K, F]; empty in 'mean' mode and at evaluation (no `starts`). */
   vs: tf.Tensor3D[];
   /** Video feature v [n, F]. */
   v: tf.Tensor2D;
@@ -71,9 +73,31 @@ export function maxIntervalStart(s: number, K: number, T: number): number {
   return T - (K - 1) * s - 1;
 }
 
-/** Centred window starts, one per interval: the deterministic choice at evaluation. */
+/** Centred window starts, one per interval (kept for callers that want one fixed window per s). */
 export function centredStarts(cfg: Pick<TwoStreamConfig, 'sc' | 'K' | 'frames'>): number[] {
   return Array.from({ length: cfg.sc }, (_, k) => Math.floor(maxIntervalStart(2 ** k, cfg.K, cfg.frames) / 2));
+}
+
+/**
+ * Per-frame weights w with v = sum_t w_t f^t, for the aggregate of the v(s):
+ * 'mean' gives 1/T each; 'intervals' gives the expected weight of each frame
+ * when, as in training, the start of each v(s) is drawn uniformly from every
+ * valid start. A fixed centred window would leave frames (the apex among them)
+ * with no weight at all, which is not the v that C_e was trained on.
+ */
+export function temporalFrameWeights(mode: TemporalMode, cfg: Pick<TwoStreamConfig, 'sc' | 'K' | 'frames'>): number[] {
+  const T = cfg.frames;
+  if (mode === 'mean') return new Array<number>(T).fill(1 / T);
+  checkIntervals(cfg);
+  const w = new Array<number>(T).fill(0);
+  for (let k = 0; k < cfg.sc; k++) {
+    const s = 2 ** k;
+    const starts = maxIntervalStart(s, cfg.K, T) + 1;
+    for (let start = 0; start < starts; start++) {
+      for (const t of intervalIndices(start, s, cfg.K, T)) w[t] += 1 / (starts * cfg.K * cfg.sc);
+    }
+  }
+  return w;
 }
 
 /** Checks that the largest interval still fits K samples into T frames. */
@@ -148,13 +172,16 @@ export class TwoStreamNet {
       const vs: tf.Tensor3D[] = [];
       if (opts.temporal === 'mean') {
         v = tf.mean(frameFeatures, 1) as tf.Tensor2D;
-      } else {
-        const starts = opts.starts ?? centredStarts(this.config);
+      } else if (opts.starts) {
         for (let k = 0; k < this.config.sc; k++) {
-          const idx = intervalIndices(starts[k], 2 ** k, this.config.K, T);
+          const idx = intervalIndices(opts.starts[k], 2 ** k, this.config.K, T);
           vs.push(tf.gather(frameFeatures, tf.tensor1d(idx, 'int32'), 1) as tf.Tensor3D);
         }
         v = tf.mean(tf.stack(vs.map((x) => tf.mean(x, 1))), 0) as tf.Tensor2D;
+      } else {
+        // evaluation: the expectation of the training-time v over all window starts
+        const w = tf.tensor3d(temporalFrameWeights('intervals', this.config), [1, T, 1]);
+        v = tf.sum(tf.mul(frameFeatures, w), 1) as tf.Tensor2D;
       }
       const z = tf.concat([fA, v], 1);
       const logits = this.classifier.apply(z, { training }) as tf.Tensor2D;

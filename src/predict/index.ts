@@ -14,6 +14,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { META_FILE, parseCheckpointMeta } from '../model/checkpoint-meta.js';
 import { clipBytes } from '../data/types.js';
+import { normalizeClip } from '../data/batches.js';
 import { clipPath, readIndex } from '../data/cache.js';
 import { videoFrameRef, type RawClip } from '../data/datasets/types.js';
 import { loadFrameInputs, toSharp, frameSource, type FrameInput } from '../data/preprocess/decode.js';
@@ -273,18 +274,8 @@ export class Predictor {
     const { frames: T, size, channels: C } = this.geometry;
     const per = T * size * size * C;
     if (frames.length !== per) throw new Error(`clip has ${frames.length} bytes, the model takes ${per} (T=${T}, ${size}x${size}x${C})`);
-    const { mean, std } = this.meta.normalization;
-    // same arithmetic (float32 scale and shift) as data/batches.ts, so a prepared clip scores exactly as in evaluation
-    const scale = new Float32Array(C);
-    const shift = new Float32Array(C);
-    for (let c = 0; c < C; c++) {
-      const m = mean.length === 1 ? mean[0] : mean[c];
-      const s = std.length === 1 ? std[0] : std[c];
-      scale[c] = 1 / (255 * s);
-      shift[c] = -m / s;
-    }
     const x = new Float32Array(per);
-    for (let i = 0; i < per; i++) x[i] = frames[i] * scale[i % C] + shift[i % C];
+    normalizeClip(x, 0, frames, { frames: T, height: size, width: size, channels: C }, this.meta.normalization);
     const frameSize = size * size * C;
     const out = tf.tidy(() => {
       const clip = tf.tensor5d(x, [1, T, size, size, C]);

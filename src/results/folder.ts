@@ -21,12 +21,14 @@ import {
   curvePath,
   embeddingsPath,
   foldResultPath,
+  transferPath,
   type FoldRef,
 } from './layout.js';
-import type { CurveFile, EmbeddingsFile, FoldRow, FoldVariantResult, RunInfo, RunRecord, SummaryFile } from './records.js';
+import type { CurveFile, EmbeddingsFile, FoldRow, FoldVariantResult, RunInfo, RunRecord, SummaryFile, TransferRecord } from './records.js';
 
 /** Settings that change results; seeds and rows may grow between reruns of one folder. */
 export function configFingerprint(cfg: MimanetConfig): string {
+  // shares add rows like seeds do; they are not a setting of the rows already there
   const relevant = { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
@@ -81,25 +83,42 @@ export function readCurve(weightsBase: string): CurveFile | undefined {
 }
 
 export function writeFoldResult(out: string, fold: FoldRef, result: FoldVariantResult): void {
-  writeJsonAtomic(foldResultPath(out, result.seed, fold, result.losses), result);
+  writeJsonAtomic(foldResultPath(out, result.seed, fold, result.losses, result.share ?? 1), result);
 }
 
-export function hasFoldResult(out: string, seed: number, fold: FoldRef, losses: readonly LossTerm[]): boolean {
-  return existsSync(foldResultPath(out, seed, fold, losses));
+export function hasFoldResult(out: string, seed: number, fold: FoldRef, losses: readonly LossTerm[], share = 1): boolean {
+  return existsSync(foldResultPath(out, seed, fold, losses, share));
 }
 
-/** Every row result of the configured seeds and rows that is on disk, in seed, fold, row order. */
+/** Every row result of the configured seeds, shares and rows that is on disk, in seed, share, fold, row order. */
 export function collectResults(cfg: MimanetConfig, folds: readonly FoldRef[]): FoldVariantResult[] {
   const out: FoldVariantResult[] = [];
   for (const seed of seedsOf(cfg)) {
-    for (const fold of folds) {
-      for (const v of cfg.variants) {
-        const r = readJsonIfExists<FoldVariantResult>(foldResultPath(cfg.out, seed, fold, v));
-        if (r) out.push(r);
+    for (const share of cfg.microTrainShares) {
+      for (const fold of folds) {
+        for (const v of cfg.variants) {
+          const r = readJsonIfExists<FoldVariantResult>(foldResultPath(cfg.out, seed, fold, v, share));
+          if (r) out.push(r);
+        }
       }
     }
   }
   return out;
+}
+
+export function writeTransfer(out: string, record: TransferRecord): void {
+  writeJsonAtomic(transferPath(out, record.seed), record);
+}
+
+export function hasTransfer(out: string, seed: number): boolean {
+  return existsSync(transferPath(out, seed));
+}
+
+/** The transfer records of the configured seeds that are on disk. */
+export function collectTransfer(cfg: MimanetConfig): TransferRecord[] {
+  return seedsOf(cfg)
+    .map((seed) => readJsonIfExists<TransferRecord>(transferPath(cfg.out, seed)))
+    .filter((r): r is TransferRecord => r !== undefined && r !== null);
 }
 
 /** The `seed-S` folders of a results folder, by seed. */

@@ -20,12 +20,22 @@ export interface FoldVariantResult {
   subject: string;
   variant: string;
   losses: LossTerm[];
+  /** Share of the fold's micro training subjects used (absent in older results: 1). */
+  share?: number;
+  /** Micro training clips of this row (pretraining and fine-tuning); absent in older results. */
+  trainClips?: number;
   predictions: ClipPrediction[];
   /** Per-epoch means of each loss term during guided fine-tuning. */
   curves: Array<Record<string, number>>;
   /** Per-epoch mean L_c of this fold's MiNet pretraining. */
   pretrainCurve: number[];
   seconds: number;
+}
+
+/** `seed-S/manet-transfer.json`: MaNet's predictions on micro clips, its macro classes mapped to micro classes. */
+export interface TransferRecord {
+  seed: number;
+  predictions: ClipPrediction[];
 }
 
 /** `<weights>-curve.json`: per-epoch mean L_c of a pretraining, and (MaNet) its training accuracy. */

@@ -19,11 +19,11 @@ import { TwoStreamNet, type TwoStreamConfig } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
 import { variantName, type LossTerm } from '../model/losses.js';
-import { losoFolds, checkFoldClasses, type Fold } from './folds.js';
+import { losoFolds, checkFoldClasses, shareOfTraining, type Fold } from './folds.js';
 import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './pretrain.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { initTwoStreamFromImagenet, parseImagenetInit, type ImagenetLoadResult } from '../model/safetensors.js';
-import { DEFAULT_NORMALIZATION } from '../data/batches.js';
+import { normalizationFor, type Normalization } from '../data/batches.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps, type FinetuneOptions } from './finetune.js';
 import {
@@ -31,18 +31,22 @@ import {
   foldCheckpointDir,
   foldDir,
   hasFoldResult,
+  hasTransfer,
   manetPath,
   minetPretrainedPath,
   prepareRunFolder,
   readCurve,
+  rowName,
   seedsOf,
   variantKey,
   writeCurve,
   writeEmbeddings,
   writeFoldResult,
+  writeTransfer,
   type EmbeddingPoint,
   type FoldVariantResult,
   type RunInfo,
+  type TransferRecord,
 } from '../results/index.js';
 
 export function netConfig(cfg: MimanetConfig, classes: number): TwoStreamConfig {
@@ -63,6 +67,8 @@ export interface ExperimentEvents {
 export interface FoldJob {
   seed: number;
   fold: number;
+  /** Share of the fold's micro training subjects. */
+  share: number;
   variants: LossTerm[][];
   needsPretrain: boolean;
 }
@@ -80,11 +86,17 @@ export function finetuneOptions(cfg: MimanetConfig, data: ExperimentData, losses
   return {
     ...cfg.finetune,
     losses,
+    normalization: normalizationOf(cfg),
     headWidths: cfg.model.headWidths,
     macroToMicro: data.macroToMicro,
     flip: cfg.flip,
     ...run,
   };
+}
+
+/** The input normalisation of a config: ImageNet statistics with ImageNet weights, and the input mode. */
+export function normalizationOf(cfg: MimanetConfig): Normalization {
+  return normalizationFor(cfg.model.init, cfg.model.channels, cfg.model.input);
 }
 
 /** Starts both streams from ImageNet weights when `model.init` says so (before pretraining); returns what was loaded. */
@@ -127,6 +139,7 @@ export async function obtainMinet(
     batchSize: cfg.pretrain.batchSize,
     seed: p.seed,
     flip: cfg.flip,
+    normalization: normalizationOf(cfg),
     where: p.where,
     onStep: (s) => events.tick?.(1, { stage: p.stage, L_c: s.losses.c }),
   });
@@ -152,10 +165,11 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
       batchSize: cfg.pretrain.batchSize,
       seed: deriveSeed(seed, 'manet-train'),
       flip: cfg.flip,
+      normalization: normalizationOf(cfg),
       where: `seed ${seed}, MaNet pretraining`,
       onStep: (s) => events.tick?.(1, { stage: 'MaNet', L_c: s.losses.c }),
     });
-    const train = await predictClips(manet, data.macro, all, 'mean');
+    const train = await predictClips(manet, data.macro, all, 'mean', { normalization: normalizationOf(cfg) });
     const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
     writeCurve(base, { epochs: curve, trainAccuracy: acc });
     events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
@@ -167,6 +181,33 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
   }
 }
 
+/**
+ * The transfer diagnostic: MaNet alone (trained on macro clips only, never on
+ * micro data) scores every micro clip; each micro class gets the summed
+ * probability of the macro classes that map to it (macro classes without a
+ * micro counterpart are dropped). Every micro clip is a test clip of some fold,
+ * and MaNet is the same for all folds, so all clips are scored once.
+ */
+export async function scoreTransfer(cfg: MimanetConfig, data: ExperimentData, manet: TwoStreamNet, seed: number): Promise<TransferRecord> {
+  const all = data.micro.clips.map((_, i) => i);
+  const preds = await predictClips(manet, data.micro, all, 'mean', { normalization: normalizationOf(cfg) });
+  const L = data.micro.labels.length;
+  return {
+    seed,
+    predictions: all.map((ci, k) => {
+      const c = data.micro.clips[ci];
+      const probs = new Array<number>(L).fill(0);
+      preds[k].probs.forEach((p, m) => {
+        const to = data.macroToMicro[m];
+        if (to >= 0) probs[to] += p;
+      });
+      const total = probs.reduce((a, b) => a + b, 0) || 1;
+      const norm = probs.map((p) => p / total);
+      return { clipId: c.id, subject: c.subject, source: c.source, label: c.label, pred: norm.indexOf(Math.max(...norm)), probs: norm };
+    }),
+  };
+}
+
 /** Runs the remaining rows of one fold; writes each row's result as soon as it is done. */
 export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: ExperimentEvents = {}): Promise<void> {
   const { cfg, data } = ctx;
@@ -174,9 +215,11 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
   const manet = ctx.manets.get(job.seed);
   if (!manet) throw new Error(`no MaNet for seed ${job.seed}`);
   mkdirSync(foldDir(cfg.out, job.seed, fold), { recursive: true });
-  const where = `seed ${job.seed}, fold ${fold.index + 1}/${ctx.folds.length} (held-out subject ${fold.subject})`;
+  let where = `seed ${job.seed}, fold ${fold.index + 1}/${ctx.folds.length} (held-out subject ${fold.subject})`;
   const make = (salt: string): TwoStreamNet =>
     withInitSeed(deriveSeed(job.seed, salt, fold.subject), () => new TwoStreamNet(netConfig(cfg, data.micro.labels.length), 'MiNet'));
+  const train = foldTraining(cfg, data, fold, job.seed, job.share);
+  if (job.share !== 1) where += `, ${Math.round(job.share * 1000) / 10}% of training subjects (${train.length} clips)`;
   const minet = make('minet');
   try {
     const { curve: pretrainCurve } = await obtainMinet(
@@ -184,9 +227,9 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
       data,
       minet,
       {
-        base: minetPretrainedPath(cfg.out, job.seed, fold),
-        train: fold.train,
-        seed: deriveSeed(job.seed, 'minet-train', fold.subject),
+        base: minetPretrainedPath(cfg.out, job.seed, fold, job.share),
+        train,
+        seed: deriveSeed(job.seed, 'minet-train', fold.subject, ...shareSalt(job.share)),
         where: `${where}, MiNet pretraining`,
         stage: `fold ${fold.index + 1} MiNet`,
       },
@@ -194,7 +237,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
     );
     for (const losses of job.variants) {
       const t0 = Date.now();
-      const name = variantName(losses);
+      const name = rowName(losses, job.share);
       const tuned = make('copy');
       try {
         tuned.copyFrom(minet);
@@ -202,21 +245,23 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           tuned,
           manet,
           data.micro,
-          fold.train,
+          train,
           data.macro,
           finetuneOptions(cfg, data, losses, {
-            seed: deriveSeed(job.seed, 'finetune', fold.subject, variantKey(losses)),
+            seed: deriveSeed(job.seed, 'finetune', fold.subject, variantKey(losses), ...shareSalt(job.share)),
             where: `${where}, ${name}`,
             onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} ${variantKey(losses)}`, L: s.losses.total }),
           }),
         );
-        const preds = await predictClips(tuned, data.micro, fold.test, 'intervals');
+        const preds = await predictClips(tuned, data.micro, fold.test, 'intervals', { normalization: normalizationOf(cfg) });
         const result: FoldVariantResult = {
           seed: job.seed,
           fold: fold.index,
           subject: fold.subject,
           variant: name,
           losses,
+          share: job.share,
+          trainClips: train.length,
           predictions: fold.test.map((ci, i) => {
             const c = data.micro.clips[ci];
             return { clipId: c.id, subject: c.subject, source: c.source, label: c.label, pred: preds[i].pred, probs: preds[i].probs };
@@ -225,12 +270,12 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           pretrainCurve,
           seconds: (Date.now() - t0) / 1000,
         };
-        const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]);
+        const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]) && job.share === 1;
         if (cfg.foldCheckpoints === 'all' || (cfg.foldCheckpoints === 'last' && isLast)) {
           await saveCheckpoint(tuned, foldCheckpointDir(cfg.out, job.seed, fold, losses), {
             labels: data.micro.labels,
             temporal: 'intervals',
-            normalization: DEFAULT_NORMALIZATION,
+            normalization: normalizationOf(cfg),
             preprocessing: data.preprocessing,
             provenance: {
               dataset: data.micro.name,
@@ -271,17 +316,28 @@ async function saveEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold, 
   const points: EmbeddingPoint[] = [];
   const round = (z: number[]): number[] => z.map((x) => Math.round(x * 1e4) / 1e4);
   for (const [stage, net, temporal] of [['before', before, 'mean'], ['after', after, 'intervals']] as const) {
-    const zMicro = await embedClips(net, data.micro, fold.train, temporal);
+    const zMicro = await embedClips(net, data.micro, fold.train, temporal, { normalization: normalizationOf(ctx.cfg) });
     fold.train.forEach((ci, k) => points.push({ stage, net: 'MiNet', domain: 'micro', label: data.micro.labels[data.micro.clips[ci].label], clip: data.micro.clips[ci].id, z: round(zMicro[k]) }));
-    const zMacro = await embedClips(manet, data.macro, macroIdx, 'intervals');
+    const zMacro = await embedClips(manet, data.macro, macroIdx, 'intervals', { normalization: normalizationOf(ctx.cfg) });
     macroIdx.forEach((ci, k) => points.push({ stage, net: 'MaNet', domain: 'macro', label: macroLabel(ci), clip: data.macro.clips[ci].id, z: round(zMacro[k]) }));
   }
   writeEmbeddings(ctx.cfg.out, seed, { fold: fold.subject, labels: data.micro.labels, points });
 }
 
-/** Rows of a fold that have no result file yet. */
-export function remainingVariants(cfg: MimanetConfig, seed: number, fold: Fold): LossTerm[][] {
-  return cfg.variants.filter((v) => !hasFoldResult(cfg.out, seed, fold, v));
+/** Rows of a fold and training share that have no result file yet. */
+export function remainingVariants(cfg: MimanetConfig, seed: number, fold: Fold, share = 1): LossTerm[][] {
+  return cfg.variants.filter((v) => !hasFoldResult(cfg.out, seed, fold, v, share));
+}
+
+/** Salt of seeds that depend on the training share; empty for share 1, so full-share runs keep their seeds. */
+function shareSalt(share: number): string[] {
+  return share === 1 ? [] : [`share${share}`];
+}
+
+/** The micro training clips of a fold for a training share (all of `fold.train` at share 1). */
+export function foldTraining(cfg: MimanetConfig, data: ExperimentData, fold: Fold, seed: number, share: number): number[] {
+  const rng = new Rng(deriveSeed(seed, 'train-share', fold.subject, share));
+  return shareOfTraining(fold, data.micro.clips, data.micro.labels.length, share, rng, cfg.finetune.n);
 }
 
 export type { RunInfo } from '../results/index.js';
@@ -305,14 +361,17 @@ export function planJobs(cfg: MimanetConfig, data: ExperimentData, folds: Fold[]
   let done = 0;
   for (const seed of seedsOf(cfg)) {
     if (!hasNetWeights(manetPath(cfg.out, seed))) steps += pretrainSteps(data.macro.clips.length, cfg.pretrain.manetEpochs, cfg.pretrain.batchSize);
-    for (const fold of folds) {
-      const variants = remainingVariants(cfg, seed, fold);
-      done += cfg.variants.length - variants.length;
-      if (variants.length === 0) continue;
-      const needsPretrain = !hasNetWeights(minetPretrainedPath(cfg.out, seed, fold));
-      if (needsPretrain) steps += pretrainSteps(fold.train.length, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
-      steps += variants.length * finetuneSteps(fold.train.length, cfg.finetune.epochs, cfg.finetune.n);
-      jobs.push({ seed, fold: fold.index, variants, needsPretrain });
+    for (const share of cfg.microTrainShares) {
+      for (const fold of folds) {
+        const variants = remainingVariants(cfg, seed, fold, share);
+        done += cfg.variants.length - variants.length;
+        if (variants.length === 0) continue;
+        const train = foldTraining(cfg, data, fold, seed, share).length;
+        const needsPretrain = !hasNetWeights(minetPretrainedPath(cfg.out, seed, fold, share));
+        if (needsPretrain) steps += pretrainSteps(train, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
+        steps += variants.length * finetuneSteps(train, cfg.finetune.epochs, cfg.finetune.n);
+        jobs.push({ seed, fold: fold.index, share, variants, needsPretrain });
+      }
     }
   }
   return { jobs, steps, done };
@@ -346,13 +405,17 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
   const { jobs, steps, done } = planJobs(cfg, data, folds);
   events.log?.(
     `${data.micro.name}: ${data.micro.clips.length} micro clips, ${folds.length} subjects (LOSO folds); ${data.macro.name}: ${data.macro.clips.length} macro clips; ` +
-      `${cfg.variants.length} rows x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
+      `${cfg.variants.length} rows x ${cfg.microTrainShares.length} training share(s) x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
   );
   events.plan?.(steps);
   const manets = new Map<number, TwoStreamNet>();
   try {
     for (const seed of seedsOf(cfg)) {
-      if (jobs.some((j) => j.seed === seed)) manets.set(seed, await obtainManet(cfg, data, seed, events));
+      const needsTransfer = !hasTransfer(cfg.out, seed);
+      if (!jobs.some((j) => j.seed === seed) && !needsTransfer) continue;
+      const manet = await obtainManet(cfg, data, seed, events);
+      manets.set(seed, manet);
+      if (needsTransfer) writeTransfer(cfg.out, await scoreTransfer(cfg, data, manet, seed));
     }
     if (opts.workers > 1 && jobs.length > 1 && opts.runJobsInWorkers) {
       // workers load MaNet from disk; free this thread's copies first

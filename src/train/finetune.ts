@@ -13,12 +13,13 @@ import {
   expressionLoss,
   samplingLoss,
   type ContrastiveReduction,
+  type ContrastiveDenominator,
   type LossTerm,
   type LossWeights,
 } from '../model/losses.js';
 import { gradientReversal, dannLambda, type GrlSchedule } from '../model/grl.js';
 import { buildRelationClassifier, buildSpatialDiscriminator, buildTemporalDiscriminator } from '../model/heads.js';
-import { maxIntervalStart, type TwoStreamNet } from '../model/twostream.js';
+import { disposeForward, maxIntervalStart, type ForwardResult, type TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
 import { NonFiniteLossError, type StepInfo } from './pretrain.js';
@@ -42,6 +43,8 @@ export interface FinetuneOptions {
   tau: number;
   /** 'mean' (default: scale independent of n) or 'sum' (Eq. 5 as written). */
   conReduction: ContrastiveReduction;
+  /** D^j of Eq. 7: 'eq7' (u = j kept, as written; default) or 'supcon' (u = j left out). */
+  conDenominator: ContrastiveDenominator;
   /** The gradient reversal coefficient over fine-tuning. */
   grl: GrlSchedule;
   headWidths: HeadWidths;
@@ -105,58 +108,77 @@ export class GuidedStep {
   constructor(
     readonly minet: TwoStreamNet,
     readonly manet: TwoStreamNet,
-    readonly opts: Pick<FinetuneOptions, 'losses' | 'lr' | 'n' | 'weights' | 'tau' | 'conReduction' | 'headWidths' | 'macroToMicro' | 'seed'>,
+    readonly opts: Pick<FinetuneOptions, 'losses' | 'lr' | 'n' | 'weights' | 'tau' | 'conReduction' | 'conDenominator' | 'headWidths' | 'macroToMicro' | 'seed'>,
   ) {
     this.heads = buildHeads(minet, opts.losses, opts.headWidths, opts.seed);
     this.optimizer = new FlatAdam([...minet.trainableVariables, ...headVariables(this.heads)], { lr: opts.lr });
     this.domains = [...new Array<number>(opts.n).fill(0), ...new Array<number>(opts.n).fill(1)]; // d = 1: macro
   }
 
-  /** Runs one update; returns the value of each loss term and `total` (Eq. 8). */
-  async run(batch: FinetuneBatch): Promise<Record<string, number>> {
-    const { minet, manet, heads, opts, domains } = this;
+  /**
+   * The Eq. 8 objective of one minibatch, as the update differentiates it:
+   * each term unweighted (`terms`) and the weighted sum (`total`). `teacher`
+   * is MaNet's forward pass on the macro clips, a constant of the step. Must
+   * run inside a gradient tape or `tf.tidy`; tests call it to check gradients.
+   */
+  objective(batch: FinetuneBatch, teacher: ForwardResult): { terms: Partial<Record<LossTerm, tf.Scalar>>; total: tf.Scalar } {
+    const { minet, heads, opts, domains } = this;
     const { micro: mi, macro: ma, starts, lambda } = batch;
     const sc = minet.config.sc;
-    // MaNet is frozen: its features are constants of the step, computed outside the gradient tape.
-    const teacher = manet.forward(ma.apex, ma.frames, { training: false, temporal: 'intervals', starts });
     const macroAsMicro = ma.labels.map((l) => opts.macroToMicro[l]);
-    const terms: Record<string, tf.Scalar> = {};
+    const r = minet.forward(mi.apex, mi.frames, { training: true, temporal: 'intervals', starts });
+    const terms: Partial<Record<LossTerm, tf.Scalar>> = {};
+    const parts: tf.Scalar[] = [];
+    const add = (name: LossTerm, value: tf.Scalar, weight: number): void => {
+      terms[name] = value;
+      parts.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
+    };
+    add('c', expressionLoss(r.logits, mi.labels), 1); // Eq. 1
+    if (heads.Ds) {
+      // the reversal layer sits between MiNet and D_s: D_s learns to tell the domains apart, MiNet to confuse it
+      const maps = tf.concat([gradientReversal(r.apexMap, lambda), teacher.apexMap], 0);
+      add('s', domainLoss(heads.Ds.apply(maps, { training: true }) as tf.Tensor, domains), opts.weights.s); // Eq. 2
+    }
+    if (heads.Cs) {
+      const Cs = heads.Cs;
+      const logits = r.vs.map((v, k) => Cs.apply(tf.concat([v, teacher.vs[k]], 0), { training: true }) as tf.Tensor2D);
+      add('sam', samplingLoss(logits), opts.weights.sam); // Eq. 3
+    }
+    if (heads.Dt) {
+      const Dt = heads.Dt;
+      const perS = r.vs.map((v, k) => domainLoss(Dt.apply(tf.concat([gradientReversal(v, lambda), teacher.vs[k]], 0), { training: true }) as tf.Tensor, domains));
+      add('t', tf.div(tf.addN(perS), sc) as tf.Scalar, opts.weights.t); // Eq. 4, averaged over s
+    }
+    if (opts.losses.includes('con')) {
+      add('con', contrastiveLoss(r.z, mi.labels, teacher.z, macroAsMicro, opts.tau, opts.conReduction, opts.conDenominator), opts.weights.con); // Eq. 5-7
+    }
+    return { terms, total: tf.addN(parts) as tf.Scalar }; // Eq. 8
+  }
+
+  /** MaNet's features of the macro clips: it is frozen, so they are computed outside the gradient tape. */
+  teacher(batch: FinetuneBatch): ForwardResult {
+    return this.manet.forward(batch.macro.apex, batch.macro.frames, { training: false, temporal: 'intervals', starts: batch.starts });
+  }
+
+  /** Runs one update; returns the value of each loss term and `total` (Eq. 8). */
+  async run(batch: FinetuneBatch): Promise<Record<string, number>> {
+    const teacher = this.teacher(batch);
+    const kept: Record<string, tf.Scalar> = {};
     let cost: tf.Scalar | null = null;
     try {
       cost = this.optimizer.minimize(() => {
-          const r = minet.forward(mi.apex, mi.frames, { training: true, temporal: 'intervals', starts });
-          const parts: tf.Scalar[] = [];
-          const add = (name: LossTerm, value: tf.Scalar, weight: number): void => {
-            terms[name] = tf.keep(value.clone());
-            parts.push(weight === 1 ? value : (tf.mul(value, weight) as tf.Scalar));
-          };
-          add('c', expressionLoss(r.logits, mi.labels), 1); // Eq. 1
-          if (heads.Ds) {
-            const maps = tf.concat([gradientReversal(r.apexMap, lambda), teacher.apexMap], 0);
-            add('s', domainLoss(heads.Ds.apply(maps, { training: true }) as tf.Tensor, domains), opts.weights.s); // Eq. 2
-          }
-          if (heads.Cs) {
-            const Cs = heads.Cs;
-            const logits = r.vs.map((v, k) => Cs.apply(tf.concat([v, teacher.vs[k]], 0), { training: true }) as tf.Tensor2D);
-            add('sam', samplingLoss(logits), opts.weights.sam); // Eq. 3
-          }
-          if (heads.Dt) {
-            const Dt = heads.Dt;
-            const perS = r.vs.map((v, k) => domainLoss(Dt.apply(tf.concat([gradientReversal(v, lambda), teacher.vs[k]], 0), { training: true }) as tf.Tensor, domains));
-            add('t', tf.div(tf.addN(perS), sc) as tf.Scalar, opts.weights.t); // Eq. 4, averaged over s
-          }
-          if (opts.losses.includes('con')) {
-            add('con', contrastiveLoss(r.z, mi.labels, teacher.z, macroAsMicro, opts.tau, opts.conReduction), opts.weights.con); // Eq. 5-7
-          }
-          return tf.addN(parts) as tf.Scalar; // Eq. 8
+        const { terms, total } = this.objective(batch, teacher);
+        for (const [name, t] of Object.entries(terms)) kept[name] = tf.keep(t.clone());
+        return total;
       });
       const values: Record<string, number> = {};
-      for (const [name, t] of Object.entries(terms)) values[name] = (await t.data())[0];
+      for (const [name, t] of Object.entries(kept)) values[name] = (await t.data())[0];
       values.total = (await cost!.data())[0];
       return values;
     } finally {
       if (cost) cost.dispose();
-      tf.dispose([...Object.values(terms), teacher.apexMap, teacher.fA, teacher.frameFeatures, ...teacher.vs, teacher.v, teacher.z, teacher.logits]);
+      tf.dispose(Object.values(kept));
+      disposeForward(teacher);
     }
   }
 
@@ -206,8 +228,8 @@ export async function guidedFinetune(
         const macroBatchIdx = Array.from({ length: n }, () => macroRng.int(macro.clips.length));
         const starts = Array.from({ length: sc }, (_, k) => startRng.int(maxIntervalStart(2 ** k, K, T) + 1));
         const lambda = opts.grl.schedule === 'dann' ? opts.grl.lambda * dannLambda(globalStep / totalSteps) : opts.grl.lambda;
-        const mi = makeBatch(micro, microBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
-        const ma = makeBatch(macro, macroBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
+        const mi = makeBatch(micro, microBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined, purpose: 'train' });
+        const ma = makeBatch(macro, macroBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined, purpose: 'train' });
         let values: Record<string, number>;
         try {
           values = await step.run({ micro: mi, macro: ma, starts, lambda });

@@ -99,3 +99,41 @@ export function checkFoldClasses(fold: Fold, clips: { label: number }[], labels:
     );
   }
 }
+
+/**
+ * The training clips of a fold restricted to a share of its training subjects
+ * (sample-efficiency experiments): a seeded random order of the subjects, the
+ * first ceil(share * count) kept, then further subjects in that order until
+ * every class and at least `minClips` clips are present. Share 1 returns
+ * `fold.train` unchanged. The held-out subject is never among them.
+ */
+export function shareOfTraining(
+  fold: Fold,
+  clips: { subject: string; label: number }[],
+  classes: number,
+  share: number,
+  rng: { shuffle<T>(items: readonly T[]): T[] },
+  minClips = 0,
+): number[] {
+  if (!(share > 0 && share <= 1)) throw new Error(`fold ${fold.index + 1}: training share ${share} is not in (0, 1]`);
+  if (share === 1) return fold.train;
+  const bySubject = new Map<string, number[]>();
+  for (const i of fold.train) {
+    const s = clips[i].subject;
+    if (!bySubject.has(s)) bySubject.set(s, []);
+    bySubject.get(s)!.push(i);
+  }
+  const order = rng.shuffle([...bySubject.keys()].sort(naturalCompare));
+  const want = Math.max(1, Math.ceil(share * order.length));
+  const kept: string[] = [];
+  const seen = new Set<number>();
+  let count = 0;
+  for (const s of order) {
+    if (kept.length >= want && seen.size === classes && count >= minClips) break;
+    kept.push(s);
+    for (const i of bySubject.get(s)!) seen.add(clips[i].label);
+    count += bySubject.get(s)!.length;
+  }
+  const keep = new Set(kept);
+  return fold.train.filter((i) => keep.has(clips[i].subject));
+}

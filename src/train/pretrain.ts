@@ -69,7 +69,7 @@ export async function pretrainClassifier(net: TwoStreamNet, set: ClipSet, indice
         const idx = order.slice(b, b + opts.batchSize);
         // batch-norm needs more than one sample per batch in training mode
         if (idx.length < 2) continue;
-        const batch = makeBatch(set, idx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined });
+        const batch = makeBatch(set, idx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined, purpose: 'train' });
         let value: number;
         try {
           const cost = optimizer.minimize(() => {

@@ -15,14 +15,13 @@
 import { join } from 'node:path';
 import type { MimanetConfig } from '../config.js';
 import { loadExperimentData } from '../data/load.js';
-import { DEFAULT_NORMALIZATION } from '../data/batches.js';
 import { TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { hasNetWeights } from '../model/io.js';
 import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
 import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { parseImagenetInit, readSafetensors } from '../model/safetensors.js';
-import { netConfig, obtainManet, obtainMinet, finetuneOptions, type ExperimentEvents } from './experiment.js';
+import { netConfig, obtainManet, obtainMinet, finetuneOptions, normalizationOf, type ExperimentEvents } from './experiment.js';
 import { configFingerprint, manetPath, prepareRunFolder, seedDir, type RunInfo } from '../results/index.js';
 import { pretrainSteps, predictClips } from './pretrain.js';
 import { finetuneSteps, guidedFinetune } from './finetune.js';
@@ -136,14 +135,14 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
       micro,
       all,
       macro,
-      finetuneOptions(cfg, data, losses, {
+      finetuneOptions(run, data, losses, {
         seed: deriveSeed(seed, 'finetune', 'all-subjects', losses.join('+')),
         where: `guided fine-tuning on all micro subjects, ${variantName(losses)}`,
         onStep: (s) => events.tick?.(1, { stage: 'guided', L: s.losses.total }),
       }),
     );
     writeJsonAtomic(join(work.out, `seed-${seed}`, 'finetune-curves.json'), { losses, curves });
-    const preds = await predictClips(minet, micro, all, 'intervals');
+    const preds = await predictClips(minet, micro, all, 'intervals', { normalization: normalizationOf(run) });
     const trainAccuracy = preds.filter((p, i) => p.pred === micro.clips[i].label).length / all.length;
 
     const provenance = {
@@ -163,7 +162,7 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
       },
       trainAccuracy,
     };
-    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: DEFAULT_NORMALIZATION, preprocessing: data.preprocessing, provenance };
+    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: normalizationOf(run), preprocessing: data.preprocessing, provenance };
     await saveCheckpoint(minet, cfg.out, meta);
     writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
     writeFileAtomic(join(cfg.out, 'labels.txt'), micro.labels.join('\n') + '\n');
