@@ -9,8 +9,10 @@
  *               then evaluated on the held-out subject after the last epoch
  *               (nothing is chosen on the held-out subject)
  *
- * Every finished unit is written to disk at once, atomically; a rerun with the
- * same config skips what exists, so an interrupted run resumes.
+ * Every finished unit is written to the results folder (src/results/) at once,
+ * atomically; a rerun with the same config skips what exists, so an
+ * interrupted run resumes. The summary and the report are made from the folder
+ * by the command, afterwards.
  */
 import { mkdirSync } from 'node:fs';
 import type { MimanetConfig } from '../config.js';

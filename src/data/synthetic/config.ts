@@ -10,7 +10,7 @@ export const MACRO_LABELS = ['anger', 'contempt', 'disgust', 'fear', 'happiness'
 /** Emotions pooled into the micro `negative` class. */
 export const NEGATIVE_EMOTIONS: readonly Emotion[] = ['anger', 'contempt', 'disgust', 'fear', 'sadness'];
 /**
- * Macro class -> micro class for L_con (DATASETS.md, CDE map): negative <- anger,
+ * Macro class -> micro class for L_con (docs/datasets.md, the CDE map): negative <- anger,
  * contempt, disgust, fear, sadness; positive <- happiness; surprise <- surprise.
  */
 export const MACRO_TO_MICRO: readonly number[] = [0, 0, 0, 0, 1, 0, 2];
