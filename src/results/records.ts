@@ -6,9 +6,13 @@ import type { Summary } from '../eval/summary.js';
 export interface ClipPrediction {
   clipId: string;
   subject: string;
+  /** Source dataset of the clip (`smic`, `casme2`, `samm`, ...). */
   source: string;
+  /** True class index. */
   label: number;
+  /** Predicted class index. */
   pred: number;
+  /** Class probabilities, one per class. */
   probs: number[];
 }
 
