@@ -35,7 +35,9 @@ mutate "D_t not updated" $FT "return [heads.Ds, heads.Dt, heads.Cs]" "return [he
 mutate "C_s not updated" $FT "return [heads.Ds, heads.Dt, heads.Cs]" "return [heads.Ds, heads.Dt]"
 mutate "MaNet's batch-norm statistics move during fine-tuning" $FT "{ training: false, temporal: 'intervals', starts: batch.starts }" "{ training: true, temporal: 'intervals', starts: batch.starts }"
 EX=src/train/experiment.ts
-mutate "held-out clips in MiNet pretraining" $EX "pretrainClassifier(minet, data.micro, train, {" "pretrainClassifier(minet, data.micro, [...train, ...fold.test], {"
+mutate "held-out clips in MiNet pretraining" $EX "        train,
+        seed: deriveSeed(job.seed, 'minet-train'" "        train: [...train, ...fold.test],
+        seed: deriveSeed(job.seed, 'minet-train'"
 mutate "held-out clips in guided fine-tuning" $EX "          data.micro,
           train," "          data.micro,
           [...train, ...fold.test],"

@@ -4,77 +4,50 @@
  * function, `resolveConfig`, validates a partial config and fills defaults; the
  * resolved config is saved with every result.
  */
-import { LOSS_TERMS, PAPER_VARIANTS, parseLosses, type LossTerm, type LossWeights, DEFAULT_LOSS_WEIGHTS, type ContrastiveReduction, type ContrastiveDenominator } from './model/losses.js';
+import { LOSS_TERMS, PAPER_VARIANTS, parseLosses, type LossTerm, DEFAULT_LOSS_WEIGHTS } from './model/losses.js';
+import { checkIntervals, type TwoStreamConfig } from './model/twostream.js';
+import type { ClassifierTrainOptions } from './train/pretrain.js';
+import type { FinetuneOptions, HeadWidths } from './train/finetune.js';
+import { checkBackendChoice, type BackendChoice } from './backend/index.js';
 import { INPUT_MODES, type InputMode } from './data/batches.js';
-import { checkIntervals } from './model/twostream.js';
+import { DEFAULT_SYNTHETIC_CONFIG, MODEL_GEOMETRY_FIELDS, SyntheticConfigError, validateSyntheticConfig, type SyntheticOptions } from './data/synthetic/config.js';
 
 export type Preset = 'quick' | 'paper';
 
 /** Where prepared clips of real datasets are kept unless `data.cacheDir` / `--cache` says otherwise. */
 export const DEFAULT_CACHE_BASE = '.cache/mimanet';
-export type BackendSetting = 'auto' | 'tfjs-node' | 'wasm' | 'cpu' | (string & {});
+/** The backend a run computes on: 'auto' picks the fastest present (src/backend/index.ts). */
+export type BackendSetting = BackendChoice;
 
-export interface ModelConfig {
-  /** Input height = width in pixels. The paper does not say; quick 32, paper 112. */
-  size: number;
-  /** 1 (grey) or 3 (RGB). Quick 1, paper 3. */
-  channels: number;
-  /** Frames per clip T, onset to apex. Quick 8, paper 16. */
-  frames: number;
-  /** ResNet18 width; 64 is the paper's ResNet18. Quick 8. */
-  width: number;
-  /** Number of sampling intervals s_c (s = 2^k, k < s_c). Default 3 (s = 1, 2, 4); quick 2. */
-  sc: number;
-  /** Frame features in each v(s), K. Default 4. */
-  K: number;
+// The sections below take their fields, and those fields' documentation, from
+// the options of the code they configure, so the two cannot drift apart.
+
+/** The two-stream nets (src/model/twostream.ts; the data gives the number of classes) and their heads. */
+export type ModelConfig = Omit<TwoStreamConfig, 'classes'> & {
   /** Channels of the three conv layers of D_s, D_t and C_s. Paper: unspecified; default [256, 128, 64], quick [32, 32, 32]. */
-  headWidths: [number, number, number];
+  headWidths: HeadWidths;
   /** Initial weights of both streams: 'scratch' (He initialisation) or 'imagenet:FILE' (torchvision/timm ResNet18 .safetensors, width 64); ImageNet weights bring ImageNet's mean and std. Default 'scratch'. */
   init: string;
   /** What the streams see: 'frames' (the paper) or 'onset-diff' (each frame minus the onset frame; a departure from the paper). Paper 'frames'. */
   input: InputMode;
-}
+};
 
-export interface PretrainConfig {
-  /** Epochs of MaNet pretraining on the macro data (L_c only). */
+/** Pretraining with L_c alone (src/train/pretrain.ts): MaNet once per seed, MiNet once per fold. */
+export type PretrainConfig = Pick<ClassifierTrainOptions, 'lr' | 'batchSize'> & {
+  /** Epochs of MaNet pretraining on the macro data. Quick 10, paper 20. */
   manetEpochs: number;
-  /** Epochs of MiNet pretraining on each fold's training subjects (L_c only). */
+  /** Epochs of MiNet pretraining on each fold's training subjects. Quick 15, paper 30. */
   minetEpochs: number;
-  /** Adam learning rate. Default 1e-3. */
-  lr: number;
-  /** Clips per batch. Default 16. */
-  batchSize: number;
-}
+};
 
-export interface GrlConfig {
-  /** 'dann': lambda ramps 2/(1+exp(-10p))-1 over fine-tuning progress p; 'constant': fixed. Default 'dann'. */
-  schedule: 'dann' | 'constant';
-  /** Maximum (or constant) reversal coefficient. Default 1. */
-  lambda: number;
-}
-
-export interface FinetuneConfig {
-  /** Epochs of guided fine-tuning (one epoch = one pass over the fold's micro training clips). */
-  epochs: number;
-  /** Adam learning rate of MiNet and the heads. Default 1e-4. */
-  lr: number;
-  /** Micro clips per minibatch n; each is paired with n macro clips (paper 2.5). Default 8. */
-  n: number;
-  /** Eq. 8 weights lambda_1..lambda_4. Default s = con = 0.1, sam = t = 0.2 (paper 3.1). */
-  weights: LossWeights;
-  /** Temperature tau of L_con. Paper: unspecified; default 0.1 (Khosla et al.'s value). */
-  tau: number;
-  /** 'mean' (default: scale independent of n) or 'sum' (Eq. 5 as written). */
-  conReduction: ContrastiveReduction;
-  /** D^j of Eq. 7: 'eq7' (u = j kept, as written; default) or 'supcon' (u = j left out). */
-  conDenominator: ContrastiveDenominator;
-  grl: GrlConfig;
-}
+/** Guided fine-tuning, Eq. 8 (src/train/finetune.ts). */
+export type FinetuneConfig = Pick<FinetuneOptions, 'epochs' | 'lr' | 'n' | 'weights' | 'tau' | 'conReduction' | 'conDenominator' | 'grl'>;
+export type { GrlSchedule as GrlConfig } from './model/grl.js';
 
 export interface SyntheticDataConfig {
   kind: 'synthetic';
-  /** Passed to the generator (src/data/synthetic.ts); size, frames and channels come from `model`. */
-  options: Record<string, unknown>;
+  /** Generator options (src/data/synthetic/config.ts); size, frames and channels come from `model`. */
+  options: SyntheticOptions;
 }
 
 export interface PreparedDataConfig {
@@ -100,7 +73,7 @@ export interface MimanetConfig {
   seed: number;
   /** How many times the whole protocol is repeated with different seeds. Default 1 (quick), 3 (paper). */
   seeds: number;
-  /** 'auto' picks the fastest present backend. */
+  /** 'auto' (default) picks the fastest present backend; or one of tfjs-node, native, wasm, cpu. */
   backend: BackendSetting;
   /** Output folder of results. Default `runs/<preset>`. */
   out: string;
@@ -138,7 +111,14 @@ const QUICK: MimanetConfig = {
   microTrainShares: [1],
   foldCheckpoints: 'last',
   embeddings: true,
-  data: { kind: 'synthetic', options: { micro: { subjectsPerSource: 5, clipsPerSubject: 10 }, macro: { subjects: 32 } } },
+  // the generator's default counts, spelled out so that config.json says how much data a run had
+  data: {
+    kind: 'synthetic',
+    options: {
+      micro: { subjectsPerSource: DEFAULT_SYNTHETIC_CONFIG.micro.subjectsPerSource, clipsPerSubject: DEFAULT_SYNTHETIC_CONFIG.micro.clipsPerSubject },
+      macro: { subjects: DEFAULT_SYNTHETIC_CONFIG.macro.subjects },
+    },
+  },
   model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch', input: 'frames' },
   pretrain: { manetEpochs: 10, minetEpochs: 15, lr: 1e-3, batchSize: 16 },
   finetune: {
@@ -209,6 +189,21 @@ function num(field: string, v: unknown, min: number, max: number, openMin = fals
   return v;
 }
 
+/** Checks the generator options of `data.options` against the generator's own rules; the geometry comes from `model`. */
+function checkSyntheticOptions(options: unknown, model: ModelConfig): void {
+  if (!isObject(options)) fail('data.options', options, 'an object of synthetic generator options');
+  for (const k of MODEL_GEOMETRY_FIELDS) {
+    if (k in options) fail(`data.options.${k}`, options[k], `no value here: it comes from model.${k}`);
+  }
+  try {
+    validateSyntheticConfig({ ...options, size: model.size, frames: model.frames, channels: model.channels });
+  } catch (e) {
+    if (!(e instanceof SyntheticConfigError)) throw e;
+    if (e.expected === undefined) throw new ConfigError(`unknown config field "data.options.${e.field}"`);
+    fail(`data.options.${e.field}`, e.value, e.expected);
+  }
+}
+
 /** Validates a partial config over a preset and fills the defaults. Errors name the field and quote the bad value. */
 export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: Preset } = {}): MimanetConfig {
   const presetName = partial.preset ?? 'quick';
@@ -230,7 +225,11 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
 
   int('seed', c.seed, 0, 2 ** 32 - 1);
   int('seeds', c.seeds, 1, 100);
-  if (typeof c.backend !== 'string' || c.backend.length === 0) fail('backend', c.backend, 'auto, tfjs-node, wasm or cpu');
+  try {
+    checkBackendChoice(c.backend);
+  } catch (e) {
+    throw new ConfigError(`config field "backend": ${(e as Error).message}`);
+  }
   if (typeof c.out !== 'string' || c.out.length === 0) fail('out', c.out, 'a folder path');
   if (typeof c.flip !== 'boolean') fail('flip', c.flip, 'true or false');
   if (!Array.isArray(c.microTrainShares) || c.microTrainShares.length === 0) fail('microTrainShares', c.microTrainShares, 'a non-empty list of shares in (0, 1], e.g. [1, 0.5, 0.25]');
@@ -287,8 +286,8 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
     if (typeof d.micro !== 'string' || !d.micro) fail('data.micro', d.micro, 'a micro dataset name (casme2, samm, smic, megc2019)');
     if (typeof d.macro !== 'string' || !d.macro) fail('data.macro', d.macro, 'a macro dataset name (ckplus, mmi)');
     if (!isObject(d.roots)) fail('data.roots', d.roots, 'an object of dataset name -> folder');
-  } else if (!isObject(c.data.options)) {
-    fail('data.options', c.data.options, 'an object of synthetic generator options');
+  } else {
+    checkSyntheticOptions(c.data.options, m);
   }
   return c;
 }

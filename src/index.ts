@@ -1,6 +1,7 @@
 /**
  * mimanet: micro-expression recognition enhanced by macro-expressions
- * (Xia and Wang, IJCAI 2021) on TensorFlow.js. The public API.
+ * (Xia and Wang, IJCAI 2021) on TensorFlow.js. The public API for Node;
+ * `mimanet/browser` (src/browser.ts) is the face for pages.
  */
 export { initBackend, currentBackendInfo, type BackendChoice, type BackendInfo } from './backend/index.js';
 
@@ -23,20 +24,35 @@ export {
   type LossWeights,
   type ContrastiveReduction,
 } from './model/losses.js';
-export { saveCheckpoint, loadCheckpoint, buildInferenceModel, TemporalAggregate, type CheckpointMeta } from './model/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, buildInferenceModel, parseCheckpointMeta, CUSTOM_LAYERS, TemporalAggregate, type CheckpointMeta, type ParsedMeta } from './model/checkpoint.js';
+
+// recognition with a saved checkpoint
+export {
+  Predictor,
+  predictClip,
+  readClipInput,
+  FRAME_EXTENSIONS,
+  type PredictOptions,
+  type PredictResult,
+  type ClipInput,
+  type InputGeometry,
+} from './predict/index.js';
 
 // training and evaluation
 export { pretrainClassifier, predictClips, embedClips, NonFiniteLossError } from './train/pretrain.js';
 export { guidedFinetune, GuidedStep, type FinetuneOptions } from './train/finetune.js';
-export { FlatAdam } from './train/optimizer.js';
 export { losoFolds, checkFoldClasses, type Fold } from './train/folds.js';
 export { runExperiment, type ExperimentResult } from './train/experiment.js';
+export { writeRunSummary } from './eval/run-summary.js';
+export { writeReport } from './eval/report-html.js';
 export { computeMetrics, confusionMatrix, meanStd, type Metrics } from './eval/metrics.js';
 export { summarize, renderSummaryMarkdown, type Summary } from './eval/summary.js';
+export * as results from './results/index.js';
 
 // configuration and data
 export { resolveConfig, readConfigFile, PRESETS, ConfigError, type MimanetConfig } from './config.js';
-export { generateSynthetic, validateSyntheticConfig, DEFAULT_SYNTHETIC_CONFIG, type SyntheticConfig } from './data/synthetic.js';
+export { generateSynthetic, validateSyntheticConfig, DEFAULT_SYNTHETIC_CONFIG, type SyntheticConfig } from './data/synthetic/index.js';
 export { saveClipSet, loadClipSet } from './data/cache.js';
 export { makeBatch, type Batch, type Normalization } from './data/batches.js';
+export { alignedRecipe, faceRecipe, checkpointRecipe, type PreprocessingRecipe, type AlignMode } from './data/preprocess/recipe.js';
 export type { Clip, ClipSet } from './data/types.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TwoStreamNet } from '../src/model/twostream.js';
@@ -9,7 +9,7 @@ import { saveCheckpoint, loadCheckpoint, TemporalAggregate } from '../src/model/
 import { saveNetWeights, loadNetWeights } from '../src/model/io.js';
 import { makeBatch, normalizationFor } from '../src/data/batches.js';
 import { Predictor } from '../src/predict/index.js';
-import { useCpu } from './helpers.js';
+import { useCpu, tempDir } from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -20,7 +20,7 @@ describe('checkpoints', () => {
     const net = withInitSeed(3, () => new TwoStreamNet(cfg, 'MiNet'));
     const apex = tf.randomUniform([2, 32, 32, 1], -1, 1, 'float32', 4) as tf.Tensor4D;
     const frames = tf.randomUniform([2, 8, 32, 32, 1], -1, 1, 'float32', 5) as tf.Tensor5D;
-    const dir = mkdtempSync(join(tmpdir(), 'mimanet-ckpt-'));
+    const dir = tempDir('ckpt');
     for (const temporal of ['mean', 'intervals'] as const) {
       const ref = tf.tidy(() => tf.softmax(net.forward(apex, frames, { training: false, temporal }).logits).arraySync());
       await saveCheckpoint(net, join(dir, temporal), { labels: ['negative', 'positive', 'surprise'], temporal, normalization: { mean: [0.5], std: [0.5] } });
@@ -49,7 +49,7 @@ describe('checkpoints', () => {
 
   it('predict applies the checkpoint\'s input mode (onset-diff) exactly as training batches do', async () => {
     const net = withInitSeed(3, () => new TwoStreamNet(cfg, 'MiNet'));
-    const dir = mkdtempSync(join(tmpdir(), 'mimanet-ckpt-'));
+    const dir = tempDir('ckpt');
     try {
       const normalization = { mean: [0.5], std: [0.5], input: 'onset-diff' as const };
       await saveCheckpoint(net, dir, { labels: ['a', 'b', 'c'], temporal: 'intervals', normalization });
@@ -72,7 +72,6 @@ describe('checkpoints', () => {
       p.dispose();
       tf.dispose([b.apex, b.frames]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
       net.dispose();
     }
   });
@@ -88,7 +87,7 @@ describe('checkpoints', () => {
 
   it('rejects a truncated weight file and a folder that is not a checkpoint, naming the file', async () => {
     const net = withInitSeed(3, () => new TwoStreamNet(cfg, 'MiNet'));
-    const dir = mkdtempSync(join(tmpdir(), 'mimanet-ckpt-'));
+    const dir = tempDir('ckpt');
     await saveCheckpoint(net, dir, { labels: ['a', 'b', 'c'], temporal: 'mean', normalization: { mean: [0.5], std: [0.5] } });
     writeFileSync(join(dir, 'weights.bin'), new Uint8Array(10));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/weights.bin: 10 bytes, model.json describes \d+/);
@@ -99,7 +98,7 @@ describe('checkpoints', () => {
   it('resume weight files round-trip and refuse another architecture', async () => {
     const a = withInitSeed(1, () => new TwoStreamNet(cfg, 'a'));
     const b = withInitSeed(2, () => new TwoStreamNet(cfg, 'b'));
-    const base = join(mkdtempSync(join(tmpdir(), 'mimanet-w-')), 'net');
+    const base = join(tempDir('w'), 'net');
     await saveNetWeights(a, base);
     loadNetWeights(b, base);
     a.weights.forEach((w, i) => expect(Array.from(b.weights[i].read().dataSync())).toEqual(Array.from(w.read().dataSync())));

@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli as cli } from './helpers.js';
+import { runCli as cli, tempDir } from './helpers.js';
 
 /** A run small enough for a test: 4 subjects, 2 frames of 32x32, ResNet18 of width 2. */
 const tinyConfig = {
@@ -23,7 +22,7 @@ let dir: string;
 let configPath: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'mimanet-cli-'));
+  dir = tempDir('cli');
   configPath = join(dir, 'tiny.json');
   writeFileSync(configPath, JSON.stringify(tinyConfig));
 });

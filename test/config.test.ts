@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { resolveConfig, PRESETS, ConfigError } from '../src/config.js';
+import { DEFAULT_SYNTHETIC_CONFIG } from '../src/data/synthetic/index.js';
 
 describe('config', () => {
   it('fills defaults from the preset and keeps the paper weights of Eq. 8', () => {
@@ -36,5 +37,27 @@ describe('config', () => {
       expect(() => resolveConfig(partial as never)).toThrow(ConfigError);
       expect(() => resolveConfig(partial as never)).toThrow(pattern);
     }
+  });
+
+  it('validates the backend and the generator options in the one validator', () => {
+    expect(resolveConfig({ backend: 'native' }).backend).toBe('native');
+    const bad: Array<[object, RegExp]> = [
+      [{ backend: 'gpu' }, /config field "backend": unknown backend 'gpu'; expected one of auto, tfjs-node, native, wasm, cpu/],
+      [{ data: { kind: 'synthetic', options: { micro: { intensity: -1 } } } }, /config field "data.options.micro.intensity" is -1: expected a number in \(0, 2\]/],
+      [{ data: { kind: 'synthetic', options: { micro: { intensty: 1 } } } }, /unknown config field "data.options.micro.intensty"/],
+      [{ data: { kind: 'synthetic', options: { size: 64 } } }, /config field "data.options.size" is 64: expected no value here: it comes from model.size/],
+      [{ data: { kind: 'synthetic', options: [] } }, /config field "data.options" is \[\]/],
+    ];
+    for (const [partial, pattern] of bad) expect(() => resolveConfig(partial as never)).toThrow(pattern);
+  });
+
+  it('the quick preset uses the synthetic generator\'s default counts', () => {
+    const q = PRESETS.quick.data;
+    expect(q.kind === 'synthetic' && q.options).toEqual({
+      micro: { subjectsPerSource: DEFAULT_SYNTHETIC_CONFIG.micro.subjectsPerSource, clipsPerSubject: DEFAULT_SYNTHETIC_CONFIG.micro.clipsPerSubject },
+      macro: { subjects: DEFAULT_SYNTHETIC_CONFIG.macro.subjects },
+    });
+    expect(DEFAULT_SYNTHETIC_CONFIG.micro).toMatchObject({ subjectsPerSource: 5, clipsPerSubject: 10 });
+    expect(DEFAULT_SYNTHETIC_CONFIG.macro.subjects).toBe(32);
   });
 });

@@ -1,7 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
+import { afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import type { ClipSet } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
+
+const tempDirs: string[] = [];
+
+/**
+ * A new, empty temporary folder `mimanet-PREFIX-*`, removed after the test
+ * file's last test (test/global-setup.ts fails the run when one remains).
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `mimanet-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every folder `tempDir` made so far in this test file. */
+export function removeTempDirs(): void {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+// registered while the importing test file is collected, so it runs after all of that file's tests
+afterAll(removeTempDirs);
 
 /** Tests compute on the cpu backend unless they say otherwise: exact and deterministic. */
 export async function useCpu(): Promise<void> {

@@ -3,11 +3,8 @@
  * plausible: a reversal layer gone, a head left out of the optimiser, MaNet
  * trained, a held-out clip reaching training, a frame ignored at evaluation.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { TwoStreamNet, temporalFrameWeights, maxIntervalStart } from '../src/model/twostream.js';
 import { withInitSeed } from '../src/model/resnet.js';
 import { GuidedStep, type FinetuneBatch } from '../src/train/finetune.js';
@@ -19,7 +16,7 @@ import { resolveConfig } from '../src/config.js';
 import { loadExperimentData } from '../src/data/load.js';
 import { losoFolds } from '../src/train/folds.js';
 import { obtainManet, runFoldJob, foldTraining } from '../src/train/experiment.js';
-import { useCpu, randomClipSet } from './helpers.js';
+import { useCpu, randomClipSet, tempDir } from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -199,9 +196,8 @@ function disposeTeacher(t: ReturnType<GuidedStep['teacher']>): void {
 describe('no held-out clip reaches training', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'mimanet-leak-'));
+    dir = tempDir('leak');
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('evaluation leaves every weight, batch-norm statistics included, unchanged', async () => {
     const net = withInitSeed(3, () => new TwoStreamNet(cfg, 'MiNet'));

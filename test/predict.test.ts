@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/backend/index.js';
@@ -17,13 +16,14 @@ import { createFaceDetector, type FaceDetector } from '../src/data/preprocess/fa
 import { preprocessClip } from '../src/data/preprocess/pipeline.js';
 import type { RawClip } from '../src/data/datasets/types.js';
 import { Predictor, listFrameFiles, onsetApex } from '../src/predict/index.js';
-import { specFromRecord, preprocessingRecord } from '../src/predict/preprocessing.js';
-import { randomClipSet, runCli } from './helpers.js';
+import { alignedRecipe, checkpointRecipe, parseRecipe } from '../src/data/preprocess/recipe.js';
+import { recipeOf } from '../src/data/prepare.js';
+import { randomClipSet, runCli, tempDir } from './helpers.js';
 import { faceFrame, blankFrame } from './datasets/fixtures.js';
 
 const LABELS = ['negative', 'positive', 'surprise'];
 const grey: TwoStreamConfig = { classes: 3, size: 32, channels: 1, frames: 4, width: 2, sc: 2, K: 2 };
-const root = mkdtempSync(join(tmpdir(), 'mimanet-predict-'));
+const root = tempDir('predict');
 let net: TwoStreamNet;
 let set: ClipSet;
 /** Probabilities of the net in memory on clip 0, the reference every path must reproduce. */
@@ -198,21 +198,25 @@ describe('predict: a real-data checkpoint goes through face detection and eye al
 });
 
 describe('the preprocessing record of a checkpoint', () => {
-  it('reads align/resample/eye fields, or the data loader\'s kind (with the clip cache\'s prepare.json)', () => {
-    expect(specFromRecord({ align: 'none' }, 'm')).toEqual({ align: 'none', resample: 'linear' });
-    expect(specFromRecord({ align: 'face', resample: 'nearest', eyeDistance: 0.4 }, 'm')).toEqual({ align: 'face', resample: 'nearest', eyeDistance: 0.4, eyeY: 0.35 });
-    expect(specFromRecord({ kind: 'aligned', size: 32 }, 'm')).toEqual({ align: 'none', resample: 'linear' });
+  it('reads align/resample/eye fields, or the data loader\'s former kind (never the clip cache)', () => {
+    const legacy = (rec: Record<string, unknown>, where: string) => parseRecipe(rec, where, 'provenance.preprocessing');
+    expect(legacy({ align: 'none' }, 'm')).toEqual({ align: 'none', resample: 'linear' });
+    expect(legacy({ align: 'face', resample: 'nearest', eyeDistance: 0.4 }, 'm')).toEqual({ align: 'face', resample: 'nearest', eyeDistance: 0.4, eyeY: 0.35 });
+    expect(legacy({ kind: 'aligned', size: 32 }, 'm')).toEqual({ align: 'none', resample: 'linear' });
+    // a cache's prepare.json is not read at inference: a kind-only record gets the settings `data prepare` uses by default
     const cache = join(root, 'prepared-cache');
     mkdirSync(cache, { recursive: true });
     writeFileSync(join(cache, 'prepare.json'), JSON.stringify({ version: 1, resample: 'nearest', eyeDistance: 0.3, eyeY: 0.4 }));
-    expect(specFromRecord({ kind: 'face-aligned', microCache: cache }, 'm')).toEqual({ align: 'face', resample: 'nearest', eyeDistance: 0.3, eyeY: 0.4 });
-    expect(specFromRecord({ kind: 'face-aligned', microCache: join(root, 'gone') }, 'm')).toEqual({ align: 'face', resample: 'linear', eyeDistance: 0.33, eyeY: 0.35 });
-    expect(specFromRecord({ size: 32 }, 'm')).toBeUndefined();
-    expect(() => specFromRecord({ kind: 'warped' }, 'x/mimanet.json')).toThrow(/x\/mimanet.json: provenance.preprocessing.kind is "warped", expected one of aligned, face-aligned/);
-    expect(() => specFromRecord({ align: 'face', eyeY: 2 }, 'm')).toThrow(/provenance.preprocessing.eyeY is 2, expected a fraction in \(0, 1\)/);
-    // train writes the loader's record with the spec added
-    expect(preprocessingRecord({ kind: 'aligned', frames: 4 }, { data: { kind: 'synthetic', options: {} } })).toEqual({ kind: 'aligned', frames: 4, align: 'none', resample: 'linear' });
-    expect(preprocessingRecord(undefined, { data: { kind: 'prepared' } as never })).toEqual({ align: 'face', resample: 'linear', eyeDistance: 0.33, eyeY: 0.35 });
+    expect(legacy({ kind: 'face-aligned', microCache: cache }, 'm')).toEqual({ align: 'face', resample: 'linear', eyeDistance: 0.33, eyeY: 0.35 });
+    expect(legacy({ kind: 'face-aligned', microCache: join(root, 'gone') }, 'm')).toEqual({ align: 'face', resample: 'linear', eyeDistance: 0.33, eyeY: 0.35 });
+    expect(legacy({ size: 32 }, 'm')).toBeUndefined();
+    expect(() => legacy({ kind: 'warped' }, 'x/mimanet.json')).toThrow(/x\/mimanet.json: provenance.preprocessing.kind is "warped", expected one of aligned, face-aligned/);
+    expect(() => legacy({ align: 'face', eyeY: 2 }, 'm')).toThrow(/provenance.preprocessing.eyeY is 2, expected a fraction in \(0, 1\)/);
+    // the loaders return the recipe that checkpoints store in their own field
+    expect(alignedRecipe()).toEqual({ align: 'none', resample: 'linear' });
+    expect(checkpointRecipe({ preprocessing: alignedRecipe() }, 'm')).toEqual({ align: 'none', resample: 'linear' });
+    expect(recipeOf({})).toEqual({ align: 'face', resample: 'linear', eyeDistance: 0.33, eyeY: 0.35 });
+    expect(checkpointRecipe({ provenance: { config: { data: { kind: 'prepared' } } } }, 'm')).toEqual({ align: 'face', resample: 'linear', eyeDistance: 0.33, eyeY: 0.35 });
   });
 });
 

@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize, type Prediction, type Summary } from '../src/eval/summary.js';
-import { averageCurves, parseCsv, writeReport, validateEmbeddings, type EmbeddingsFile } from '../src/eval/report-html.js';
+import { averageCurves, writeReport } from '../src/eval/report-html.js';
+import { parseCsv, validateEmbeddings, type EmbeddingsFile } from '../src/results/index.js';
 import { conditionalP, rowEntropy, tsne } from '../src/eval/tsne.js';
-import { runCli } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 import { Rng } from '../src/util/rng.js';
 
 const LABELS = ['negative', 'positive', 'surprise'];
@@ -31,7 +31,7 @@ function curve(seed: number, fold: number, losses: string[]): Array<Record<strin
 
 /** A results folder in the layout `mimanet run` writes: 2 seeds x 2 folds x 2 variants, two sources. */
 function makeResults(): string {
-  const out = mkdtempSync(join(tmpdir(), 'mimanet-report-'));
+  const out = tempDir('report');
   const rng = new Rng(4);
   const predictions: Prediction[] = [];
   const folds = ['seed,fold,subject,variant,clips,accuracy,correct,seconds'];
@@ -198,7 +198,7 @@ describe('report inputs and errors', () => {
   });
 
   it('names the folder or file and the problem', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'mimanet-report-empty-'));
+    const empty = tempDir('report-empty');
     await expect(writeReport(empty)).rejects.toThrow(/no summary.json; is this a results folder of `mimanet run`\?/);
     expect(() => validateEmbeddings({ fold: 'x', labels: [], points: [{ stage: 'during', net: 'MiNet', domain: 'micro', label: 'a', z: [1] }] }, 'e.json')).toThrow(
       /e.json: point 0: stage "during", expected "before" or "after"/,

@@ -1,7 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildResNet18, withInitSeed } from '../src/model/resnet.js';
 import { TwoStreamNet } from '../src/model/twostream.js';
@@ -14,12 +13,12 @@ import {
   tensorValues,
 } from '../src/model/safetensors.js';
 import { Rng } from '../src/util/rng.js';
-import { useCpu } from './helpers.js';
+import { useCpu, tempDir } from './helpers.js';
 import { encodeSafetensors, f32, floats, randomResNet18, u16, type TensorSpec } from './safetensors-writer.js';
 
 beforeAll(useCpu);
 
-const dir = mkdtempSync(join(tmpdir(), 'mimanet-st-'));
+const dir = tempDir('st');
 function writeFile(name: string, tensors: Record<string, TensorSpec>): string {
   const p = join(dir, name);
   writeFileSync(p, encodeSafetensors(tensors, { format: 'pt' }));

@@ -1,23 +1,22 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { exportClips } from '../src/cli/synthetic.js';
-import { generateSynthetic } from '../src/data/synthetic.js';
+import { generateSynthetic } from '../src/data/synthetic/index.js';
 import { TwoStreamNet } from '../src/model/twostream.js';
 import { withInitSeed } from '../src/model/resnet.js';
 import { saveCheckpoint } from '../src/model/checkpoint.js';
 import { predictClips } from '../src/train/pretrain.js';
 import { Predictor } from '../src/predict/index.js';
-import { useCpu } from './helpers.js';
+import { useCpu, tempDir } from './helpers.js';
 
 beforeAll(useCpu);
 
 describe('exported synthetic clips', () => {
   it('round-trip losslessly as PNG frames, and predict gives what the net gives on the clip in memory', async () => {
     const data = generateSynthetic({ size: 32, frames: 4, channels: 1, micro: { sources: 1, subjectsPerSource: 2, clipsPerSubject: 3 }, macro: { subjects: 2, clipsPerSubject: 7 } });
-    const out = mkdtempSync(join(tmpdir(), 'mimanet-export-'));
+    const out = tempDir('export');
     const dirs = await exportClips({ micro: data.micro, macro: data.macro }, { out, count: 2, sets: ['micro'] });
     expect(dirs).toHaveLength(2);
     const clip = data.micro.clips[1];

@@ -9,8 +9,9 @@ import {
   generateSynthetic,
   validateSyntheticConfig,
   type SyntheticConfigInput,
-} from '../src/data/synthetic.js';
-import { FACE_LAYOUT, Rng } from '../src/data/synthetic-faces.js';
+  FACE_LAYOUT,
+} from '../src/data/synthetic/index.js';
+import { Rng } from '../src/util/rng.js';
 import { type ClipSet, clipBytes } from '../src/data/types.js';
 
 /** No sensor noise, flicker or tremor: pixel changes come from the expression alone. */
@@ -180,9 +181,9 @@ describe('generateSynthetic: structure', () => {
 });
 
 describe('generateSynthetic: micro composite', () => {
-  it('default set: CDE-like imbalance, heterogeneous negative class, LOSO folds keep every class', () => {
+  it('a small set: CDE-like imbalance, heterogeneous negative class, LOSO folds keep every class', () => {
     for (const seed of [1, 2, 3]) {
-      const d = generateSynthetic({ seed, macro: { subjects: 1 } });
+      const d = generateSynthetic({ seed, micro: { subjectsPerSource: 4, clipsPerSubject: 6 }, macro: { subjects: 1 } });
       const clips = d.micro.clips;
       expect(clips).toHaveLength(72);
       const share = [0, 1, 2].map((k) => clips.filter((c) => c.label === k).length / clips.length);

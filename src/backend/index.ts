@@ -32,6 +32,12 @@ export interface BackendInfo {
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'native', 'wasm', 'cpu'];
 
+/** The backend `v` names; the error quotes it and lists the choices. */
+export function checkBackendChoice(v: unknown): BackendChoice {
+  if (!(BACKEND_CHOICES as readonly unknown[]).includes(v)) throw new Error(`unknown backend '${String(v)}'; expected one of ${BACKEND_CHOICES.join(', ')}`);
+  return v as BackendChoice;
+}
+
 const TFJS_NODE_PACKAGE = '@tensorflow/tfjs-node';
 const TFJS_NODE_BACKEND = 'tensorflow';
 
@@ -110,9 +116,7 @@ async function useCpu(): Promise<Omit<BackendInfo, 'requested'>> {
  * A forced backend that cannot be used throws an error naming it and why.
  */
 export async function initBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
-  if (!BACKEND_CHOICES.includes(choice)) {
-    throw new Error(`unknown backend '${String(choice)}'; expected one of ${BACKEND_CHOICES.join(', ')}`);
-  }
+  checkBackendChoice(choice);
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new Error(`backend threads must be a positive integer, got ${String(opts.threads)}`);
   }

@@ -8,23 +8,29 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
-import { initBackend, type BackendChoice } from '../backend/index.js';
+import { initBackend } from '../backend/index.js';
+import { BACKEND_HELP, backendFlag } from './run.js';
 import { buildResNet18 } from '../model/resnet.js';
 import { TwoStreamNet } from '../model/twostream.js';
+import { maxIntervalStart, checkIntervals } from '../model/twostream.js';
 import { GuidedStep } from '../train/finetune.js';
-import { DEFAULT_LOSS_WEIGHTS } from '../model/losses.js';
+import { PRESETS } from '../config.js';
+import { MACRO_LABELS, MACRO_TO_MICRO, MICRO_LABELS } from '../data/synthetic/config.js';
 import { Rng } from '../util/rng.js';
 
+/** The benchmark times the `paper` preset's nets, heads and Eq. 8 settings. */
+const PAPER = PRESETS.paper;
+
 export interface BenchOptions {
-  /** Image size (H = W). Default 112. */
+  /** Image size (H = W). Default: the paper preset's (112). */
   size: number;
   /** Images per ResNet18 train step. Default 8. */
   batch: number;
-  /** ResNet18 width. Default 64. */
+  /** ResNet18 width. Default: the paper preset's (64). */
   width: number;
-  /** Frames per clip T of the fine-tuning step. Default 16. */
+  /** Frames per clip T of the fine-tuning step. Default: the paper preset's (16). */
   frames: number;
-  /** Micro (and macro) clips per fine-tuning step. Default 8. */
+  /** Micro (and macro) clips per fine-tuning step. Default: the paper preset's n (8). */
   n: number;
   /** Timed repetitions (median reported). Default 5; the fine-tuning step uses half, at least 2. */
   steps: number;
@@ -32,7 +38,15 @@ export interface BenchOptions {
   skipFinetune: boolean;
 }
 
-export const DEFAULT_BENCH_OPTIONS: BenchOptions = { size: 112, batch: 8, width: 64, frames: 16, n: 8, steps: 5, skipFinetune: false };
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
+  size: PAPER.model.size,
+  batch: 8,
+  width: PAPER.model.width,
+  frames: PAPER.model.frames,
+  n: PAPER.finetune.n,
+  steps: 5,
+  skipFinetune: false,
+};
 
 export interface BenchResult {
   backend: string;
@@ -68,11 +82,12 @@ async function time(fn: () => Promise<void>, steps: number): Promise<number> {
 
 export async function runBench(o: BenchOptions, backend: { name: string; threads: number }): Promise<BenchResult> {
   const rng = new Rng(0);
-  const trunk = buildResNet18({ size: o.size, channels: 3, width: o.width, prefix: 'bench', pool: true });
+  const C = PAPER.model.channels;
+  const trunk = buildResNet18({ size: o.size, channels: C, width: o.width, prefix: 'bench', pool: true });
   const head = tf.layers.dense({ units: 5 });
-  const x = tf.randomNormal([o.batch, o.size, o.size, 3], 0, 1, 'float32', 1);
+  const x = tf.randomNormal([o.batch, o.size, o.size, C], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: o.batch }, () => rng.int(5)), 'int32'), 5);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = tf.train.adam(PAPER.pretrain.lr);
   const net = (training: boolean): tf.Tensor => head.apply(trunk.apply(x, { training }) as tf.Tensor) as tf.Tensor;
   const trainStepMs = await time(async () => {
     const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, net(true)) as tf.Scalar, true);
@@ -90,31 +105,28 @@ export async function runBench(o: BenchOptions, backend: { name: string; threads
 
   let finetuneStepMs: number | null = null;
   if (!o.skipFinetune) {
-    const cfg = { size: o.size, channels: 3, frames: o.frames, width: o.width, sc: 3, K: 4 };
-    const minet = new TwoStreamNet({ ...cfg, classes: 3 }, 'MiNet');
-    const manet = new TwoStreamNet({ ...cfg, classes: 7 }, 'MaNet');
+    const { sc, K, headWidths } = PAPER.model;
+    const cfg = { size: o.size, channels: C, frames: o.frames, width: o.width, sc, K };
+    const minet = new TwoStreamNet({ ...cfg, classes: MICRO_LABELS.length }, 'MiNet');
+    const manet = new TwoStreamNet({ ...cfg, classes: MACRO_LABELS.length }, 'MaNet');
     const step = new GuidedStep(minet, manet, {
+      ...PAPER.finetune,
       losses: ['c', 's', 'sam', 't', 'con'],
-      lr: 1e-4,
       n: o.n,
-      weights: DEFAULT_LOSS_WEIGHTS,
-      tau: 0.1,
-      conReduction: 'mean',
-      conDenominator: 'eq7',
-      headWidths: [256, 128, 64],
-      macroToMicro: [0, 0, 0, 0, 1, 0, 2],
+      headWidths,
+      macroToMicro: [...MACRO_TO_MICRO],
       seed: 0,
     });
     const clip = (seed: number, classes: number): { apex: tf.Tensor4D; frames: tf.Tensor5D; labels: number[] } => ({
-      apex: tf.randomNormal([o.n, o.size, o.size, 3], 0, 1, 'float32', seed) as tf.Tensor4D,
-      frames: tf.randomNormal([o.n, o.frames, o.size, o.size, 3], 0, 1, 'float32', seed + 1) as tf.Tensor5D,
+      apex: tf.randomNormal([o.n, o.size, o.size, C], 0, 1, 'float32', seed) as tf.Tensor4D,
+      frames: tf.randomNormal([o.n, o.frames, o.size, o.size, C], 0, 1, 'float32', seed + 1) as tf.Tensor5D,
       labels: Array.from({ length: o.n }, () => rng.int(classes)),
     });
-    const micro = clip(2, 3);
-    const macro = clip(4, 7);
+    const micro = clip(2, MICRO_LABELS.length);
+    const macro = clip(4, MACRO_LABELS.length);
     const T = o.frames;
     finetuneStepMs = await time(async () => {
-      const starts = [1, 2, 4].map((s) => rng.int(T - 3 * s));
+      const starts = Array.from({ length: sc }, (_, k) => rng.int(maxIntervalStart(2 ** k, K, T) + 1));
       await step.run({ micro, macro, starts, lambda: 1 });
     }, Math.max(2, Math.floor(o.steps / 2)));
     step.dispose();
@@ -155,7 +167,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--n <n>', 'micro (and macro) clips per fine-tuning step', String(DEFAULT_BENCH_OPTIONS.n))
     .option('--steps <n>', 'timed repetitions', String(DEFAULT_BENCH_OPTIONS.steps))
     .option('--skip-finetune', 'time only the ResNet18 step and forward pass')
-    .option('--backend <name>', 'auto, tfjs-node, native, wasm or cpu', 'auto')
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--json', 'print only the JSON object')
     .action(async (f: Record<string, string | boolean | undefined>) => {
       const o: BenchOptions = {
@@ -167,8 +179,14 @@ export function registerBenchCommand(program: Command): void {
         steps: positiveInt('steps', f.steps as string),
         skipFinetune: Boolean(f.skipFinetune),
       };
-      if (!o.skipFinetune && o.frames < 10) throw new Error(`option --frames is ${o.frames}: the fine-tuning step samples v(s) for s = 1, 2, 4 with K = 4, which needs T >= 10`);
-      const backend = await initBackend(f.backend as BackendChoice);
+      if (!o.skipFinetune) {
+        try {
+          checkIntervals({ sc: PAPER.model.sc, K: PAPER.model.K, frames: o.frames });
+        } catch (e) {
+          throw new Error(`option --frames is ${o.frames}: ${(e as Error).message}`);
+        }
+      }
+      const backend = await initBackend(backendFlag(f.backend as string | undefined));
       if (!f.json) process.stderr.write(`mimanet bench: backend ${backend.name} (${backend.threads} thread(s)), ${o.size}x${o.size}, width ${o.width}\n`);
       const result = await runBench(o, backend);
       process.stdout.write(JSON.stringify(result) + '\n');

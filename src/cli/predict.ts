@@ -1,6 +1,7 @@
 /** `mimanet predict`: label and class probabilities of one clip from a saved checkpoint. */
 import type { Command } from 'commander';
-import { initBackend, type BackendChoice } from '../backend/index.js';
+import { initBackend } from '../backend/index.js';
+import { BACKEND_HELP, backendFlag } from './run.js';
 import { Predictor, type AlignMode, type PredictResult } from '../predict/index.js';
 
 export interface PredictFlags {
@@ -45,14 +46,14 @@ export function registerPredictCommand(program: Command): void {
     .option('--apex <n>', 'apex frame index, 0-based (default: the middle frame)')
     .option('--clip <id>', 'clip id, when CLIP is a clip-cache folder')
     .option('--align <mode>', 'face or none: override the preprocessing recorded in the checkpoint')
-    .option('--backend <name>', 'auto, tfjs-node, native, wasm or cpu', 'auto')
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--json', 'print one JSON object instead of text')
     .action(async (clip: string, flags: PredictFlags) => {
       if (flags.align !== undefined && flags.align !== 'face' && flags.align !== 'none') {
         throw new Error(`option --align is ${JSON.stringify(flags.align)}: expected face or none`);
       }
       const opts = { onset: frameFlag('onset', flags.onset), apex: frameFlag('apex', flags.apex), clip: flags.clip, align: flags.align as AlignMode | undefined };
-      await initBackend((flags.backend ?? 'auto') as BackendChoice);
+      await initBackend(backendFlag(flags.backend));
       const predictor = await Predictor.load(flags.model);
       try {
         const r = await predictor.predict(clip, opts);

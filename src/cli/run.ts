@@ -1,12 +1,14 @@
 /** `mimanet run`: the paper's ablation protocol under LOSO, printing the Table 3 layout and writing a results folder. */
 import { cpus } from 'node:os';
 import type { Command } from 'commander';
-import { resolveConfig, readConfigFile, ConfigError, type DeepPartial, type MimanetConfig, type Preset } from '../config.js';
+import { resolveConfig, readConfigFile, ConfigError, type BackendSetting, type DeepPartial, type MimanetConfig, type Preset } from '../config.js';
 import { parseLosses } from '../model/losses.js';
-import { initBackend, type BackendChoice } from '../backend/index.js';
+import { BACKEND_CHOICES, checkBackendChoice, initBackend, type BackendChoice } from '../backend/index.js';
 import { runExperiment } from '../train/experiment.js';
 import { runJobsInWorkers } from '../train/workers.js';
 import { renderConsoleTable } from '../eval/summary.js';
+import { writeRunSummary } from '../eval/run-summary.js';
+import { writeReport } from '../eval/report-html.js';
 import { createProgress, type Progress } from '../util/progress.js';
 
 export interface RunFlags {
@@ -36,6 +38,18 @@ function intFlag(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** What `--backend` accepts, for the help texts. */
+export const BACKEND_HELP = BACKEND_CHOICES.join(', ');
+
+/** The backend of a --backend option (default 'auto'), checked. */
+export function backendFlag(v: string | undefined): BackendChoice {
+  try {
+    return checkBackendChoice(v ?? 'auto');
+  } catch (e) {
+    throw new ConfigError(`option --backend: ${(e as Error).message}`);
+  }
+}
+
 /** Parses `NAME=DIR` pairs of --root. */
 function parseRoots(values: string[] | undefined): Record<string, string> {
   const roots: Record<string, string> = {};
@@ -55,7 +69,7 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
   if (flags.out !== undefined) partial.out = flags.out;
   if (flags.seed !== undefined) partial.seed = intFlag('seed', flags.seed);
   if (flags.seeds !== undefined) partial.seeds = intFlag('seeds', flags.seeds);
-  if (flags.backend !== undefined) partial.backend = flags.backend;
+  if (flags.backend !== undefined) partial.backend = flags.backend as BackendSetting; // checked by resolveConfig
   if (flags.init !== undefined) partial.model = { ...(partial.model ?? {}), init: flags.init };
   if (flags.trainShares !== undefined) {
     partial.microTrainShares = flags.trainShares.split(',').map((x) => {
@@ -103,7 +117,7 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', 'base seed (seed i of --seeds is seed + i)')
     .option('--seeds <n>', 'repeat the protocol with this many seeds and report mean and std')
     .option('--losses <terms>', 'one ablation row, e.g. c,s,sam,t,con; repeat for several rows (default: the six rows of Table 3)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--backend <name>', 'auto, tfjs-node, native, wasm or cpu')
+    .option('--backend <name>', BACKEND_HELP)
     .option('--workers <n>', 'parallel fold workers, one backend each (default: min(2, cores))')
     .option('--train-shares <list>', 'sample efficiency: shares of each fold\'s micro training subjects, e.g. 1,0.5,0.25 (one set of rows per share; default 1)')
     .option('--init <spec>', 'imagenet:FILE: start both ResNet18 trunks of MiNet and MaNet from torchvision/timm ImageNet weights (.safetensors; needs width 64)')
@@ -118,7 +132,7 @@ export function registerRunCommand(program: Command): void {
       const cfg = await configFromFlags(flags);
       const workers = intFlag('workers', flags.workers) ?? defaultWorkers();
       if (workers < 1) throw new ConfigError(`option --workers is ${workers}: expected 1 or more`);
-      const backend = await initBackend(cfg.backend as BackendChoice);
+      const backend = await initBackend(cfg.backend);
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${m}\n`);
       };
@@ -129,7 +143,7 @@ export function registerRunCommand(program: Command): void {
         const result = await runExperiment(cfg, {
           workers,
           info: { backend: { ...backend }, workers },
-          runJobsInWorkers: (c, jobs, w, events) => runJobsInWorkers(c, jobs, w, events, cfg.backend),
+          runJobsInWorkers,
           events: {
             log,
             plan: (total) => {
@@ -139,7 +153,9 @@ export function registerRunCommand(program: Command): void {
           },
         });
         bar?.stop();
-        process.stdout.write(renderConsoleTable(result.summary) + '\n');
+        const summary = writeRunSummary(cfg, { name: result.dataset, labels: result.labels }, result.folds);
+        log(`report: ${await writeReport(cfg.out)}`);
+        process.stdout.write(renderConsoleTable(summary) + '\n');
         log(`${result.computedUnits} fold-rows trained, ${result.resumedUnits} reused; ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         log(`results: ${result.out}/summary.md, summary.json, predictions.csv, folds.csv, config.json`);
       } finally {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { resolveConfig, PRESETS, type Preset } from '../config.js';
-import { generateSynthetic } from '../data/synthetic.js';
+import { loadExperimentData } from '../data/load.js';
 import type { ClipSet } from '../data/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -54,8 +54,7 @@ export function registerSyntheticCommand(data: Command): void {
       if (!Number.isInteger(count) || count < 1) throw new Error(`option --count: expected a positive integer, got ${JSON.stringify(f.count)}`);
       if (!['micro', 'macro', 'both'].includes(f.set)) throw new Error(`option --set: expected micro, macro or both, got ${JSON.stringify(f.set)}`);
       const cfg = resolveConfig({ preset: f.preset as Preset });
-      const options = cfg.data.kind === 'synthetic' ? cfg.data.options : {};
-      const data = generateSynthetic({ ...options, size: cfg.model.size, frames: cfg.model.frames, channels: cfg.model.channels } as Parameters<typeof generateSynthetic>[0]);
+      const data = await loadExperimentData(cfg);
       const sets = f.set === 'both' ? (['micro', 'macro'] as const) : ([f.set] as Array<'micro' | 'macro'>);
       const dirs = await exportClips({ micro: data.micro, macro: data.macro }, { out: f.out, count, sets: [...sets] });
       process.stdout.write(`${dirs.length} clips written under ${f.out} (${cfg.model.frames} frames of ${cfg.model.size}x${cfg.model.size}, labels in labels.csv)\n`);

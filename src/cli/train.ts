@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { parseLosses, variantName, type LossTerm } from '../model/losses.js';
-import { initBackend, type BackendChoice } from '../backend/index.js';
-import { configFromFlags, type RunFlags } from './run.js';
+import { initBackend } from '../backend/index.js';
+import { BACKEND_HELP, configFromFlags, type RunFlags } from './run.js';
 import { DEFAULT_TRAIN_LOSSES, trainAll } from '../train/train-all.js';
 import { createProgress, type Progress } from '../util/progress.js';
 
@@ -27,7 +27,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--seed <n>', 'seed of initialisation, sampling and augmentation')
     .option('--losses <terms>', 'loss terms of guided fine-tuning, e.g. c,s,sam,t,con (default: all five, or the config\'s single row)')
     .option('--init <spec>', 'imagenet:FILE: start both ResNet18 trunks from torchvision/timm ImageNet weights (.safetensors; needs width 64)')
-    .option('--backend <name>', 'auto, tfjs-node, native, wasm or cpu')
+    .option('--backend <name>', BACKEND_HELP)
     .option('--micro <name>', 'real micro dataset: casme2, samm, smic or megc2019 (default: the embedded synthetic data)')
     .option('--macro <name>', 'real macro dataset: ckplus or mmi')
     .option('--root <name=dir>', 'dataset root folder, e.g. --root casme2=/data/CASME2 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
@@ -45,7 +45,7 @@ export function registerTrainCommand(program: Command): void {
       } catch (e) {
         throw new ConfigError(`option --losses: ${(e as Error).message}`);
       }
-      const backend = await initBackend(cfg.backend as BackendChoice);
+      const backend = await initBackend(cfg.backend);
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${m}\n`);
       };

@@ -4,14 +4,15 @@
  */
 import type { ClipSet } from './types.js';
 import type { MimanetConfig } from '../config.js';
+import { alignedRecipe, type PreprocessingRecipe } from './preprocess/recipe.js';
 
 export interface ExperimentData {
   micro: ClipSet;
   macro: ClipSet;
   /** Macro class index -> micro class index, -1 for macro classes without a micro counterpart. */
   macroToMicro: number[];
-  /** How the clips were made from raw frames, recorded in checkpoints so `predict` repeats it. */
-  preprocessing?: Record<string, unknown>;
+  /** How the clips were made from raw frames, stored in checkpoints so `predict` and the browser repeat it. */
+  preprocessing: PreprocessingRecipe;
 }
 
 /** Checks a clip set before training: not empty, labels in range, geometry as the model expects. */
@@ -36,15 +37,15 @@ export function checkClipSet(set: ClipSet, role: string, model: MimanetConfig['m
 export async function loadExperimentData(cfg: MimanetConfig, opts: { log?: (message: string) => void } = {}): Promise<ExperimentData> {
   let data: ExperimentData;
   if (cfg.data.kind === 'synthetic') {
-    const { generateSynthetic } = await import('./synthetic.js');
+    const { generateSynthetic } = await import('./synthetic/index.js');
     const options = { ...cfg.data.options, size: cfg.model.size, frames: cfg.model.frames, channels: cfg.model.channels };
-    const synthetic = generateSynthetic(options as Parameters<typeof generateSynthetic>[0]);
+    const synthetic = generateSynthetic(options);
     data = {
       micro: synthetic.micro,
       macro: synthetic.macro,
       macroToMicro: synthetic.macroToMicro,
       // synthetic faces are drawn aligned: frames only need resizing and channel conversion
-      preprocessing: { kind: 'aligned', size: cfg.model.size, channels: cfg.model.channels, frames: cfg.model.frames },
+      preprocessing: alignedRecipe(),
     };
   } else {
     const { loadPreparedPair } = await import('./prepared-pair.js');

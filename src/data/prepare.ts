@@ -14,7 +14,7 @@ import type { Casme2ReadOptions } from './datasets/casme2.js';
 import { type MegcRoots, getLabelScheme, readLabelledDataset } from './datasets/index.js';
 import { type DatasetName, type Problem, formatProblem } from './datasets/types.js';
 import type { AlignOptions } from './preprocess/align.js';
-import { DEFAULT_EYE_DISTANCE, DEFAULT_EYE_Y } from './preprocess/align.js';
+import { faceRecipe, type PreprocessingRecipe } from './preprocess/recipe.js';
 import { type FaceDetector, type FaceDetectorOptions, createFaceDetector } from './preprocess/face.js';
 import { ClipError, type PreprocessOptions, preprocessClip } from './preprocess/pipeline.js';
 import { DEFAULT_RESAMPLE, type ResampleMode, planIndices, resamplePlan } from './preprocess/resample.js';
@@ -106,7 +106,13 @@ export function cacheDirFor(base: string, opts: Pick<PrepareOptions, 'dataset' |
   return join(base, `${opts.dataset}-${scheme}-t${opts.frames}-s${opts.size}-c${opts.channels}`);
 }
 
+/** The preprocessing recipe of the clips `opts` prepares. */
+export function recipeOf(opts: Pick<PrepareOptions, 'resample' | 'align'>): PreprocessingRecipe {
+  return faceRecipe({ resample: opts.resample, eyeDistance: opts.align?.eyeDistance, eyeY: opts.align?.eyeY });
+}
+
 function settingsOf(opts: PrepareOptions, scheme: string): PrepareSettings {
+  const recipe = recipeOf(opts);
   return {
     version: PREPARE_SETTINGS_VERSION,
     dataset: opts.dataset,
@@ -114,9 +120,9 @@ function settingsOf(opts: PrepareOptions, scheme: string): PrepareSettings {
     frames: opts.frames,
     size: opts.size,
     channels: opts.channels,
-    resample: opts.resample ?? DEFAULT_RESAMPLE,
-    eyeDistance: opts.align?.eyeDistance ?? DEFAULT_EYE_DISTANCE,
-    eyeY: opts.align?.eyeY ?? DEFAULT_EYE_Y,
+    resample: recipe.resample,
+    eyeDistance: recipe.eyeDistance!,
+    eyeY: recipe.eyeY!,
   };
 }
 

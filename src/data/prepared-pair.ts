@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import type { MimanetConfig, PreparedDataConfig } from '../config.js';
 import type { ExperimentData } from './load.js';
 import { readIndex } from './cache.js';
-import { loadPreparedOrPrepare, cacheDirFor, type PrepareOptions } from './prepare.js';
+import { loadPreparedOrPrepare, cacheDirFor, recipeOf, type PrepareOptions } from './prepare.js';
 import { macroToMicroMap, getLabelScheme } from './datasets/labels.js';
 import { isDatasetName, DATASET_NAMES, type DatasetName } from './datasets/types.js';
 
@@ -125,6 +125,6 @@ export async function loadPreparedPair(cfg: MimanetConfig, opts: LoadPairOptions
     micro,
     macro,
     macroToMicro,
-    preprocessing: { kind: 'face-aligned', size: cfg.model.size, channels: cfg.model.channels, frames: cfg.model.frames, microCache: microOpts.cacheDir, macroCache: macroOpts.cacheDir },
+    preprocessing: recipeOf(microOpts),
   };
 }

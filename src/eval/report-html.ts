@@ -6,14 +6,14 @@
  * guided fine-tuning. Charts are Vega-Lite specs drawn by Vega, Vega-Lite and
  * vega-embed, whose builds are read from node_modules and inlined.
  *
- * Reads, from DIR:
+ * Reads a results folder through src/results/:
  *   summary.json                        scores per variant (src/eval/summary.ts)
  *   folds.csv                           per-fold accuracy
  *   seed-S/folds/F/<losses>.json        per-fold results with training curves
  *   seed-S/manet-curve.json             MaNet pretraining curve
  *   seed-S/embeddings.json              features for the t-SNE maps (optional)
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Summary, VariantSummary } from './summary.js';
@@ -22,36 +22,28 @@ import { tsne } from './tsne.js';
 import { LOSS_TERMS } from '../model/losses.js';
 import { Rng } from '../util/rng.js';
 import { writeFileAtomic } from '../util/fs.js';
+import {
+  FOLDS_CSV,
+  REPORT_FILE,
+  manetPath,
+  readCurve,
+  readEmbeddings,
+  readFoldsCsv,
+  readSummaryFile,
+  scanFoldResults,
+  seedDirs,
+  type CurveFile,
+  type EmbeddingPoint,
+  type EmbeddingsFile,
+  type FoldRow,
+  type FoldVariantResult,
+  type SummaryFile,
+} from '../results/index.js';
 
-/** One point of `seed-S/embeddings.json`. */
-export interface EmbeddingPoint {
-  /** 'before': MiNet after its pretraining; 'after': MiNet after guided fine-tuning with all losses. MaNet is fixed. */
-  stage: 'before' | 'after';
-  net: 'MiNet' | 'MaNet';
-  domain: 'micro' | 'macro';
-  /** Micro class name; macro clips carry the mapped micro class or 'other'. */
-  label: string;
-  /** Feature vector (the fused feature z). */
-  z: number[];
-  clip?: string;
-}
+export { REPORT_FILE };
 
-export interface EmbeddingsFile {
-  /** Held-out subject of the fold whose nets produced the features. */
-  fold: string;
-  labels: string[];
-  points: EmbeddingPoint[];
-}
-
-/** Per-fold result file, the fields the report reads. */
-interface FoldResultFile {
-  seed: number;
-  subject: string;
-  variant: string;
-  losses: string[];
-  curves: Array<Record<string, number>>;
-  pretrainCurve: number[];
-}
+/** The fields of a row result the report reads. */
+type FoldResultFile = Pick<FoldVariantResult, 'seed' | 'subject' | 'variant' | 'curves' | 'pretrainCurve'> & { losses: string[] };
 
 export interface ReportOptions {
   /** Most points per stage in a t-SNE map (a seeded sample above it). Default {@link DEFAULT_TSNE_POINTS}. */
@@ -63,7 +55,6 @@ export interface ReportOptions {
 }
 
 export const DEFAULT_TSNE_POINTS = 600;
-export const REPORT_FILE = 'report.html';
 
 const TERM_TITLES: Record<string, string> = {
   c: 'L_c (Eq. 1)',
@@ -76,154 +67,24 @@ const TERM_TITLES: Record<string, string> = {
 
 // ---------------------------------------------------------------- reading
 
-function readJson<T>(path: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`${path}: cannot read (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** RFC 4180 fields of one CSV text (quoted fields may hold commas, quotes and line breaks). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
-
-export interface FoldRow {
-  seed: number;
-  fold: number;
-  subject: string;
-  variant: string;
-  clips: number;
-  accuracy: number;
-}
-
-function readFoldsCsv(path: string): FoldRow[] {
-  if (!existsSync(path)) return [];
-  const rows = parseCsv(readFileSync(path, 'utf8'));
-  const header = rows[0] ?? [];
-  const col = (name: string): number => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new Error(`${path}: no column "${name}" in the header ${JSON.stringify(header.join(','))}`);
-    return i;
-  };
-  const [seed, fold, subject, variant, clips, accuracy] = ['seed', 'fold', 'subject', 'variant', 'clips', 'accuracy'].map(col);
-  return rows.slice(1).filter((r) => r.length > 1).map((r, k) => {
-    const num = (i: number, name: string): number => {
-      const v = Number(r[i]);
-      if (!Number.isFinite(v)) throw new Error(`${path}: row ${k + 2}, column ${name}: ${JSON.stringify(r[i])} is not a number`);
-      return v;
-    };
-    return { seed: num(seed, 'seed'), fold: num(fold, 'fold'), subject: r[subject], variant: r[variant], clips: num(clips, 'clips'), accuracy: num(accuracy, 'accuracy') };
-  });
-}
-
-const LOSS_FILE = new RegExp(`^(${LOSS_TERMS.join('|')})(\\+(${LOSS_TERMS.join('|')}))*\\.json$`);
-
-function seedDirs(dir: string): Array<{ seed: number; path: string }> {
-  return readdirSync(dir)
-    .map((name) => ({ name, m: /^seed-(\d+)$/.exec(name) }))
-    .filter((x) => x.m && statSync(join(dir, x.name)).isDirectory())
-    .map((x) => ({ seed: Number(x.m![1]), path: join(dir, x.name) }))
-    .sort((a, b) => a.seed - b.seed);
-}
-
-function readFoldResults(dir: string): FoldResultFile[] {
-  const out: FoldResultFile[] = [];
-  for (const { path } of seedDirs(dir)) {
-    const folds = join(path, 'folds');
-    if (!existsSync(folds)) continue;
-    for (const f of readdirSync(folds).sort()) {
-      const fdir = join(folds, f);
-      if (!statSync(fdir).isDirectory()) continue;
-      for (const name of readdirSync(fdir).sort()) {
-        if (!LOSS_FILE.test(name)) continue;
-        const file = join(fdir, name);
-        const r = readJson<FoldResultFile>(file);
-        if (!Array.isArray(r.curves) || typeof r.variant !== 'string') throw new Error(`${file}: not a fold result (no "curves" list or "variant")`);
-        out.push(r);
-      }
-    }
-  }
-  return out;
-}
-
-/** Checks the shape of an embeddings file; errors name the file and the point. */
-export function validateEmbeddings(e: unknown, file: string): EmbeddingsFile {
-  const x = e as Partial<EmbeddingsFile>;
-  if (typeof x !== 'object' || x === null || !Array.isArray(x.points) || !Array.isArray(x.labels)) throw new Error(`${file}: expected { fold, labels, points }`);
-  let width = -1;
-  x.points.forEach((p, i) => {
-    const where = `${file}: point ${i}`;
-    if (p.stage !== 'before' && p.stage !== 'after') throw new Error(`${where}: stage ${JSON.stringify(p.stage)}, expected "before" or "after"`);
-    if (p.net !== 'MiNet' && p.net !== 'MaNet') throw new Error(`${where}: net ${JSON.stringify(p.net)}, expected "MiNet" or "MaNet"`);
-    if (p.domain !== 'micro' && p.domain !== 'macro') throw new Error(`${where}: domain ${JSON.stringify(p.domain)}, expected "micro" or "macro"`);
-    if (typeof p.label !== 'string') throw new Error(`${where}: label ${JSON.stringify(p.label)} is not a string`);
-    if (!Array.isArray(p.z) || p.z.length === 0 || p.z.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`${where}: z is not a list of finite numbers`);
-    if (width < 0) width = p.z.length;
-    else if (p.z.length !== width) throw new Error(`${where}: z has ${p.z.length} values, point 0 has ${width}`);
-  });
-  return x as EmbeddingsFile;
-}
-
 export interface ReportData {
   dir: string;
-  summary: Summary & { config?: Record<string, unknown>; fingerprint?: string };
+  summary: SummaryFile;
   folds: FoldRow[];
   results: FoldResultFile[];
-  manetCurves: Array<{ seed: number; epochs: number[]; trainAccuracy?: number }>;
+  manetCurves: Array<{ seed: number } & CurveFile>;
   embeddings: Array<{ seed: number; file: string; data: EmbeddingsFile }>;
 }
 
 /** Reads everything the report shows from a results folder. */
 export function readReportData(dir: string): ReportData {
-  const summaryPath = join(dir, 'summary.json');
-  if (!existsSync(summaryPath)) throw new Error(`${dir}: no summary.json; is this a results folder of \`mimanet run\`?`);
-  const summary = readJson<ReportData['summary']>(summaryPath);
-  if (!Array.isArray(summary.variants) || !Array.isArray(summary.labels)) throw new Error(`${summaryPath}: expected "variants" and "labels" lists`);
+  const summary = readSummaryFile(dir);
   const manetCurves: ReportData['manetCurves'] = [];
-  const embeddings: ReportData['embeddings'] = [];
-  for (const { seed, path } of seedDirs(dir)) {
-    const curve = join(path, 'manet-curve.json');
-    if (existsSync(curve)) manetCurves.push({ seed, ...readJson<{ epochs: number[]; trainAccuracy?: number }>(curve) });
-    const emb = join(path, 'embeddings.json');
-    if (existsSync(emb)) embeddings.push({ seed, file: emb, data: validateEmbeddings(readJson(emb), emb) });
+  for (const { seed } of seedDirs(dir)) {
+    const curve = readCurve(manetPath(dir, seed));
+    if (curve) manetCurves.push({ seed, ...curve });
   }
-  return { dir, summary, folds: readFoldsCsv(join(dir, 'folds.csv')), results: readFoldResults(dir), manetCurves, embeddings };
+  return { dir, summary, folds: readFoldsCsv(join(dir, FOLDS_CSV)), results: scanFoldResults(dir), manetCurves, embeddings: readEmbeddings(dir) };
 }
 
 // ---------------------------------------------------------------- charts

@@ -4,25 +4,17 @@
  * seeds, per ablation variant and per source dataset.
  */
 import { computeMetrics, meanStd } from './metrics.js';
+import { csvField } from '../results/csv.js';
+import type { ClipPrediction } from '../results/records.js';
 import { pairedDifference, type PairedDifference } from './paired.js';
 
 /** One test-clip prediction of one LOSO fold. */
-export interface Prediction {
+export interface Prediction extends ClipPrediction {
   seed: number;
   /** Ablation variant name, e.g. `L_c + L_s`. */
   variant: string;
   /** The fold's held-out subject. */
   fold: string;
-  clipId: string;
-  subject: string;
-  /** Source dataset of the clip (`smic`, `casme2`, `samm`, ...). */
-  source: string;
-  /** True class index. */
-  label: number;
-  /** Predicted class index. */
-  pred: number;
-  /** Class probabilities, one per class. */
-  probs: number[];
 }
 
 /** Loss terms of Eq. 8: L_c (classification), L_s (spatial domain, D_s), L_sam (interval, C_s), L_t (temporal domain, D_t), L_con (contrastive). */
@@ -447,11 +439,6 @@ export function renderConsoleTable(summary: Summary): string {
 
 /** Decimals kept for probabilities in the predictions CSV. */
 export const DEFAULT_PROB_DECIMALS = 6;
-
-function csvField(v: string | number): string {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function probText(p: number): string {
   return Number.isFinite(p) ? String(Number(p.toFixed(DEFAULT_PROB_DECIMALS))) : String(p);

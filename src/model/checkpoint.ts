@@ -12,29 +12,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TemporalMode, TwoStreamConfig, TwoStreamNet } from './twostream.js';
-import { TemporalAggregate } from './temporal-aggregate.js';
-import type { Normalization } from '../data/batches.js';
+import type { TemporalMode, TwoStreamNet } from './twostream.js';
+import { TemporalAggregate } from './custom-layers.js';
+import { CHECKPOINT_FORMAT, META_FILE, type CheckpointMeta } from './checkpoint-meta.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { GradientReversal } from './grl.js';
 
-export { TemporalAggregate, type TemporalAggregateArgs } from './temporal-aggregate.js';
-
-/** Keeps the custom layers referenced so bundlers do not drop their registration. */
-export const CUSTOM_LAYERS = [TemporalAggregate, GradientReversal];
-
-/** What a checkpoint's `mimanet.json` says about the model. */
-export interface CheckpointMeta {
-  format: 'mimanet-checkpoint';
-  version: 1;
-  /** Class names, index = output position. */
-  labels: string[];
-  net: TwoStreamConfig;
-  temporal: TemporalMode;
-  normalization: Normalization;
-  /** Free-form provenance: dataset, config fingerprint, fold, date. */
-  provenance?: Record<string, unknown>;
-}
+export { CUSTOM_LAYERS, TemporalAggregate, GradientReversal, type TemporalAggregateArgs } from './custom-layers.js';
+export { parseCheckpointMeta, type CheckpointMeta, type ParsedMeta } from './checkpoint-meta.js';
 
 /** The inference graph of a trained net (shares its layers and weights). */
 export function buildInferenceModel(net: TwoStreamNet, temporal: TemporalMode): tf.LayersModel {
@@ -69,8 +53,8 @@ export async function saveCheckpoint(net: TwoStreamNet, dir: string, meta: Omit<
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const full: CheckpointMeta = { format: 'mimanet-checkpoint', version: 1, net: net.config, ...meta };
-  writeJsonAtomic(join(dir, 'mimanet.json'), full);
+  const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: 1, net: net.config, ...meta };
+  writeJsonAtomic(join(dir, META_FILE), full);
 }
 
 export interface LoadedCheckpoint {
@@ -80,7 +64,7 @@ export interface LoadedCheckpoint {
 
 /** Reads a checkpoint folder in Node (no tfjs-node needed). */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const need = ['model.json', 'weights.bin', 'mimanet.json'];
+  const need = ['model.json', 'weights.bin', META_FILE];
   for (const f of need) if (!existsSync(join(dir, f))) throw new Error(`${dir}: not a mimanet checkpoint (missing ${f})`);
   let modelJson: { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
   let meta: CheckpointMeta;
@@ -90,11 +74,11 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     throw new Error(`${join(dir, 'model.json')}: cannot parse (${(e as Error).message})`);
   }
   try {
-    meta = JSON.parse(readFileSync(join(dir, 'mimanet.json'), 'utf8'));
+    meta = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8'));
   } catch (e) {
-    throw new Error(`${join(dir, 'mimanet.json')}: cannot parse (${(e as Error).message})`);
+    throw new Error(`${join(dir, META_FILE)}: cannot parse (${(e as Error).message})`);
   }
-  if (meta.format !== 'mimanet-checkpoint') throw new Error(`${join(dir, 'mimanet.json')}: format is ${JSON.stringify(meta.format)}, expected "mimanet-checkpoint"`);
+  if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${join(dir, META_FILE)}: format is ${JSON.stringify(meta.format)}, expected "${CHECKPOINT_FORMAT}"`);
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const buf = readFileSync(join(dir, 'weights.bin'));
   const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);

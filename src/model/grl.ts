@@ -20,6 +20,14 @@ export function gradientReversal<T extends tf.Tensor>(x: T, lambda: number): T {
  * for training progress p in [0, 1], ramping from 0 to about 1 so that the
  * untrained discriminator does not disturb MiNet early on.
  */
+/** How the reversal coefficient lambda moves over fine-tuning. */
+export interface GrlSchedule {
+  /** 'dann': lambda ramps 2/(1+exp(-10p))-1 over fine-tuning progress p; 'constant': fixed. Default 'dann'. */
+  schedule: 'dann' | 'constant';
+  /** Maximum (or constant) reversal coefficient. Default 1. */
+  lambda: number;
+}
+
 export function dannLambda(progress: number, gamma = 10): number {
   const p = Math.min(1, Math.max(0, progress));
   return 2 / (1 + Math.exp(-gamma * p)) - 1;

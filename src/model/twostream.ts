@@ -14,20 +14,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildResNet18, resnetFeatures, resnetMapSize, layerSeed } from './resnet.js';
 
+/** The shape of a two-stream net; `model` of the config is this without `classes` (which the data says). */
 export interface TwoStreamConfig {
   /** Number of expression classes L. */
   classes: number;
-  /** Input frame height and width. */
+  /** Input frame height = width in pixels. The paper does not say; quick 32, paper 112. */
   size: number;
-  /** 1 (grey) or 3 (RGB). */
+  /** 1 (grey) or 3 (RGB). Quick 1, paper 3. */
   channels: number;
-  /** Frames per clip, T. */
+  /** Frames per clip T, onset to apex. Quick 8, paper 16. */
   frames: number;
-  /** ResNet18 width (64 is the paper's ResNet18). */
+  /** ResNet18 width; 64 is the paper's ResNet18. Quick 8, paper 64. */
   width: number;
-  /** Number of sampling intervals s_c (s = 1, 2, ..., 2^(s_c - 1)). */
+  /** Number of sampling intervals s_c (s = 2^k, k < s_c: 1, 2, ..., 2^(s_c - 1)). Quick 2, paper 3. */
   sc: number;
-  /** Frame features per v(s), K: the same for every s so that C_s cannot read s off the length. */
+  /** Frame features per v(s), K: the same for every s so that C_s cannot read s off the length. Default 4. */
   K: number;
 }
 

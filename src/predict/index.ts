@@ -4,7 +4,7 @@
  * A clip is a folder of frames (jpg, png, bmp, ...), a video file, or a
  * prepared clip of the clip cache (a `.u8` file, or the cache folder with a
  * clip id). Frames onset..apex are resampled to the model's T frames and
- * preprocessed as the training clips were (see ./preprocessing.ts): face
+ * preprocessed as the training clips were (the checkpoint's recipe, src/data/preprocess/recipe.ts): face
  * detection and eye alignment for models trained on real datasets, a plain
  * resize for models trained on (already aligned) synthetic faces.
  */
@@ -12,8 +12,9 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
+import { META_FILE, parseCheckpointMeta } from '../model/checkpoint-meta.js';
 import { clipBytes } from '../data/types.js';
-import { INPUT_MODES, normalizeClip } from '../data/batches.js';
+import { normalizeClip } from '../data/batches.js';
 import { clipPath, readIndex } from '../data/cache.js';
 import { videoFrameRef, type RawClip } from '../data/datasets/types.js';
 import { loadFrameInputs, toSharp, frameSource, type FrameInput } from '../data/preprocess/decode.js';
@@ -21,9 +22,9 @@ import { probeVideo } from '../data/preprocess/video.js';
 import { blendInto, planIndices, resamplePlan } from '../data/preprocess/resample.js';
 import { ClipError, preprocessClip } from '../data/preprocess/pipeline.js';
 import { createFaceDetector, type FaceDetector } from '../data/preprocess/face.js';
-import { preprocessingFromMeta, type AlignMode, type PreprocessingSpec } from './preprocessing.js';
+import type { AlignMode, PreprocessingRecipe } from '../data/preprocess/recipe.js';
 
-export { preprocessingOf, preprocessingFromMeta, type PreprocessingSpec, type AlignMode } from './preprocessing.js';
+export type { PreprocessingRecipe, AlignMode } from '../data/preprocess/recipe.js';
 
 /** Image files read as frames of a clip folder. */
 export const FRAME_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp'] as const;
@@ -62,7 +63,7 @@ export interface ClipInput {
   onset: number;
   apex: number;
   /** How the frames were made into model input; 'prepared' when they came from the clip cache as they are. */
-  preprocessing: PreprocessingSpec | 'prepared';
+  preprocessing: PreprocessingRecipe | 'prepared';
   /** T*H*W*C bytes, onset first, apex last. */
   frames: Uint8Array;
 }
@@ -141,7 +142,7 @@ async function resizeFrame(input: FrameInput, g: InputGeometry): Promise<Uint8Ar
 }
 
 /** Frames onset..apex resampled to T and resized, as for clips that were face crops already. */
-async function resizeClip(framePaths: string[], g: InputGeometry, spec: PreprocessingSpec): Promise<Uint8Array> {
+async function resizeClip(framePaths: string[], g: InputGeometry, spec: PreprocessingRecipe): Promise<Uint8Array> {
   const plan = resamplePlan(framePaths.length, g.frames, spec.resample);
   const needed = planIndices(plan);
   const inputs = await loadFrameInputs(needed.map((i) => framePaths[i]));
@@ -164,7 +165,7 @@ async function resizeClip(framePaths: string[], g: InputGeometry, spec: Preproce
 let sharedDetector: Promise<FaceDetector> | undefined;
 
 /** Frames onset..apex through the training pipeline: face detection, eye alignment, resampling. */
-async function alignClip(framePaths: string[], source: string, g: InputGeometry, spec: PreprocessingSpec, detector?: FaceDetector): Promise<Uint8Array> {
+async function alignClip(framePaths: string[], source: string, g: InputGeometry, spec: PreprocessingRecipe, detector?: FaceDetector): Promise<Uint8Array> {
   if (g.channels !== 1 && g.channels !== 3) throw new Error(`model channels ${g.channels}: expected 1 or 3`);
   // RawClip.dataset names a known dataset; for an ad hoc clip it is only used in messages, which are rewritten below.
   const raw: RawClip = { dataset: 'input' as RawClip['dataset'], id: basename(source), subject: '', label: '', onset: 0, apex: framePaths.length - 1, framePaths };
@@ -188,12 +189,12 @@ async function alignClip(framePaths: string[], source: string, g: InputGeometry,
  * Turns a clip path into model input bytes. `spec` is the checkpoint's
  * preprocessing (undefined when it records none; then opts.align must say).
  */
-export async function readClipInput(path: string, g: InputGeometry, spec: PreprocessingSpec | undefined, opts: PredictOptions = {}): Promise<ClipInput> {
+export async function readClipInput(path: string, g: InputGeometry, spec: PreprocessingRecipe | undefined, opts: PredictOptions = {}): Promise<ClipInput> {
   if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
   const st = statSync(path);
-  const chooseSpec = (): PreprocessingSpec => {
+  const chooseSpec = (): PreprocessingRecipe => {
     if (opts.align) return { resample: 'linear', ...spec, align: opts.align };
-    if (!spec) throw new Error('the checkpoint does not record how its clips were preprocessed (provenance.preprocessing.align); pass --align face or --align none');
+    if (!spec) throw new Error('the checkpoint does not record how its clips were preprocessed (mimanet.json field preprocessing.align); pass --align face or --align none');
     return spec;
   };
   const noFrameFlags = (what: string): void => {
@@ -246,29 +247,18 @@ export class Predictor {
     readonly model: tf.LayersModel,
     readonly meta: CheckpointMeta,
     /** What the checkpoint says about its preprocessing; undefined when it does not say. */
-    readonly preprocessing: PreprocessingSpec | undefined,
+    readonly preprocessing: PreprocessingRecipe | undefined,
   ) {}
 
   static async load(dir: string): Promise<Predictor> {
     const { model, meta } = await loadCheckpoint(dir);
-    const where = join(dir, 'mimanet.json');
+    const where = join(dir, META_FILE);
     try {
-      const partial = meta.net as Partial<CheckpointMeta['net']> | undefined;
-      for (const k of ['frames', 'size', 'channels', 'classes'] as const) {
-        if (!partial || !Number.isInteger(partial[k]) || (partial[k] as number) < 1) throw new Error(`${where}: net.${k} is ${JSON.stringify(partial?.[k])}, expected a positive integer`);
-      }
-      const net = meta.net;
-      if (!Array.isArray(meta.labels) || meta.labels.length !== net.classes) {
-        throw new Error(`${where}: ${Array.isArray(meta.labels) ? meta.labels.length : 'no'} labels for ${net.classes} classes`);
-      }
-      const norm = meta.normalization;
-      if (!norm || !Array.isArray(norm.mean) || !Array.isArray(norm.std) || norm.std.some((s) => !(s > 0))) {
-        throw new Error(`${where}: normalization ${JSON.stringify(norm)} needs mean and positive std lists`);
-      }
-      if (norm.input !== undefined && !INPUT_MODES.includes(norm.input)) {
-        throw new Error(`${where}: normalization.input is ${JSON.stringify(norm.input)}, expected one of ${INPUT_MODES.join(', ')}`);
-      }
-      return new Predictor(dir, model, meta, preprocessingFromMeta(meta, where));
+      const parsed = parseCheckpointMeta(meta, where);
+      const classes = parsed.net.classes;
+      if (classes === undefined) throw new Error(`${where}: net.classes is undefined, expected a positive integer`);
+      if (parsed.labels.length !== classes) throw new Error(`${where}: ${parsed.labels.length} labels for ${classes} classes`);
+      return new Predictor(dir, model, meta, parsed.preprocessing);
     } catch (e) {
       model.dispose();
       throw e;

@@ -9,14 +9,13 @@
  *               then evaluated on the held-out subject after the last epoch
  *               (nothing is chosen on the held-out subject)
  *
- * Every finished unit is written to disk at once, atomically; a rerun with the
- * same config skips what exists, so an interrupted run resumes.
+ * Every finished unit is written to the results folder (src/results/) at once,
+ * atomically; a rerun with the same config skips what exists, so an
+ * interrupted run resumes. The summary and the report are made from the folder
+ * by the command, afterwards.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import type { MimanetConfig } from '../config.js';
-import type { ClipSet } from '../data/types.js';
 import { loadExperimentData, type ExperimentData } from '../data/load.js';
 import { TwoStreamNet, type TwoStreamConfig } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
@@ -25,77 +24,36 @@ import { variantName, type LossTerm } from '../model/losses.js';
 import { losoFolds, checkFoldClasses, shareOfTraining, type Fold } from './folds.js';
 import { pretrainClassifier, predictClips, pretrainSteps, embedClips } from './pretrain.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
-import { initTwoStreamFromImagenet, parseImagenetInit } from '../model/safetensors.js';
-import { preprocessingRecord } from '../predict/preprocessing.js';
-import { writeReport } from '../eval/report-html.js';
+import { initTwoStreamFromImagenet, parseImagenetInit, type ImagenetLoadResult } from '../model/safetensors.js';
 import { normalizationFor, type Normalization } from '../data/batches.js';
-import { Rng } from '../util/rng.js';
+import { Rng, deriveSeed } from '../util/rng.js';
 import { guidedFinetune, finetuneSteps, type FinetuneOptions } from './finetune.js';
-import { deriveSeed } from '../util/rng.js';
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { summarize, renderSummaryMarkdown, predictionsToCsv, TRANSFER_ROW, type Prediction, type Summary } from '../eval/summary.js';
-import { computeMetrics } from '../eval/metrics.js';
-
-/** The result of one ablation row on one fold, as written to disk. */
-export interface FoldVariantResult {
-  seed: number;
-  fold: number;
-  subject: string;
-  variant: string;
-  losses: LossTerm[];
-  /** Share of the fold's micro training subjects used (absent in older results: 1). */
-  share?: number;
-  /** Micro training clips of this row (pretraining and fine-tuning); absent in older results. */
-  trainClips?: number;
-  predictions: Array<{ clipId: string; subject: string; source: string; label: number; pred: number; probs: number[] }>;
-  /** Per-epoch means of each loss term during guided fine-tuning. */
-  curves: Array<Record<string, number>>;
-  /** Per-epoch mean L_c of this fold's MiNet pretraining. */
-  pretrainCurve: number[];
-  seconds: number;
-}
-
-export function variantKey(losses: readonly LossTerm[]): string {
-  return losses.join('+');
-}
-
-/** File-name suffix of a training share: '' for all subjects, `@share0.5` otherwise. */
-export function shareSuffix(share: number): string {
-  return share === 1 ? '' : `@share${share}`;
-}
-
-/** Display name of a row: the loss set, and the share of training subjects when not all. */
-export function rowName(losses: readonly LossTerm[], share: number): string {
-  return share === 1 ? variantName(losses) : `${variantName(losses)} (${Math.round(share * 1000) / 10}% subjects)`;
-}
-
-/** Where one row of one fold is written. */
-export function rowResultPath(dir: string, losses: readonly LossTerm[], share: number): string {
-  return join(dir, `${variantKey(losses)}${shareSuffix(share)}.json`);
-}
-
-function safe(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
-}
-
-export function foldDir(out: string, seed: number, fold: Fold): string {
-  return join(out, `seed-${seed}`, 'folds', `${String(fold.index + 1).padStart(3, '0')}-${safe(fold.subject)}`);
-}
-
-/** Settings that change results; seeds and rows may grow between reruns of one folder. */
-export function configFingerprint(cfg: MimanetConfig): string {
-  const relevant = { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
-  // shares add rows like seeds do; they are not a setting of the rows already there
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
-}
+import {
+  configFingerprint,
+  foldCheckpointDir,
+  foldDir,
+  hasFoldResult,
+  hasTransfer,
+  manetPath,
+  minetPretrainedPath,
+  prepareRunFolder,
+  readCurve,
+  rowName,
+  seedsOf,
+  variantKey,
+  writeCurve,
+  writeEmbeddings,
+  writeFoldResult,
+  writeTransfer,
+  type EmbeddingPoint,
+  type FoldVariantResult,
+  type RunInfo,
+  type TransferRecord,
+} from '../results/index.js';
 
 export function netConfig(cfg: MimanetConfig, classes: number): TwoStreamConfig {
   const m = cfg.model;
   return { classes, size: m.size, channels: m.channels, frames: m.frames, width: m.width, sc: m.sc, K: m.K };
-}
-
-export function seedsOf(cfg: MimanetConfig): number[] {
-  return Array.from({ length: cfg.seeds }, (_, i) => cfg.seed + i);
 }
 
 /** Progress events of the long loops, for a progress bar. */
@@ -125,24 +83,12 @@ export interface ExperimentContext {
   manets: Map<number, TwoStreamNet>;
 }
 
-export function manetPath(out: string, seed: number): string {
-  return join(out, `seed-${seed}`, 'manet');
-}
-
 /** Eq. 8 fine-tuning settings of a config for one loss set. */
 export function finetuneOptions(cfg: MimanetConfig, data: ExperimentData, losses: LossTerm[], run: Pick<FinetuneOptions, 'seed' | 'where' | 'onStep'>): FinetuneOptions {
-  const f = cfg.finetune;
   return {
+    ...cfg.finetune,
     losses,
-    epochs: f.epochs,
-    lr: f.lr,
-    n: f.n,
-    weights: f.weights,
-    tau: f.tau,
-    conReduction: f.conReduction,
-    conDenominator: f.conDenominator,
     normalization: normalizationOf(cfg),
-    grl: f.grl,
     headWidths: cfg.model.headWidths,
     macroToMicro: data.macroToMicro,
     flip: cfg.flip,
@@ -155,9 +101,53 @@ export function normalizationOf(cfg: MimanetConfig): Normalization {
   return normalizationFor(cfg.model.init, cfg.model.channels, cfg.model.input);
 }
 
-/** Starts both streams from ImageNet weights when `model.init` says so (before pretraining). */
-export function initFromConfig(cfg: MimanetConfig, net: TwoStreamNet): void {
-  if (cfg.model.init !== 'scratch') initTwoStreamFromImagenet(net, parseImagenetInit(cfg.model.init));
+/** Starts both streams from ImageNet weights when `model.init` says so (before pretraining); returns what was loaded. */
+export function initFromConfig(cfg: MimanetConfig, net: TwoStreamNet): ImagenetLoadResult | undefined {
+  return cfg.model.init === 'scratch' ? undefined : initTwoStreamFromImagenet(net, parseImagenetInit(cfg.model.init));
+}
+
+/** Which MiNet pretraining: its weights' folder, the clips, its seed, and names for errors and the progress bar. */
+export interface MinetPretraining {
+  /** Base path of the weights; when they exist they are loaded instead. */
+  base: string;
+  /** Indices of the micro clips it trains on. */
+  train: number[];
+  seed: number;
+  where: string;
+  stage: string;
+}
+
+/**
+ * Pretrains MiNet on micro clips with L_c alone (or loads it from `p.base`),
+ * starting from ImageNet weights when `model.init` says so. Shared by the LOSO
+ * folds and the deployable model of `mimanet train`. Returns the per-epoch
+ * mean L_c (empty when loaded) and what ImageNet initialisation loaded.
+ */
+export async function obtainMinet(
+  cfg: MimanetConfig,
+  data: ExperimentData,
+  minet: TwoStreamNet,
+  p: MinetPretraining,
+  events: ExperimentEvents = {},
+): Promise<{ curve: number[]; init?: ImagenetLoadResult }> {
+  if (hasNetWeights(p.base)) {
+    loadNetWeights(minet, p.base);
+    return { curve: readCurve(p.base)?.epochs ?? [] };
+  }
+  const init = initFromConfig(cfg, minet);
+  const curve = await pretrainClassifier(minet, data.micro, p.train, {
+    epochs: cfg.pretrain.minetEpochs,
+    lr: cfg.pretrain.lr,
+    batchSize: cfg.pretrain.batchSize,
+    seed: p.seed,
+    flip: cfg.flip,
+    normalization: normalizationOf(cfg),
+    where: p.where,
+    onStep: (s) => events.tick?.(1, { stage: p.stage, L_c: s.losses.c }),
+  });
+  writeCurve(p.base, { epochs: curve });
+  await saveNetWeights(minet, p.base);
+  return { curve, init };
 }
 
 /** Pretrains (or loads) MaNet for one seed. */
@@ -183,7 +173,7 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
     });
     const train = await predictClips(manet, data.macro, all, 'mean', { normalization: normalizationOf(cfg) });
     const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
-    writeJsonAtomic(`${base}-curve.json`, { epochs: curve, trainAccuracy: acc });
+    writeCurve(base, { epochs: curve, trainAccuracy: acc });
     events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
     await saveNetWeights(manet, base);
     return manet;
@@ -191,17 +181,6 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
     manet.dispose();
     throw e;
   }
-}
-
-/** Where MaNet's scores on the micro clips (the transfer diagnostic) are kept. */
-export function transferPath(out: string, seed: number): string {
-  return join(out, `seed-${seed}`, 'manet-transfer.json');
-}
-
-/** MaNet's predictions on micro clips, its macro classes mapped to micro classes. */
-export interface TransferRecord {
-  seed: number;
-  predictions: Array<{ clipId: string; subject: string; source: string; label: number; pred: number; probs: number[] }>;
 }
 
 /**
@@ -237,35 +216,27 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
   const fold = ctx.folds[job.fold];
   const manet = ctx.manets.get(job.seed);
   if (!manet) throw new Error(`no MaNet for seed ${job.seed}`);
-  const dir = foldDir(cfg.out, job.seed, fold);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(foldDir(cfg.out, job.seed, fold), { recursive: true });
   let where = `seed ${job.seed}, fold ${fold.index + 1}/${ctx.folds.length} (held-out subject ${fold.subject})`;
   const make = (salt: string): TwoStreamNet =>
     withInitSeed(deriveSeed(job.seed, salt, fold.subject), () => new TwoStreamNet(netConfig(cfg, data.micro.labels.length), 'MiNet'));
-  const minet = make('minet');
-  const pretrainedBase = join(dir, `minet-pretrained${shareSuffix(job.share)}`);
   const train = foldTraining(cfg, data, fold, job.seed, job.share);
   if (job.share !== 1) where += `, ${Math.round(job.share * 1000) / 10}% of training subjects (${train.length} clips)`;
-  let pretrainCurve: number[] = [];
+  const minet = make('minet');
   try {
-    if (hasNetWeights(pretrainedBase)) {
-      loadNetWeights(minet, pretrainedBase);
-      pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${pretrainedBase}-curve.json`)?.epochs ?? [];
-    } else {
-      initFromConfig(cfg, minet);
-      pretrainCurve = await pretrainClassifier(minet, data.micro, train, {
-        epochs: cfg.pretrain.minetEpochs,
-        lr: cfg.pretrain.lr,
-        batchSize: cfg.pretrain.batchSize,
+    const { curve: pretrainCurve } = await obtainMinet(
+      cfg,
+      data,
+      minet,
+      {
+        base: minetPretrainedPath(cfg.out, job.seed, fold, job.share),
+        train,
         seed: deriveSeed(job.seed, 'minet-train', fold.subject, ...shareSalt(job.share)),
-        flip: cfg.flip,
-        normalization: normalizationOf(cfg),
         where: `${where}, MiNet pretraining`,
-        onStep: (s) => events.tick?.(1, { stage: `fold ${fold.index + 1} MiNet`, L_c: s.losses.c }),
-      });
-      writeJsonAtomic(`${pretrainedBase}-curve.json`, { epochs: pretrainCurve });
-      await saveNetWeights(minet, pretrainedBase);
-    }
+        stage: `fold ${fold.index + 1} MiNet`,
+      },
+      events,
+    );
     for (const losses of job.variants) {
       const t0 = Date.now();
       const name = rowName(losses, job.share);
@@ -303,10 +274,11 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
         };
         const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]) && job.share === 1;
         if (cfg.foldCheckpoints === 'all' || (cfg.foldCheckpoints === 'last' && isLast)) {
-          await saveCheckpoint(tuned, join(dir, 'checkpoints', variantKey(losses)), {
+          await saveCheckpoint(tuned, foldCheckpointDir(cfg.out, job.seed, fold, losses), {
             labels: data.micro.labels,
             temporal: 'intervals',
             normalization: normalizationOf(cfg),
+            preprocessing: data.preprocessing,
             provenance: {
               dataset: data.micro.name,
               macro: data.macro.name,
@@ -314,12 +286,11 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
               heldOutSubject: fold.subject,
               variant: name,
               fingerprint: configFingerprint(cfg),
-              preprocessing: preprocessingRecord(data.preprocessing, cfg),
             },
           });
         }
-        if (cfg.embeddings && isLast && fold.index === 0) await writeEmbeddings(ctx, job.seed, fold, minet, tuned, manet);
-        writeJsonAtomic(rowResultPath(dir, losses, job.share), result);
+        if (cfg.embeddings && isLast && fold.index === 0) await saveEmbeddings(ctx, job.seed, fold, minet, tuned, manet);
+        writeFoldResult(cfg.out, fold, result);
       } finally {
         tuned.dispose();
       }
@@ -337,14 +308,14 @@ const EMBEDDING_MACRO_CLIPS = 150;
  * clips), before and after guided fine-tuning: what the report's embedding
  * plots show. MaNet's macro labels are mapped to micro class names.
  */
-async function writeEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold, before: TwoStreamNet, after: TwoStreamNet, manet: TwoStreamNet): Promise<void> {
+async function saveEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold, before: TwoStreamNet, after: TwoStreamNet, manet: TwoStreamNet): Promise<void> {
   const { data } = ctx;
   const macroIdx = new Rng(deriveSeed(seed, 'embedding-macro')).shuffle(data.macro.clips.map((_, i) => i)).slice(0, EMBEDDING_MACRO_CLIPS);
   const macroLabel = (i: number): string => {
     const m = data.macroToMicro[data.macro.clips[i].label];
     return m >= 0 ? data.micro.labels[m] : 'other';
   };
-  const points: Array<{ stage: 'before' | 'after'; net: 'MiNet' | 'MaNet'; domain: 'micro' | 'macro'; label: string; clip: string; z: number[] }> = [];
+  const points: EmbeddingPoint[] = [];
   const round = (z: number[]): number[] => z.map((x) => Math.round(x * 1e4) / 1e4);
   for (const [stage, net, temporal] of [['before', before, 'mean'], ['after', after, 'intervals']] as const) {
     const zMicro = await embedClips(net, data.micro, fold.train, temporal, { normalization: normalizationOf(ctx.cfg) });
@@ -352,13 +323,12 @@ async function writeEmbeddings(ctx: ExperimentContext, seed: number, fold: Fold,
     const zMacro = await embedClips(manet, data.macro, macroIdx, 'intervals', { normalization: normalizationOf(ctx.cfg) });
     macroIdx.forEach((ci, k) => points.push({ stage, net: 'MaNet', domain: 'macro', label: macroLabel(ci), clip: data.macro.clips[ci].id, z: round(zMacro[k]) }));
   }
-  writeJsonAtomic(join(ctx.cfg.out, `seed-${seed}`, 'embeddings.json'), { fold: fold.subject, labels: data.micro.labels, points });
+  writeEmbeddings(ctx.cfg.out, seed, { fold: fold.subject, labels: data.micro.labels, points });
 }
 
 /** Rows of a fold and training share that have no result file yet. */
 export function remainingVariants(cfg: MimanetConfig, seed: number, fold: Fold, share = 1): LossTerm[][] {
-  const dir = foldDir(cfg.out, seed, fold);
-  return cfg.variants.filter((v) => !existsSync(rowResultPath(dir, v, share)));
+  return cfg.variants.filter((v) => !hasFoldResult(cfg.out, seed, fold, v, share));
 }
 
 /** Salt of seeds that depend on the training share; empty for share 1, so full-share runs keep their seeds. */
@@ -372,84 +342,18 @@ export function foldTraining(cfg: MimanetConfig, data: ExperimentData, fold: Fol
   return shareOfTraining(fold, data.micro.clips, data.micro.labels.length, share, rng, cfg.finetune.n);
 }
 
-export interface RunInfo {
-  backend: Record<string, unknown>;
-  workers: number;
-}
+export type { RunInfo } from '../results/index.js';
 
 export interface ExperimentResult {
-  summary: Summary;
   out: string;
-  /** Folds whose results were already on disk. */
+  /** The micro dataset's name and class names (what the summary is about). */
+  dataset: string;
+  labels: string[];
+  /** The LOSO folds of the micro dataset. */
+  folds: Fold[];
+  /** Fold-rows whose results were already on disk. */
   resumedUnits: number;
   computedUnits: number;
-}
-
-/**
- * Checks and records the run folder: a folder made with other settings is not
- * mixed into; the resolved config is saved beside the results.
- */
-export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo): void {
-  mkdirSync(cfg.out, { recursive: true });
-  const fingerprint = configFingerprint(cfg);
-  const runPath = join(cfg.out, 'run.json');
-  const prev = readJsonIfExists<{ fingerprint: string }>(runPath);
-  if (prev && prev.fingerprint !== fingerprint) {
-    throw new Error(
-      `${cfg.out} holds results of a run with other settings (fingerprint ${prev.fingerprint}, now ${fingerprint}); choose another --out or delete the folder`,
-    );
-  }
-  writeJsonAtomic(runPath, { fingerprint, started: new Date().toISOString(), ...info });
-  writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
-}
-
-/** Reads every row result of the run folder for the configured seeds and rows. */
-export function collectResults(cfg: MimanetConfig, folds: Fold[]): FoldVariantResult[] {
-  const out: FoldVariantResult[] = [];
-  for (const seed of seedsOf(cfg)) {
-    for (const share of cfg.microTrainShares) {
-      for (const fold of folds) {
-        for (const v of cfg.variants) {
-          const r = readJsonIfExists<FoldVariantResult>(rowResultPath(foldDir(cfg.out, seed, fold), v, share));
-          if (r) out.push(r);
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** Writes predictions.csv, folds.csv, summary.json and summary.md from the results on disk. */
-export function writeSummary(cfg: MimanetConfig, micro: ClipSet, folds: Fold[]): Summary {
-  const results = collectResults(cfg, folds);
-  const predictions: Prediction[] = results.flatMap((r) =>
-    r.predictions.map((p) => ({ seed: r.seed, variant: r.variant, fold: r.subject, clipId: p.clipId, subject: p.subject, source: p.source, label: p.label, pred: p.pred, probs: p.probs })),
-  );
-  const transfer = seedsOf(cfg)
-    .map((seed) => readJsonIfExists<TransferRecord>(transferPath(cfg.out, seed)))
-    .filter((r): r is TransferRecord => r !== undefined && r !== null);
-  const summary = summarize({
-    transfer: transfer.flatMap((r) => r.predictions.map((p) => ({ seed: r.seed, variant: TRANSFER_ROW, fold: p.subject, ...p }))),
-    dataset: micro.name,
-    labels: micro.labels,
-    variants: cfg.microTrainShares.flatMap((share) => cfg.variants.map((v) => ({ name: rowName(v, share), losses: [...v], share }))),
-    predictions,
-  });
-  const foldRows = ['seed,fold,subject,variant,clips,accuracy,correct,seconds'];
-  for (const r of results) {
-    const m = computeMetrics(
-      r.predictions.map((p) => p.label),
-      r.predictions.map((p) => p.pred),
-      micro.labels.length,
-    );
-    const correct = r.predictions.filter((p) => p.label === p.pred).length;
-    foldRows.push([r.seed, r.fold + 1, JSON.stringify(r.subject), JSON.stringify(r.variant), m.count, m.accuracy.toFixed(4), correct, r.seconds.toFixed(1)].join(','));
-  }
-  writeFileAtomic(join(cfg.out, 'predictions.csv'), predictionsToCsv(predictions, micro.labels));
-  writeFileAtomic(join(cfg.out, 'folds.csv'), foldRows.join('\n') + '\n');
-  writeJsonAtomic(join(cfg.out, 'summary.json'), { ...summary, config: cfg, fingerprint: configFingerprint(cfg) });
-  writeFileAtomic(join(cfg.out, 'summary.md'), renderSummaryMarkdown(summary));
-  return summary;
 }
 
 /** Lists the fold jobs still to do, and their optimiser steps (for the progress bar). */
@@ -465,7 +369,7 @@ export function planJobs(cfg: MimanetConfig, data: ExperimentData, folds: Fold[]
         done += cfg.variants.length - variants.length;
         if (variants.length === 0) continue;
         const train = foldTraining(cfg, data, fold, seed, share).length;
-        const needsPretrain = !hasNetWeights(join(foldDir(cfg.out, seed, fold), `minet-pretrained${shareSuffix(share)}`));
+        const needsPretrain = !hasNetWeights(minetPretrainedPath(cfg.out, seed, fold, share));
         if (needsPretrain) steps += pretrainSteps(train, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
         steps += variants.length * finetuneSteps(train, cfg.finetune.epochs, cfg.finetune.n);
         jobs.push({ seed, fold: fold.index, share, variants, needsPretrain });
@@ -484,7 +388,11 @@ export interface RunOptions {
   runJobsInWorkers?: (cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents) => Promise<void>;
 }
 
-/** Runs (or resumes) the whole protocol and writes the results folder. */
+/**
+ * Runs (or resumes) the whole protocol and writes each fold-row's result into
+ * the results folder. The summary and the report are made from the folder
+ * afterwards (src/eval/run-summary.ts, src/eval/report-html.ts).
+ */
 export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
   const events = opts.events ?? {};
   const data = await loadExperimentData(cfg, { log: events.log ?? (() => {}) });
@@ -505,11 +413,11 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
   const manets = new Map<number, TwoStreamNet>();
   try {
     for (const seed of seedsOf(cfg)) {
-      const needsTransfer = !existsSync(transferPath(cfg.out, seed));
+      const needsTransfer = !hasTransfer(cfg.out, seed);
       if (!jobs.some((j) => j.seed === seed) && !needsTransfer) continue;
       const manet = await obtainManet(cfg, data, seed, events);
       manets.set(seed, manet);
-      if (needsTransfer) writeJsonAtomic(transferPath(cfg.out, seed), await scoreTransfer(cfg, data, manet, seed));
+      if (needsTransfer) writeTransfer(cfg.out, await scoreTransfer(cfg, data, manet, seed));
     }
     if (opts.workers > 1 && jobs.length > 1 && opts.runJobsInWorkers) {
       // workers load MaNet from disk; free this thread's copies first
@@ -523,10 +431,14 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
   } finally {
     for (const m of manets.values()) m.dispose();
   }
-  const summary = writeSummary(cfg, data.micro, folds);
-  const report = await writeReport(cfg.out);
-  events.log?.(`report: ${report}`);
-  return { summary, out: cfg.out, resumedUnits: done, computedUnits: jobs.reduce((s, j) => s + j.variants.length, 0) };
+  return {
+    out: cfg.out,
+    dataset: data.micro.name,
+    labels: [...data.micro.labels],
+    folds,
+    resumedUnits: done,
+    computedUnits: jobs.reduce((s, j) => s + j.variants.length, 0),
+  };
 }
 
 /** Rebuilds a fold-job context in a worker: same data, folds and MaNet weights as the main thread. */

@@ -17,7 +17,7 @@ import {
   type LossTerm,
   type LossWeights,
 } from '../model/losses.js';
-import { gradientReversal, dannLambda } from '../model/grl.js';
+import { gradientReversal, dannLambda, type GrlSchedule } from '../model/grl.js';
 import { buildRelationClassifier, buildSpatialDiscriminator, buildTemporalDiscriminator } from '../model/heads.js';
 import { disposeForward, maxIntervalStart, type ForwardResult, type TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
@@ -25,19 +25,29 @@ import { Rng } from '../util/rng.js';
 import { NonFiniteLossError, type StepInfo } from './pretrain.js';
 import { FlatAdam } from './optimizer.js';
 
+/** Channels of the three conv layers of D_s, D_t and C_s. Paper: unspecified; quick [32, 32, 32], paper [256, 128, 64]. */
+export type HeadWidths = [number, number, number];
+
 export interface FinetuneOptions {
   /** Loss terms of Eq. 8 that are on; "c" always is. */
   losses: LossTerm[];
+  /** Epochs of guided fine-tuning (one epoch = one pass over the micro training clips). Quick 4, paper 20. */
   epochs: number;
+  /** Adam learning rate of MiNet and the heads. Quick 3e-4, paper 1e-4. */
   lr: number;
-  /** Micro clips per minibatch, paired with as many macro clips. */
+  /** Micro clips per minibatch n; each is paired with n macro clips (paper 2.5). Default 8. */
   n: number;
+  /** Eq. 8 weights lambda_1..lambda_4. Default s = con = 0.1, sam = t = 0.2 (paper 3.1). */
   weights: LossWeights;
+  /** Temperature tau of L_con. Paper: unspecified; default 0.1 (Khosla et al.'s value). */
   tau: number;
+  /** 'mean' (default: scale independent of n) or 'sum' (Eq. 5 as written). */
   conReduction: ContrastiveReduction;
+  /** D^j of Eq. 7: 'eq7' (u = j kept, as written; default) or 'supcon' (u = j left out). */
   conDenominator: ContrastiveDenominator;
-  grl: { schedule: 'dann' | 'constant'; lambda: number };
-  headWidths: [number, number, number];
+  /** The gradient reversal coefficient over fine-tuning. */
+  grl: GrlSchedule;
+  headWidths: HeadWidths;
   /** Macro class index -> micro class index, -1 where the macro class has no micro counterpart (negatives only in L_con). */
   macroToMicro: number[];
   seed: number;

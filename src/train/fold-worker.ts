@@ -1,7 +1,7 @@
 /** Worker thread entry: rebuilds the experiment context, then runs the fold jobs it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendChoice } from '../backend/index.js';
+import { initBackend } from '../backend/index.js';
 import { runFoldJob, workerContext, type FoldJob } from './experiment.js';
 import type { WorkerInit, WorkerMessage } from './workers.js';
 
@@ -12,7 +12,7 @@ const send = (m: WorkerMessage): void => port.postMessage(m);
 
 try {
   tf.enableProdMode();
-  await initBackend(init.backend as BackendChoice, { threads: init.threads });
+  await initBackend(init.cfg.backend, { threads: init.threads });
   const ctx = await workerContext(init.cfg, init.seeds);
   port.on('message', (msg: { job: number; data: FoldJob }) => {
     runFoldJob(ctx, msg.data, { tick: (steps, info) => send({ type: 'tick', steps, info }), log: (message) => send({ type: 'log', message }) })

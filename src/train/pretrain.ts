@@ -32,7 +32,9 @@ export interface StepInfo {
 
 export interface ClassifierTrainOptions {
   epochs: number;
+  /** Adam learning rate. Default 1e-3. */
   lr: number;
+  /** Clips per batch. Default 16. */
   batchSize: number;
   seed: number;
   /** Random left-right mirroring. */

@@ -17,16 +17,16 @@ import type { MimanetConfig } from '../config.js';
 import { loadExperimentData } from '../data/load.js';
 import { TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
-import { hasNetWeights, loadNetWeights, saveNetWeights } from '../model/io.js';
+import { hasNetWeights } from '../model/io.js';
 import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
 import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
-import { initTwoStreamFromImagenet, parseImagenetInit, readSafetensors, type ImagenetLoadResult } from '../model/safetensors.js';
-import { configFingerprint, manetPath, netConfig, obtainManet, prepareRunFolder, finetuneOptions, normalizationOf, type ExperimentEvents, type RunInfo } from './experiment.js';
-import { pretrainClassifier, pretrainSteps, predictClips } from './pretrain.js';
+import { parseImagenetInit, readSafetensors } from '../model/safetensors.js';
+import { netConfig, obtainManet, obtainMinet, finetuneOptions, normalizationOf, type ExperimentEvents } from './experiment.js';
+import { configFingerprint, manetPath, prepareRunFolder, seedDir, type RunInfo } from '../results/index.js';
+import { pretrainSteps, predictClips } from './pretrain.js';
 import { finetuneSteps, guidedFinetune } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { preprocessingRecord } from '../predict/preprocessing.js';
 
 /** Loss terms of the deployable model unless told otherwise: all five of Eq. 8. */
 export const DEFAULT_TRAIN_LOSSES: readonly LossTerm[] = LOSS_TERMS;
@@ -77,12 +77,6 @@ function checkInitRecord(dir: string, init: string | undefined): void {
   writeJsonAtomic(p, { init: now } satisfies InitRecord);
 }
 
-/**
- * MaNet for the deployable model. Without `init` this is the experiment's own
- * obtainManet; with ImageNet weights the net is initialised from them before
- * its pretraining (same seeds, same files, so a rerun resumes either way).
- */
-
 /** Fails early, before any data is loaded, when the weight file cannot fit the configured trunks. */
 function checkImagenetWidth(file: string, width: number): void {
   const conv1 = readSafetensors(file).entries.get('conv1.weight');
@@ -111,7 +105,9 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   const work: MimanetConfig = { ...cfg, out: trainingDir(cfg.out) };
   prepareRunFolder(work, opts.info ?? { backend: {}, workers: 1 });
   checkInitRecord(work.out, init);
-  const minetBase = join(work.out, `seed-${seed}`, 'minet-pretrained');
+  // MaNet and MiNet start from the same initialisation: the option's, else the config's
+  const run: MimanetConfig = { ...work, model: { ...work.model, init: initSpec } };
+  const minetBase = join(seedDir(work.out, seed), 'minet-pretrained');
   let steps = finetuneSteps(all.length, cfg.finetune.epochs, cfg.finetune.n);
   if (!hasNetWeights(manetPath(work.out, seed))) steps += pretrainSteps(macro.clips.length, cfg.pretrain.manetEpochs, cfg.pretrain.batchSize);
   if (!hasNetWeights(minetBase)) steps += pretrainSteps(all.length, cfg.pretrain.minetEpochs, cfg.pretrain.batchSize);
@@ -121,29 +117,16 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   );
   events.plan?.(steps);
 
-  const manet = await obtainManet(work, data, seed, events);
+  const manet = await obtainManet(run, data, seed, events);
   const minet = withInitSeed(deriveSeed(seed, 'minet', 'all-subjects'), () => new TwoStreamNet(netConfig(cfg, micro.labels.length), 'MiNet'));
   try {
-    let pretrainCurve: number[] = [];
-    let initReport: ImagenetLoadResult | undefined;
-    if (hasNetWeights(minetBase)) {
-      loadNetWeights(minet, minetBase);
-      pretrainCurve = readJsonIfExists<{ epochs: number[] }>(`${minetBase}-curve.json`)?.epochs ?? [];
-    } else {
-      if (imagenet) initReport = initTwoStreamFromImagenet(minet, imagenet);
-      pretrainCurve = await pretrainClassifier(minet, micro, all, {
-        epochs: cfg.pretrain.minetEpochs,
-        lr: cfg.pretrain.lr,
-        batchSize: cfg.pretrain.batchSize,
-        seed: deriveSeed(seed, 'minet-train', 'all-subjects'),
-        flip: cfg.flip,
-        normalization: normalizationOf(cfg),
-        where: 'MiNet pretraining on all micro subjects',
-        onStep: (s) => events.tick?.(1, { stage: 'MiNet', L_c: s.losses.c }),
-      });
-      writeJsonAtomic(`${minetBase}-curve.json`, { epochs: pretrainCurve });
-      await saveNetWeights(minet, minetBase);
-    }
+    const { curve: pretrainCurve, init: initReport } = await obtainMinet(
+      run,
+      data,
+      minet,
+      { base: minetBase, train: all, seed: deriveSeed(seed, 'minet-train', 'all-subjects'), where: 'MiNet pretraining on all micro subjects', stage: 'MiNet' },
+      events,
+    );
     if (initReport) events.log?.(`ImageNet weights ${imagenet}: ${initReport.loaded.length} tensors loaded per trunk, ${initReport.skipped.length} skipped (${initReport.skipped.filter((s) => !s.endsWith('num_batches_tracked')).join(', ')})`);
 
     const curves = await guidedFinetune(
@@ -152,14 +135,14 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
       micro,
       all,
       macro,
-      finetuneOptions(cfg, data, losses, {
+      finetuneOptions(run, data, losses, {
         seed: deriveSeed(seed, 'finetune', 'all-subjects', losses.join('+')),
         where: `guided fine-tuning on all micro subjects, ${variantName(losses)}`,
         onStep: (s) => events.tick?.(1, { stage: 'guided', L: s.losses.total }),
       }),
     );
     writeJsonAtomic(join(work.out, `seed-${seed}`, 'finetune-curves.json'), { losses, curves });
-    const preds = await predictClips(minet, micro, all, 'intervals', { normalization: normalizationOf(cfg) });
+    const preds = await predictClips(minet, micro, all, 'intervals', { normalization: normalizationOf(run) });
     const trainAccuracy = preds.filter((p, i) => p.pred === micro.clips[i].label).length / all.length;
 
     const provenance = {
@@ -177,10 +160,9 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
         microSubjects: new Set(micro.clips.map((c) => c.subject)).size,
         macroClips: macro.clips.length,
       },
-      preprocessing: preprocessingRecord(data.preprocessing, cfg),
       trainAccuracy,
     };
-    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: normalizationOf(cfg), provenance };
+    const meta = { labels: [...micro.labels], temporal: 'intervals' as const, normalization: normalizationOf(run), preprocessing: data.preprocessing, provenance };
     await saveCheckpoint(minet, cfg.out, meta);
     writeJsonAtomic(join(cfg.out, 'config.json'), cfg);
     writeFileAtomic(join(cfg.out, 'labels.txt'), micro.labels.join('\n') + '\n');

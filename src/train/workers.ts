@@ -19,7 +19,6 @@ export type WorkerMessage =
 export interface WorkerInit {
   cfg: MimanetConfig;
   seeds: number[];
-  backend: string;
   /** Compute threads of each worker's backend: the cores shared out, so workers do not oversubscribe them. */
   threads: number;
 }
@@ -33,7 +32,8 @@ function spawnWorker(init: WorkerInit): Worker {
   return new Worker(boot, { eval: true, workerData: init });
 }
 
-export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents, backend = 'auto'): Promise<void> {
+/** Runs the jobs on `workers` threads, each computing on the backend `cfg.backend` names. */
+export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents): Promise<void> {
   const seeds = [...new Set(jobs.map((j) => j.seed))];
   const queue = jobs.map((job, i) => ({ job, i }));
   const count = Math.min(workers, jobs.length);
@@ -41,7 +41,7 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
   let failure: Error | undefined;
   const one = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const init: WorkerInit = { cfg, seeds, backend, threads: Math.max(1, Math.floor(availableParallelism() / count)) };
+      const init: WorkerInit = { cfg, seeds, threads: Math.max(1, Math.floor(availableParallelism() / count)) };
       const w = spawnWorker(init);
       running.push(w);
       let finished = false;

@@ -4,27 +4,19 @@
  * (exceljs), and face frames cut from the photographs that ship inside
  * @vladmandic/face-api.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import bmp from 'bmp-js';
 import ExcelJS from 'exceljs';
 import sharp from 'sharp';
 
-const trees: string[] = [];
+import { tempDir, removeTempDirs } from '../helpers.js';
 
-/** A new temporary folder, removed by `removeTrees`. */
-export function tmpTree(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `mimanet-${prefix}-`));
-  trees.push(dir);
-  return dir;
-}
-
+/** A new temporary folder, removed after the test file (see `tempDir` in ../helpers.ts). */
+export const tmpTree = tempDir;
 /** Removes every folder `tmpTree` made in this test file. */
-export function removeTrees(): void {
-  for (const d of trees.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export const removeTrees = removeTempDirs;
 
 /** A deterministic w x h RGB test pattern whose values depend on `seed`. */
 export function pattern(w: number, h: number, seed: number): Buffer {

@@ -15,7 +15,7 @@ const pad = (p: string, n: number, w: number): string => `${p}${String(n).padSta
 const seq = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
 describe('MEGC 2019 composite rules on annotation rows', () => {
-  // Kept subjects as DATASETS.md lists them; the excluded ones get rows too, which the rules must drop.
+  // Kept subjects as docs/datasets.md lists them; the excluded ones get rows too, which the rules must drop.
   const casmeKept = seq(1, 26).filter((n) => n !== 10 && n !== 18).map((n) => pad('sub', n, 2));
   const smicKept = seq(1, 20).filter((n) => ![7, 10, 16, 17].includes(n)).map((n) => pad('s', n, 2));
   const sammKept = seq(6, 37).filter((n) => ![8, 25, 27, 29].includes(n)).map((n) => pad('', n, 3));

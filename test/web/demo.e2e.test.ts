@@ -3,15 +3,18 @@
  * checkpoint through `mimanet serve`'s server, upload clips as PNG frames in
  * headless Chromium and check the page shows what Node computes.
  *
- * Needs Debian's Chromium (`apt-get install -y chromium`); no browser is
- * downloaded. Set MIMANET_E2E_OUT=DIR to keep screenshots and a
- * figures.json (backend, largest probability difference, inference time).
+ * Needs a Chromium on the machine (Debian: `apt-get install -y chromium`);
+ * no browser is downloaded. Without one the tests are skipped with a line
+ * that says so, so that `npm test` passes on a fresh machine; with
+ * MIMANET_E2E_BROWSER=1 (set by .ci/run) a missing browser fails them.
+ * MIMANET_CHROMIUM=PATH names another browser binary. Set MIMANET_E2E_OUT=DIR
+ * to keep screenshots and a figures.json (backend, largest probability
+ * difference, inference time).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -26,9 +29,15 @@ import { formatPercent } from '../../web/src/chart.js';
 import { Rng } from '../../src/util/rng.js';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { useCpu } from '../helpers.js';
+import { useCpu, tempDir } from '../helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.MIMANET_CHROMIUM || '/usr/bin/chromium';
+/** MIMANET_E2E_BROWSER=1: the browser is required (CI); otherwise the tests run only where it is installed. */
+const REQUIRED = process.env.MIMANET_E2E_BROWSER === '1';
+const ENABLED = REQUIRED || existsSync(CHROMIUM);
+if (!ENABLED) {
+  console.warn(`browser demo e2e skipped: no Chromium at ${CHROMIUM}; install it (apt-get install -y chromium) or set MIMANET_CHROMIUM=PATH, and MIMANET_E2E_BROWSER=1 to require it`);
+}
 const OUT = process.env.MIMANET_E2E_OUT;
 const figures: Record<string, unknown> = {};
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -128,11 +137,12 @@ async function showClip(page: Page, clip: Clip): Promise<{ label: string; probs:
 }
 
 beforeAll(async () => {
+  if (!ENABLED) return;
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: the browser demo's end-to-end test drives Debian's Chromium; install it with \`apt-get install -y chromium\``);
+    throw new Error(`${CHROMIUM} not found and MIMANET_E2E_BROWSER=1 requires it: the browser demo's end-to-end test drives a system Chromium; install it with \`apt-get install -y chromium\``);
   }
   await useCpu();
-  work = mkdtempSync(join(tmpdir(), 'mimanet-e2e-'));
+  work = tempDir('e2e');
 
   // the page as it is now, not whatever web/dist holds
   const dist = join(work, 'dist');
@@ -177,13 +187,12 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (OUT) writeFileSync(join(OUT, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  if (OUT && ENABLED) writeFileSync(join(OUT, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
   await browser?.close();
   await server?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe('browser demo', () => {
+describe.skipIf(!ENABLED)('browser demo', () => {
   it('Node expects probabilities that make the comparison bite: none near 0 or 1, a clear winner', () => {
     for (const c of clips) {
       const sorted = [...c.expected].sort((x, y) => y - x);

@@ -1,10 +1,11 @@
 /** `mimanet serve`: its server, its checks and its flags (no browser needed). */
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, checkModelDir, type RunningServer } from '../../src/cli/serve.js';
 import { main } from '../../src/cli/index.js';
+import { tempDir } from '../helpers.js';
 
 const open: RunningServer[] = [];
 afterEach(async () => {
@@ -12,7 +13,7 @@ afterEach(async () => {
 });
 
 function fakeSite(): { web: string; model: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'mimanet-serve-'));
+  const dir = tempDir('serve');
   const web = join(dir, 'dist');
   mkdirSync(join(web, 'wasm'), { recursive: true });
   writeFileSync(join(web, 'index.html'), '<!doctype html><title>demo</title>');
@@ -67,7 +68,7 @@ describe('mimanet serve', () => {
     expect(() => checkModelDir(join(model, 'nope'))).toThrow(/--model .*nope: no such folder/);
     writeFileSync(join(model, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['group1.bin'] }] }));
     expect(() => checkModelDir(model)).toThrow(/model.json names group1.bin, which is missing/);
-    const empty = mkdtempSync(join(tmpdir(), 'mimanet-serve-'));
+    const empty = tempDir('serve');
     expect(() => checkModelDir(empty)).toThrow(/not a mimanet checkpoint \(missing model.json\)/);
   });
 

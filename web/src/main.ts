@@ -7,7 +7,7 @@ import { type DemoModel, type Prediction, backendDetail, chooseBackend, loadFrom
 import { centreSquare, frameBytes, naturalCompare, resampleClip, resampleRun } from './preprocess.js';
 import { decodeImage, seek, startWebcam, videoPixels } from './sources.js';
 import { TimelineChart, formatPercent, renderBars } from './chart.js';
-import { planIndices, resamplePlan } from '../../src/data/preprocess/resample.js';
+import { planIndices, resamplePlan } from '../../src/browser.js';
 
 /** Fewest frames of a clip, onset and apex (as on the command line). */
 export const MIN_CLIP_FRAMES = 2;
@@ -175,8 +175,7 @@ async function useModel(load: () => Promise<DemoModel>, quiet = false): Promise<
       `Loaded ${next.source}: ${m.labels.length} classes (${m.labels.join(', ')}) · input T=${frames} × ${size}×${size}×${channels} · ` +
       `temporal ${m.temporal} · ${(next.params / 1e6).toFixed(2)} M weights · first run ${warm.ms.toFixed(0)} ms`;
     ui.modelInfo.dataset.state = 'ok';
-    const prep = (m.provenance?.preprocessing as { align?: unknown } | undefined)?.align;
-    if (prep === 'face') ui.modelInfo.textContent += ' · trained on face-aligned clips: give it aligned face crops (the page detects no faces)';
+    if (m.preprocessing?.align === 'face') ui.modelInfo.textContent += ' · trained on face-aligned clips: give it aligned face crops (the page detects no faces)';
     setStatus('');
     if (source) await runSource(source);
   } catch (e) {

@@ -4,12 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-// registers the custom layers of saved checkpoints; the bindings keep bundlers from dropping them
-import { TemporalAggregate } from '../../src/model/temporal-aggregate.js';
-import { GradientReversal } from '../../src/model/grl.js';
-import { INPUT_MODES, makeBatch, type InputMode, type Normalization } from '../../src/data/batches.js';
+// importing src/browser.ts registers the custom layers of saved checkpoints
+import { CUSTOM_LAYERS, makeBatch, parseCheckpointMeta, type ParsedMeta } from '../../src/browser.js';
 
-export const CUSTOM_LAYERS = [TemporalAggregate, GradientReversal];
+export { CUSTOM_LAYERS };
 
 /** Backends in the order they are tried when none is asked for. */
 export const BACKEND_ORDER = ['webgl', 'wasm', 'cpu'] as const;
@@ -60,13 +58,10 @@ export async function backendDetail(): Promise<string> {
 }
 
 /** What mimanet.json says, as far as the page needs it. */
-export interface DemoMeta {
-  labels: string[];
-  net: { size: number; channels: 1 | 3; frames: number; width?: number; sc?: number; K?: number };
-  temporal: string;
-  normalization: Normalization;
-  provenance?: Record<string, unknown>;
-}
+export type DemoMeta = ParsedMeta;
+
+/** Checks the fields the page relies on; errors name the field and quote the value. */
+export const parseMeta = parseCheckpointMeta;
 
 export interface DemoModel {
   model: tf.LayersModel;
@@ -75,47 +70,6 @@ export interface DemoModel {
   source: string;
   /** Trainable and non-trainable weights. */
   params: number;
-}
-
-function fail(file: string, field: string, value: unknown, want: string): never {
-  throw new Error(`${file}: ${field} is ${JSON.stringify(value)}, expected ${want}`);
-}
-
-/** Checks the fields the page relies on; errors name the field and quote the value. */
-export function parseMeta(json: unknown, file = 'mimanet.json'): DemoMeta {
-  if (typeof json !== 'object' || json === null) fail(file, 'the content', json, 'an object');
-  const m = json as Record<string, unknown>;
-  if (m.format !== 'mimanet-checkpoint') fail(file, 'format', m.format, '"mimanet-checkpoint"');
-  const labels = m.labels;
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) fail(file, 'labels', labels, 'two or more class names');
-  const net = m.net as Record<string, unknown> | undefined;
-  if (typeof net !== 'object' || net === null) fail(file, 'net', net, 'an object');
-  const posInt = (k: string): number => {
-    const v = net[k];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) fail(file, `net.${k}`, v, 'a positive integer');
-    return v;
-  };
-  const size = posInt('size');
-  const frames = posInt('frames');
-  const channels = net.channels;
-  if (channels !== 1 && channels !== 3) fail(file, 'net.channels', channels, '1 or 3');
-  const norm = m.normalization as Record<string, unknown> | undefined;
-  if (typeof norm !== 'object' || norm === null) fail(file, 'normalization', norm, '{ mean, std }');
-  for (const k of ['mean', 'std'] as const) {
-    const v = norm[k];
-    const ok = Array.isArray(v) && (v.length === 1 || v.length === channels) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (!ok) fail(file, `normalization.${k}`, v, channels === 1 ? 'one number' : 'one or three numbers');
-  }
-  if ((norm.std as number[]).some((s) => s <= 0)) fail(file, 'normalization.std', norm.std, 'positive numbers');
-  const input = norm.input ?? 'frames';
-  if (!(INPUT_MODES as readonly unknown[]).includes(input)) fail(file, 'normalization.input', norm.input, INPUT_MODES.join(' or '));
-  return {
-    labels: labels as string[],
-    net: { ...(net as object), size, frames, channels } as DemoMeta['net'],
-    temporal: String(m.temporal ?? 'mean'),
-    normalization: { mean: norm.mean as number[], std: norm.std as number[], input: input as InputMode },
-    provenance: m.provenance as Record<string, unknown> | undefined,
-  };
 }
 
 function checkAgainstModel(model: tf.LayersModel, meta: DemoMeta, where: string): void {

@@ -6,9 +6,9 @@
  *   -> grey (when channels = 1) -> onset..apex resampled to T frames
  *
  * Normalisation and the apex/frames split are left to `makeBatch`
- * (src/data/batches.ts), the function training and evaluation use.
+ * (src/data/batches.ts, through src/browser.ts), the function training and evaluation use.
  */
-import { DEFAULT_RESAMPLE, type ResampleMode, blendInto, resamplePlan } from '../../src/data/preprocess/resample.js';
+import { DEFAULT_RESAMPLE, type ResampleMode, blendInto, resamplePlan } from '../../src/browser.js';
 
 /** Pixels as a canvas hands them out: RGBA, rows top to bottom. */
 export interface RgbaImage {

@@ -5,7 +5,7 @@
  *   ROOT/SAMM/006/006_1_2/006_05562.jpg   (subject, clip, frames named by absolute frame number)
  *
  * The header row is found by its cells, not by position. The frame number is
- * the integer at the end of each file name (an assumption: see DATASETS.md).
+ * the integer at the end of each file name (an assumption: see docs/datasets.md).
  */
 import { basename } from 'node:path';
 import { readAnnotatedClips } from './annotated.js';

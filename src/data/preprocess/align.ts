@@ -7,6 +7,9 @@
  * Coordinates are pixel centres: pixel (i, j) is at x = i, y = j.
  */
 import type { Point } from './face.js';
+import { DEFAULT_EYE_DISTANCE, DEFAULT_EYE_Y } from './recipe.js';
+
+export { DEFAULT_EYE_DISTANCE, DEFAULT_EYE_Y };
 
 export interface AlignOptions {
   /** Inter-ocular distance as a fraction of the output width. Default {@link DEFAULT_EYE_DISTANCE}. */
@@ -14,10 +17,6 @@ export interface AlignOptions {
   /** Height of the eye line as a fraction of the output height (0 = top). Default {@link DEFAULT_EYE_Y}. */
   eyeY?: number;
 }
-
-/** Leaves room for the whole face: about 1.8 inter-ocular distances from the eye line to the chin fit below 0.35. */
-export const DEFAULT_EYE_DISTANCE = 0.33;
-export const DEFAULT_EYE_Y = 0.35;
 
 /**
  * A similarity transform from output pixel (u, v) to source pixel (x, y):

@@ -1,0 +1,16 @@
+/**
+ * mimanet in the browser: what a page needs to run a saved MiNet checkpoint.
+ * No Node imports, so a bundler can take all of it. The web demo (web/)
+ * imports this module and nothing else of src/.
+ */
+
+// importing registers the custom layers of saved checkpoints with TensorFlow.js
+export { CUSTOM_LAYERS, TemporalAggregate, GradientReversal } from './model/custom-layers.js';
+// mimanet.json: the one reader, shared with `predict`
+export { parseCheckpointMeta, CHECKPOINT_FORMAT, META_FILE, type CheckpointMeta, type ParsedMeta } from './model/checkpoint-meta.js';
+export { checkpointRecipe, type PreprocessingRecipe, type AlignMode } from './data/preprocess/recipe.js';
+// bytes -> network input, exactly as training and evaluation make it
+export { makeBatch, DEFAULT_NORMALIZATION, type Batch, type Normalization } from './data/batches.js';
+export type { Clip, ClipSet } from './data/types.js';
+// onset..apex -> T frames, as `data prepare` and `predict` resample
+export { resamplePlan, planIndices, blendInto, DEFAULT_RESAMPLE, type ResampleMode, type SamplePoint } from './data/preprocess/resample.js';
