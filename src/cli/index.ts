@@ -1,7 +1,6 @@
 /** The `mimanet` command line. */
 import { Command, CommanderError } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
 import { registerRunCommand } from './run.js';
 import { registerServeCommand } from './serve.js';
 import { registerTrainCommand } from './train.js';
@@ -9,16 +8,16 @@ import { registerPredictCommand } from './predict.js';
 import { registerReportCommand } from './report.js';
 import { registerBenchCommand } from './bench.js';
 import { registerDataCommands } from './data.js';
+import { registerWorkerCommand } from './worker.js';
+import { MIMANET_VERSION } from '../version.js';
 
-const require = createRequire(import.meta.url);
-const pkg = require('../../package.json') as { version: string };
 
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('mimanet')
     .description('Micro-expression recognition enhanced by macro-expressions (Xia and Wang, IJCAI 2021)')
-    .version(pkg.version)
+    .version(MIMANET_VERSION)
     .showHelpAfterError();
   registerRunCommand(program);
   registerServeCommand(program);
@@ -27,6 +26,7 @@ export function buildProgram(): Command {
   registerReportCommand(program);
   registerBenchCommand(program);
   registerDataCommands(program);
+  registerWorkerCommand(program);
   return program;
 }
 

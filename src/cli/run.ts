@@ -6,6 +6,9 @@ import { parseLosses } from '../model/losses.js';
 import { BACKEND_CHOICES, checkBackendChoice, initBackend, type BackendChoice } from '../backend/index.js';
 import { runExperiment } from '../train/experiment.js';
 import { runJobsInWorkers } from '../train/workers.js';
+import { runExperimentOnQueue } from '../queue/coordinator.js';
+import { DEFAULT_ATTEMPTS, DEFAULT_QUEUE_NAME } from '../queue/jobs.js';
+import { parseRedisUrl } from '../queue/redis.js';
 import { renderConsoleTable } from '../eval/summary.js';
 import { writeRunSummary } from '../eval/run-summary.js';
 import { writeReport } from '../eval/report-html.js';
@@ -29,9 +32,12 @@ export interface RunFlags {
   quiet?: boolean;
   init?: string;
   trainShares?: string;
+  queue?: string;
+  queueName?: string;
+  attempts?: string;
 }
 
-function intFlag(name: string, v: string | undefined): number | undefined {
+export function intFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n)) throw new ConfigError(`option --${name} is ${JSON.stringify(v)}: expected an integer`);
@@ -127,31 +133,45 @@ export function registerRunCommand(program: Command): void {
     .option('--cache <dir>', 'prepared-clip cache folder (default .cache/mimanet)')
     .option('--scheme <name>', 'label scheme of the micro dataset, e.g. casme2-7 (default: its usual task: casme2-5, samm-5, smic-3, megc2019)')
     .option('--skip-bad', 'skip clips that cannot be prepared (each is reported) instead of stopping')
+    .option('--queue <url>', 'run the jobs on `mimanet worker` processes through Redis: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (TLS); the password may come from MIMANET_REDIS_PASSWORD instead (see README: Running on many machines)')
+    .option('--queue-name <name>', `with --queue: the queue the workers take jobs from (default ${DEFAULT_QUEUE_NAME})`)
+    .option('--attempts <n>', `with --queue: tries of a job before it fails the run (default ${DEFAULT_ATTEMPTS})`)
     .option('--quiet', 'no progress bar or log lines; only the final table')
     .action(async (flags: RunFlags) => {
       const cfg = await configFromFlags(flags);
-      const workers = intFlag('workers', flags.workers) ?? defaultWorkers();
-      if (workers < 1) throw new ConfigError(`option --workers is ${workers}: expected 1 or more`);
-      const backend = await initBackend(cfg.backend);
+      const target = flags.queue !== undefined ? parseRedisUrl(flags.queue) : undefined;
+      if (target && flags.workers !== undefined) throw new ConfigError('option --workers sets the threads of a local run; with --queue, start `mimanet worker --concurrency N` on each machine');
+      if (!target && (flags.queueName !== undefined || flags.attempts !== undefined)) throw new ConfigError('options --queue-name and --attempts need --queue');
+      const attempts = intFlag('attempts', flags.attempts) ?? DEFAULT_ATTEMPTS;
+      if (attempts < 1) throw new ConfigError(`option --attempts is ${attempts}: expected 1 or more`);
+      const workers = target ? 0 : (intFlag('workers', flags.workers) ?? defaultWorkers());
+      if (!target && workers < 1) throw new ConfigError(`option --workers is ${workers}: expected 1 or more`);
+      // the coordinator of a queued run computes nothing: its workers choose their backends
+      const backend = target ? undefined : await initBackend(cfg.backend);
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${m}\n`);
       };
-      log(`mimanet run: preset ${cfg.preset}, backend ${backend.name}, ${workers} worker(s), results in ${cfg.out}`);
+      const queueName = flags.queueName ?? DEFAULT_QUEUE_NAME;
+      log(`mimanet run: preset ${cfg.preset}, ${backend ? `backend ${backend.name}, ${workers} worker(s)` : `jobs on queue "${queueName}" at ${target!.display}`}, results in ${cfg.out}`);
       let bar: Progress | undefined;
       const t0 = Date.now();
+      const events = {
+        log,
+        plan: (total: number) => {
+          if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total });
+        },
+        tick: (steps: number, info: Record<string, string | number>) => bar?.tick(steps, info),
+      };
       try {
-        const result = await runExperiment(cfg, {
-          workers,
-          info: { backend: { ...backend }, workers },
-          runJobsInWorkers,
-          events: {
-            log,
-            plan: (total) => {
-              if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total });
-            },
-            tick: (steps, info) => bar?.tick(steps, info),
-          },
-        });
+        const result = target
+          ? await runExperimentOnQueue(cfg, {
+              target,
+              name: queueName,
+              attempts,
+              info: { backend: { requested: cfg.backend, where: 'on the queue workers' }, workers: 0, queue: { url: target.display, name: queueName } },
+              events,
+            })
+          : await runExperiment(cfg, { workers, info: { backend: { ...backend! }, workers }, runJobsInWorkers, events });
         bar?.stop();
         const summary = writeRunSummary(cfg, { name: result.dataset, labels: result.labels }, result.folds);
         log(`report: ${await writeReport(cfg.out)}`);

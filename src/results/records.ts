@@ -65,6 +65,8 @@ export interface FoldRow {
 export interface RunInfo {
   backend: Record<string, unknown>;
   workers: number;
+  /** Runs on a job queue (`mimanet run --queue`): the Redis URL with its password replaced by `***`, and the queue's name. */
+  queue?: { url: string; name: string };
 }
 
 /** `run.json`. */

@@ -388,13 +388,23 @@ export interface RunOptions {
   runJobsInWorkers?: (cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents) => Promise<void>;
 }
 
+/** A run checked and planned: its data, LOSO folds and the fold jobs still to do (see {@link planJobs}). */
+export interface PreparedExperiment {
+  data: ExperimentData;
+  folds: Fold[];
+  jobs: FoldJob[];
+  /** Optimiser steps still to run (MaNet pretraining of seeds without weights included). */
+  steps: number;
+  /** Fold-rows already on disk. */
+  done: number;
+}
+
 /**
- * Runs (or resumes) the whole protocol and writes each fold-row's result into
- * the results folder. The summary and the report are made from the folder
- * afterwards (src/eval/run-summary.ts, src/eval/report-html.ts).
+ * Loads the data, checks the folds, records the run in its folder (refusing a
+ * folder of other settings) and plans what remains: the part of a run shared
+ * by the local runner below and the queue coordinator (src/queue).
  */
-export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
-  const events = opts.events ?? {};
+export async function prepareExperiment(cfg: MimanetConfig, info: RunInfo, events: ExperimentEvents = {}): Promise<PreparedExperiment> {
   const data = await loadExperimentData(cfg, { log: events.log ?? (() => {}) });
   const folds = losoFolds(data.micro.clips);
   for (const fold of folds) checkFoldClasses(fold, data.micro.clips, data.micro.labels);
@@ -403,22 +413,60 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
       throw new Error(`fold ${fold.index + 1} (held-out subject ${fold.subject}): ${fold.train.length} training clips, fewer than finetune.n=${cfg.finetune.n}`);
     }
   }
-  prepareRunFolder(cfg, opts.info);
+  prepareRunFolder(cfg, info);
   const { jobs, steps, done } = planJobs(cfg, data, folds);
   events.log?.(
     `${data.micro.name}: ${data.micro.clips.length} micro clips, ${folds.length} subjects (LOSO folds); ${data.macro.name}: ${data.macro.clips.length} macro clips; ` +
       `${cfg.variants.length} rows x ${cfg.microTrainShares.length} training share(s) x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
   );
+  return { data, folds, jobs, steps, done };
+}
+
+/** What a finished run reports, from its plan. */
+export function experimentResult(cfg: MimanetConfig, p: PreparedExperiment): ExperimentResult {
+  return {
+    out: cfg.out,
+    dataset: p.data.micro.name,
+    labels: [...p.data.micro.labels],
+    folds: p.folds,
+    resumedUnits: p.done,
+    computedUnits: p.jobs.reduce((s, j) => s + j.variants.length, 0),
+  };
+}
+
+/** Seeds whose MaNet is needed: some fold job of theirs remains, or their transfer diagnostic is missing. */
+export function seedsNeedingManet(cfg: MimanetConfig, jobs: readonly FoldJob[]): number[] {
+  return seedsOf(cfg).filter((seed) => jobs.some((j) => j.seed === seed) || !hasTransfer(cfg.out, seed));
+}
+
+/**
+ * The unit every fold job of a seed waits for: MaNet pretrained (or loaded),
+ * and the transfer diagnostic written when it is missing. Returns MaNet.
+ */
+export async function runManetJob(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}): Promise<TwoStreamNet> {
+  const manet = await obtainManet(cfg, data, seed, events);
+  try {
+    if (!hasTransfer(cfg.out, seed)) writeTransfer(cfg.out, await scoreTransfer(cfg, data, manet, seed));
+    return manet;
+  } catch (e) {
+    manet.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Runs (or resumes) the whole protocol and writes each fold-row's result into
+ * the results folder. The summary and the report are made from the folder
+ * afterwards (src/eval/run-summary.ts, src/eval/report-html.ts).
+ */
+export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
+  const events = opts.events ?? {};
+  const prepared = await prepareExperiment(cfg, opts.info, events);
+  const { data, folds, jobs, steps } = prepared;
   events.plan?.(steps);
   const manets = new Map<number, TwoStreamNet>();
   try {
-    for (const seed of seedsOf(cfg)) {
-      const needsTransfer = !hasTransfer(cfg.out, seed);
-      if (!jobs.some((j) => j.seed === seed) && !needsTransfer) continue;
-      const manet = await obtainManet(cfg, data, seed, events);
-      manets.set(seed, manet);
-      if (needsTransfer) writeTransfer(cfg.out, await scoreTransfer(cfg, data, manet, seed));
-    }
+    for (const seed of seedsNeedingManet(cfg, jobs)) manets.set(seed, await runManetJob(cfg, data, seed, events));
     if (opts.workers > 1 && jobs.length > 1 && opts.runJobsInWorkers) {
       // workers load MaNet from disk; free this thread's copies first
       for (const m of manets.values()) m.dispose();
@@ -431,14 +479,7 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
   } finally {
     for (const m of manets.values()) m.dispose();
   }
-  return {
-    out: cfg.out,
-    dataset: data.micro.name,
-    labels: [...data.micro.labels],
-    folds,
-    resumedUnits: done,
-    computedUnits: jobs.reduce((s, j) => s + j.variants.length, 0),
-  };
+  return experimentResult(cfg, prepared);
 }
 
 /** Rebuilds a fold-job context in a worker: same data, folds and MaNet weights as the main thread. */

@@ -23,6 +23,12 @@ export interface WorkerInit {
   threads: number;
 }
 
+/**
+ * What a worker thread is sent: a fold job, or (queue workers, src/queue) a
+ * seed's MaNet unit (`runManetJob`). `job` numbers the task in its 'done' reply.
+ */
+export type WorkerTask = { job: number; data: FoldJob } | { job: number; manet: number };
+
 /** The worker entry; run from TypeScript sources (tests, tsx), it first registers the TypeScript loader in the new thread. */
 function spawnWorker(init: WorkerInit): Worker {
   const self = new URL(import.meta.url);
@@ -52,7 +58,7 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
           void w.terminate().then(() => resolve());
           return;
         }
-        w.postMessage({ job: item.i, data: item.job });
+        w.postMessage({ job: item.i, data: item.job } satisfies WorkerTask);
       };
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready' || m.type === 'done') next();
@@ -83,4 +89,38 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
     await Promise.all(running.map((w) => w.terminate()));
   }
   if (failure) throw failure;
+}
+
+/**
+ * Runs one task on a new worker thread and ends the thread: how a queue worker
+ * (src/queue) runs a job, so that its own thread stays free to renew the job's
+ * lock. `signal` ends the thread early (the promise then rejects with its reason).
+ */
+export function runTaskInThread(init: WorkerInit, task: WorkerTask, events: ExperimentEvents, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const w = spawnWorker(init);
+    let settled = false;
+    const settle = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      void w.terminate().then(() => (err ? reject(err) : resolve()));
+    };
+    const onAbort = (): void => settle(signal?.reason instanceof Error ? signal.reason : new Error('stopped'));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort);
+    w.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready') w.postMessage(task);
+      else if (m.type === 'done') settle();
+      else if (m.type === 'tick') events.tick?.(m.steps, m.info);
+      else if (m.type === 'log') events.log?.(m.message);
+      else if (m.type === 'error') {
+        const err = new Error(m.message);
+        err.name = m.name;
+        settle(err);
+      }
+    });
+    w.on('error', (e) => settle(e));
+    w.on('exit', (code) => settle(new Error(`job thread exited with code ${code} before finishing`)));
+  });
 }
