@@ -1,22 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli as cli, tempDir } from './helpers.js';
-
-/** A run small enough for a test: 4 subjects, 2 frames of 32x32, ResNet18 of width 2. */
-const tinyConfig = {
-  preset: 'quick',
-  variants: [['c'], ['c', 's', 'sam', 't', 'con']],
-  backend: 'wasm',
-  data: {
-    kind: 'synthetic',
-    options: { micro: { sources: 2, subjectsPerSource: 2, clipsPerSubject: 4 }, macro: { subjects: 4, clipsPerSubject: 4 } },
-  },
-  model: { size: 32, frames: 4, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
-  pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
-  finetune: { epochs: 1, n: 4 },
-};
-
+import { runCli as cli, tempDir, tinyConfig } from './helpers.js';
 
 let dir: string;
 let configPath: string;

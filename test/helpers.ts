@@ -7,6 +7,20 @@ import { initBackend } from '../src/backend/index.js';
 import type { ClipSet } from '../src/data/types.js';
 import { Rng } from '../src/util/rng.js';
 
+/** A run small enough for a test: 4 subjects, 4 frames of 32x32, ResNet18 of width 2, two rows. */
+export const tinyConfig = {
+  preset: 'quick',
+  variants: [['c'], ['c', 's', 'sam', 't', 'con']],
+  backend: 'wasm',
+  data: {
+    kind: 'synthetic',
+    options: { micro: { sources: 2, subjectsPerSource: 2, clipsPerSubject: 4 }, macro: { subjects: 4, clipsPerSubject: 4 } },
+  },
+  model: { size: 32, frames: 4, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
+  pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
+  finetune: { epochs: 1, n: 4 },
+};
+
 const tempDirs: string[] = [];
 
 /**

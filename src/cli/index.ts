@@ -18,7 +18,9 @@ export function buildProgram(): Command {
     .name('mimanet')
     .description('Micro-expression recognition enhanced by macro-expressions (Xia and Wang, IJCAI 2021)')
     .version(MIMANET_VERSION)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // before the commands are added, so that they inherit it: --help and usage errors return instead of exiting
+    .exitOverride();
   registerRunCommand(program);
   registerServeCommand(program);
   registerTrainCommand(program);
@@ -35,7 +37,6 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   // production mode: no debug checks and no banner suggesting tfjs-node on stderr
   tf.enableProdMode();
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;

@@ -5,6 +5,7 @@
  * printed: logs, errors and run.json show the URL with the password as `***`.
  */
 import { Queue, type RedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import { ConfigError } from '../config.js';
 
 /** Environment variable read for the password when the URL has none. */
@@ -73,33 +74,25 @@ export function connectionErrorLog(target: RedisTarget, log: (m: string) => void
 }
 
 /**
- * Opens the BullMQ queue `name` and checks that Redis answers; the error
- * names the (password-free) URL and the cause, e.g. a refused connection or a
- * wrong password.
+ * Checks that Redis answers at `target`, then opens the BullMQ queue `name`.
+ * The error names the (password-free) URL and the cause: a refused
+ * connection, a wrong password, no answer.
  */
 export async function openQueue(target: RedisTarget, name: string, log: (m: string) => void): Promise<Queue> {
-  const queue = new Queue(name, { connection: target.options });
-  let last: Error | undefined;
-  const report = connectionErrorLog(target, log);
-  let ready = false;
-  queue.on('error', (e: Error) => {
-    last = e;
-    if (ready) report(e);
-  });
-  let timer: NodeJS.Timeout | undefined;
+  // a probe that tries once: BullMQ's own connections retry for ever, which is right once running, not for a typo
+  const probe = new Redis({ ...target.options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: CONNECT_TIMEOUT_S * 1000 });
+  let cause: Error | undefined;
+  probe.on('error', (e: Error) => (cause ??= e));
   try {
-    await Promise.race([
-      queue.getJobCounts('wait'),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${CONNECT_TIMEOUT_S} s`)), CONNECT_TIMEOUT_S * 1000);
-      }),
-    ]);
-    ready = true;
-    return queue;
+    await probe.connect();
+    await probe.ping();
   } catch (e) {
-    void queue.disconnect().catch(() => {});
-    throw new Error(`cannot reach Redis at ${target.display}: ${(last ?? (e as Error)).message}`);
+    throw new Error(`cannot reach Redis at ${target.display}: ${(cause ?? (e as Error)).message}`);
   } finally {
-    clearTimeout(timer);
+    probe.disconnect();
   }
+  const queue = new Queue(name, { connection: target.options });
+  queue.on('error', connectionErrorLog(target, log));
+  await queue.waitUntilReady();
+  return queue;
 }

@@ -1,0 +1,197 @@
+/**
+ * The job queue end to end, with a real redis-server on a loopback port and
+ * real `mimanet run --queue` and `mimanet worker` processes: a worker killed
+ * mid-job, a coordinator killed and started again, Redis restarted with its
+ * queue lost, a job that fails every time, and workers refusing jobs of
+ * another version or run. Summaries are compared with a local run of the
+ * same config. See test/queue-helpers.ts for how Redis is found.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue, type Job } from 'bullmq';
+import { runCli, tempDir, tinyConfig } from './helpers.js';
+import { REDIS_FOUND, REDIS_REQUIRED, REDIS_SERVER, startMimanet, startRedis, type Child } from './queue-helpers.js';
+import { parseRedisUrl } from '../src/queue/redis.js';
+import { startQueueWorker } from '../src/queue/worker.js';
+import { foldJobId, manetJobId, runId, type QueueJobData } from '../src/queue/jobs.js';
+import { configFromFlags } from '../src/cli/run.js';
+import { configFingerprint, prepareRunFolder } from '../src/results/index.js';
+import { MIMANET_VERSION } from '../src/version.js';
+
+const ENABLED = REDIS_REQUIRED || REDIS_FOUND;
+if (!ENABLED) {
+  console.warn(`queue tests skipped: no ${REDIS_SERVER}; install it (apt-get install -y redis-server) or set MIMANET_REDIS_SERVER=PATH, and MIMANET_REQUIRE_REDIS=1 to require it`);
+}
+
+/** Seconds after which a dead worker's job goes to another worker, in these tests. */
+const STALLED_AFTER = '5';
+
+let dir: string;
+let configPath: string;
+/** summary.json and predictions.csv of a local run of the tiny config. */
+let local: { summary: Record<string, unknown>; predictions: string };
+
+function results(out: string): { summary: Record<string, unknown>; predictions: string } {
+  const { config, ...summary } = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
+  // the config differs only in `out`
+  summary.config = { ...(config as object), out: undefined };
+  return { summary, predictions: readFileSync(join(out, 'predictions.csv'), 'utf8') };
+}
+
+function worker(url: string, ...more: string[]): Child {
+  return startMimanet(['worker', '--queue', url, '--stalled-after', STALLED_AFTER, ...more]);
+}
+
+beforeAll(async () => {
+  if (!ENABLED) return;
+  if (!REDIS_FOUND) throw new Error(`${REDIS_SERVER} not found and MIMANET_REQUIRE_REDIS=1 requires it: the queue tests run a real Redis; install it with \`apt-get install -y redis-server\``);
+  dir = tempDir('queue');
+  configPath = join(dir, 'tiny.json');
+  writeFileSync(configPath, JSON.stringify(tinyConfig));
+  const r = await runCli(['run', '--config', configPath, '--out', join(dir, 'local'), '--workers', '1', '--quiet']);
+  expect(r.code).toBe(0);
+  local = results(join(dir, 'local'));
+});
+
+describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', () => {
+  it('two workers, one SIGKILLed mid-job: its job is retried on the other and the summary equals a local run; the password is never shown', async () => {
+    const password = 'pw-' + Math.random().toString(36).slice(2);
+    const redisDir = join(dir, 'redis-kill');
+    mkdirSync(redisDir);
+    const redis = await startRedis(redisDir, { password });
+    const out = join(dir, 'kill');
+    const w1 = worker(redis.url);
+    const w2 = worker(redis.url);
+    await Promise.all([w1.waitFor(/1 job\(s\) at a time/), w2.waitFor(/1 job\(s\) at a time/)]);
+    const coord = startMimanet(['run', '--config', configPath, '--out', out, '--queue', redis.url]);
+
+    // the first fold job to start: kill its worker while it computes
+    const started = await Promise.race([w1, w2].map((w) => w.waitFor(/(\S+\.fold\.\S+) \(.*\): started/).then((m) => ({ w, job: m[1] }))));
+    started.w.proc.kill('SIGKILL');
+    const survivor = started.w === w1 ? w2 : w1;
+    expect(await started.w.exited).toBe('SIGKILL');
+
+    expect(await coord.exited).toBe(0);
+    // the killed worker's job ran again, on the other worker
+    expect(survivor.output()).toMatch(new RegExp(`${started.job.replace(/\./g, '\\.')} \\(.*\\): done`));
+    expect(coord.output()).toMatch(/L_c \+ L_s \+ L_sam \+ L_t \+ L_con\s+\d\.\d{3}/);
+    expect(coord.output()).toMatch(/8 fold-rows trained, 0 reused/);
+    const queued = results(out);
+    expect(queued.summary).toEqual(local.summary);
+    expect(queued.predictions).toBe(local.predictions);
+
+    // SIGTERM: the survivor stops cleanly
+    survivor.proc.kill('SIGTERM');
+    expect(await survivor.exited).toBe(0);
+    expect(survivor.output()).toMatch(/stopped/);
+
+    const runJson = readFileSync(join(out, 'run.json'), 'utf8');
+    expect(JSON.parse(runJson).queue).toEqual({ url: `redis://:***@127.0.0.1:${redis.port}`, name: 'mimanet' });
+    for (const text of [coord.output(), w1.output(), w2.output(), runJson, readFileSync(join(out, 'config.json'), 'utf8'), readFileSync(join(out, 'summary.json'), 'utf8')]) {
+      expect(text).not.toContain(password);
+    }
+    await redis.stop();
+  });
+
+  it('a coordinator killed and started again adds no job twice; Redis restarted with its queue lost: the units missing from the folder are queued again and the run completes', async () => {
+    const redisDir = join(dir, 'redis-restart');
+    mkdirSync(redisDir);
+    const redis = await startRedis(redisDir);
+    const out = join(dir, 'restart');
+    const w = worker(redis.url);
+    const args = ['run', '--config', configPath, '--out', out, '--queue', redis.url];
+    const c1 = startMimanet(args);
+    await c1.waitFor(/seed 1, MaNet: done/);
+    c1.proc.kill('SIGKILL');
+    await c1.exited;
+
+    const c2 = startMimanet(args);
+    await c2.waitFor(/fold \d .*: done/);
+    // no job was queued twice, so none started twice
+    const starts = [...w.output().matchAll(/(\S+) \(.*\): started/g)].map((m) => m[1]);
+    expect(new Set(starts).size).toBe(starts.length);
+    expect(c2.output()).not.toMatch(/queued again/);
+
+    await redis.restart();
+    expect(await c2.exited).toBe(0);
+    expect(c2.output()).toMatch(/queued again \(its job was not in Redis\)/);
+    expect(results(out)).toEqual({ ...local });
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    await redis.stop();
+  });
+
+  it('a job that fails every time fails the run with its error after the given number of attempts', async () => {
+    const redisDir = join(dir, 'redis-fail');
+    mkdirSync(redisDir);
+    const redis = await startRedis(redisDir);
+    // bad data: ImageNet weights that are not a safetensors file; MaNet's job reads them first
+    const bad = join(dir, 'bad.safetensors');
+    writeFileSync(bad, 'not weights\n');
+    const cfg = join(dir, 'bad.json');
+    writeFileSync(cfg, JSON.stringify({ ...tinyConfig, model: { ...tinyConfig.model, width: 64, init: `imagenet:${bad}` } }));
+    const w = worker(redis.url);
+    const t0 = Date.now();
+    const c = startMimanet(['run', '--config', cfg, '--out', join(dir, 'fail'), '--queue', redis.url, '--attempts', '2']);
+    expect(await c.exited).toBe(1);
+    expect(c.output()).toMatch(/mimanet: error: seed 1, MaNet failed after 2 attempt\(s\): .*bad\.safetensors: header length \d+ is implausible/);
+    expect(w.output().match(/manet\.s1 \(seed 1, MaNet\): started/g)).toHaveLength(2);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    await redis.stop();
+  });
+
+  it('a worker refuses, without retries, jobs of another mimanet version, another fingerprint or a results folder it cannot see', async () => {
+    const redisDir = join(dir, 'redis-refuse');
+    mkdirSync(redisDir);
+    const redis = await startRedis(redisDir);
+    const target = parseRedisUrl(redis.url);
+    const cfg = await configFromFlags({ config: configPath, out: join(dir, 'refuse') });
+    prepareRunFolder(cfg, { backend: {}, workers: 0 });
+    const run = runId(cfg);
+    const header = { run, version: MIMANET_VERSION, fingerprint: configFingerprint(cfg), cfg };
+    const queue = new Queue<QueueJobData>('refuse', { connection: target.options });
+    const logs: string[] = [];
+    const w = await startQueueWorker({ target, name: 'refuse', concurrency: 1, stalledAfterS: 5, log: (m) => logs.push(m) });
+    try {
+      const cases: Array<[QueueJobData, RegExp]> = [
+        [{ ...header, version: '0.0.0-other', kind: 'manet', seed: 1 }, /refuses the job: it was queued by mimanet 0\.0\.0-other; run workers of the same version/],
+        [{ ...header, fingerprint: '0123456789abcdef', kind: 'manet', seed: 2 }, /its config has fingerprint [0-9a-f]{16} here but 0123456789abcdef where it was queued/],
+        [{ ...header, cfg: { ...cfg, out: join(dir, 'not-shared') }, kind: 'manet', seed: 3 }, /results folder .*not-shared is not visible on this machine; mount the shared folder/],
+      ];
+      for (const [data, pattern] of cases) {
+        const job = await queue.add('manet', data, { jobId: manetJobId(run, data.kind === 'manet' ? data.seed : 0), attempts: 3 });
+        const failed = await waitForState(queue, job.id!, 'failed');
+        expect(failed.failedReason).toMatch(pattern);
+        expect(failed.attemptsMade).toBe(1);
+      }
+      expect(logs.join('\n')).toMatch(/refuses the job/);
+      expect(foldJobId(run, { seed: 1, share: 1, fold: 0 })).not.toContain(':');
+    } finally {
+      await w.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await redis.stop();
+    }
+  });
+});
+
+async function waitForState(queue: Queue, id: string, state: string, timeoutMs = 30_000): Promise<Job> {
+  const t0 = Date.now();
+  for (;;) {
+    const job = (await queue.getJob(id)) as Job;
+    if ((await job.getState()) === state) return job;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} not ${state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('mimanet worker --help', () => {
+  it('explains the options', async () => {
+    const r = await runCli(['worker', '--help']);
+    expect(r.code).toBe(0);
+    for (const opt of ['--queue <url>', '--queue-name', '--concurrency', '--backend', '--stalled-after', 'MIMANET_REDIS_PASSWORD', 'SIGTERM']) expect(r.out).toContain(opt);
+  });
+});
