@@ -26,7 +26,7 @@ now() { date +%s.%N; }
 mimanet() { node bin/mimanet.js "$@"; }
 queued() { # $1 = worker processes, $2 = out
   local ws=()
-  for _ in $(seq "$1"); do mimanet worker --queue "$url" --quiet & ws+=($!); pids+=($!); done
+  for _ in $(seq "$1"); do node bin/mimanet.js worker --queue "$url" --quiet </dev/null >/dev/null 2>&1 & ws+=($!); pids+=($!); done
   sleep 3
   local t0; t0=$(now)
   mimanet run --config "$work/small.json" --out "$2" --queue "$url" --quiet >/dev/null

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { runCli, tempDir, tinyConfig } from './helpers.js';
-import { REDIS_FOUND, REDIS_REQUIRED, REDIS_SERVER, startMimanet, startRedis, type Child } from './queue-helpers.js';
+import { REDIS_FOUND, REDIS_REQUIRED, REDIS_SERVER, startMimanet, startRedis, type Child, type RunningRedis } from './queue-helpers.js';
 import { parseRedisUrl } from '../src/queue/redis.js';
 import { startQueueWorker } from '../src/queue/worker.js';
 import { foldJobId, manetJobId, runId, type QueueJobData } from '../src/queue/jobs.js';
@@ -39,6 +39,20 @@ function results(out: string): { summary: Record<string, unknown>; predictions: 
   return { summary, predictions: readFileSync(join(out, 'predictions.csv'), 'utf8') };
 }
 
+/** redis-server with its files in DIR/NAME. */
+async function redisIn(name: string, opts: { password?: string; persist?: boolean } = {}): Promise<RunningRedis> {
+  const d = join(dir, name);
+  mkdirSync(d);
+  return startRedis(d, opts);
+}
+
+/** SIGTERM: the worker stops cleanly. */
+async function stopWorker(w: Child): Promise<void> {
+  w.proc.kill('SIGTERM');
+  expect(await w.exited).toBe(0);
+  expect(w.output()).toMatch(/stopped/);
+}
+
 function worker(url: string, ...more: string[]): Child {
   return startMimanet(['worker', '--queue', url, '--stalled-after', STALLED_AFTER, ...more]);
 }
@@ -57,9 +71,7 @@ beforeAll(async () => {
 describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', () => {
   it('two workers, one SIGKILLed mid-job: its job is retried on the other and the summary equals a local run; the password is never shown', async () => {
     const password = 'pw-' + Math.random().toString(36).slice(2);
-    const redisDir = join(dir, 'redis-kill');
-    mkdirSync(redisDir);
-    const redis = await startRedis(redisDir, { password });
+    const redis = await redisIn('redis-kill', { password });
     const out = join(dir, 'kill');
     const w1 = worker(redis.url);
     const w2 = worker(redis.url);
@@ -82,9 +94,7 @@ describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', (
     expect(queued.predictions).toBe(local.predictions);
 
     // SIGTERM: the survivor stops cleanly
-    survivor.proc.kill('SIGTERM');
-    expect(await survivor.exited).toBe(0);
-    expect(survivor.output()).toMatch(/stopped/);
+    await stopWorker(survivor);
 
     const runJson = readFileSync(join(out, 'run.json'), 'utf8');
     expect(JSON.parse(runJson).queue).toEqual({ url: `redis://:***@127.0.0.1:${redis.port}`, name: 'mimanet' });
@@ -95,9 +105,7 @@ describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', (
   });
 
   it('a coordinator killed and started again adds no job twice; Redis restarted with its queue lost: the units missing from the folder are queued again and the run completes', async () => {
-    const redisDir = join(dir, 'redis-restart');
-    mkdirSync(redisDir);
-    const redis = await startRedis(redisDir);
+    const redis = await redisIn('redis-restart');
     const out = join(dir, 'restart');
     const w = worker(redis.url);
     const args = ['run', '--config', configPath, '--out', out, '--queue', redis.url];
@@ -114,18 +122,35 @@ describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', (
     expect(c2.output()).not.toMatch(/queued again/);
 
     await redis.restart();
+    const before = c2.output().length;
     expect(await c2.exited).toBe(0);
+    expect(c2.output().slice(before)).toMatch(/fold \d .*: done/);
     expect(c2.output()).toMatch(/queued again \(its job was not in Redis\)/);
     expect(results(out)).toEqual({ ...local });
-    w.proc.kill('SIGTERM');
-    expect(await w.exited).toBe(0);
+    await stopWorker(w);
+    await redis.stop();
+  });
+
+  it('Redis restarted with its append-only file: the queue comes back as it was, nothing is queued again, and the run completes', async () => {
+    const redis = await redisIn('redis-aof', { persist: true });
+    const out = join(dir, 'aof');
+    const w = worker(redis.url);
+    const c = startMimanet(['run', '--config', configPath, '--out', out, '--queue', redis.url]);
+    await c.waitFor(/fold \d .*: done/);
+    await redis.restart();
+    const before = c.output().length;
+    expect(await c.exited).toBe(0);
+    // the restart came mid-run, and the new server read the queue back from its file
+    expect(c.output().slice(before)).toMatch(/fold \d .*: done/);
+    expect(redis.output()).toMatch(/DB loaded from append only file/);
+    expect(c.output()).not.toMatch(/queued again/);
+    expect(results(out)).toEqual({ ...local });
+    await stopWorker(w);
     await redis.stop();
   });
 
   it('a job that fails every time fails the run with its error after the given number of attempts', async () => {
-    const redisDir = join(dir, 'redis-fail');
-    mkdirSync(redisDir);
-    const redis = await startRedis(redisDir);
+    const redis = await redisIn('redis-fail');
     // bad data: ImageNet weights that are not a safetensors file; MaNet's job reads them first
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(bad, 'not weights\n');
@@ -138,15 +163,12 @@ describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', (
     expect(c.output()).toMatch(/mimanet: error: seed 1, MaNet failed after 2 attempt\(s\): .*bad\.safetensors: header length \d+ is implausible/);
     expect(w.output().match(/manet\.s1 \(seed 1, MaNet\): started/g)).toHaveLength(2);
     expect(Date.now() - t0).toBeLessThan(60_000);
-    w.proc.kill('SIGTERM');
-    expect(await w.exited).toBe(0);
+    await stopWorker(w);
     await redis.stop();
   });
 
   it('a worker refuses, without retries, jobs of another mimanet version, another fingerprint or a results folder it cannot see', async () => {
-    const redisDir = join(dir, 'redis-refuse');
-    mkdirSync(redisDir);
-    const redis = await startRedis(redisDir);
+    const redis = await redisIn('redis-refuse');
     const target = parseRedisUrl(redis.url);
     const cfg = await configFromFlags({ config: configPath, out: join(dir, 'refuse') });
     prepareRunFolder(cfg, { backend: {}, workers: 0 });

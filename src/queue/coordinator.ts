@@ -45,6 +45,8 @@ interface Tracked {
   what: string;
   steps: number;
   state: string;
+  /** Failed attempts so far. */
+  failures: number;
   final: boolean;
   completedAt?: number;
 }
@@ -97,7 +99,7 @@ export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunO
    */
   const ensure = async (id: string, what: string, add: () => Promise<void>, removeId = id): Promise<void> => {
     let t = tracked.get(id);
-    if (!t) tracked.set(id, (t = { what, steps: 0, state: 'unknown', final: false }));
+    if (!t) tracked.set(id, (t = { what, steps: 0, state: 'unknown', failures: 0, final: false }));
     const job: Job<QueueJobData> | undefined = await queue.getJob(id);
     const state = job ? await job.getState() : 'unknown';
     if (state === 'unknown') {
@@ -124,6 +126,15 @@ export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunO
   };
 
   /** Reads the state and progress of every job seen so far; logs starts, ends and retries. */
+  /** Jobs done, running and failed attempts, and the ETA from the steps done so far. */
+  const status = (): { steps: number; text: string; eta: string } => {
+    const all = [...tracked.values()];
+    const steps = all.reduce((s, t) => s + t.steps, 0);
+    const count = (state: string): number => all.filter((t) => t.state === state).length;
+    const failures = all.reduce((s, t) => s + t.failures, 0);
+    return { steps, text: `${count('completed')}/${all.length} done, ${count('active')} running, ${failures} failed attempt(s)`, eta: eta(t0, steps, prepared.steps) };
+  };
+
   const look = async (): Promise<void> => {
     for (const [id, t] of tracked) {
       if (t.final) continue;
@@ -132,11 +143,15 @@ export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunO
       const state = await job.getState();
       const p = job.progress as { steps?: number } | number;
       if (typeof p === 'object' && typeof p.steps === 'number') t.steps = p.steps;
+      t.failures = job.attemptsMade;
       if (state !== t.state) {
+        t.state = state;
         if (state === 'active') log(`${t.what}: started on ${job.processedBy ?? 'a worker'} (attempt ${job.attemptsMade + 1})`);
         else if (state === 'delayed' && job.failedReason) log(`${t.what}: attempt ${job.attemptsMade} failed (${job.failedReason}); retried in a moment`);
-        else if (state === 'completed') log(`${t.what}: done`);
-        t.state = state;
+        else if (state === 'completed') {
+          const st = status();
+          log(`${t.what}: done; jobs ${st.text}, ETA ${st.eta}`);
+        }
       }
       if (state === 'completed') t.final = true;
     }
@@ -162,7 +177,7 @@ export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunO
         const seedJobs = jobs.filter((j) => j.seed === seed);
         await ensure(manetJobId(run, seed), describeJob({ ...header, kind: 'manet', seed }), () => addManetFlow(seed, seedJobs), releaseJobId(run, seed));
         // the release job queues these once MaNet is done; until then they are only watched
-        for (const j of seedJobs) if (!tracked.has(foldJobId(run, j))) tracked.set(foldJobId(run, j), { what: describeJob({ ...header, ...foldData(j) }), steps: 0, state: 'unknown', final: false });
+        for (const j of seedJobs) if (!tracked.has(foldJobId(run, j))) tracked.set(foldJobId(run, j), { what: describeJob({ ...header, ...foldData(j) }), steps: 0, state: 'unknown', failures: 0, final: false });
       }
       for (const j of jobs) {
         if (manetSeeds.includes(j.seed)) continue;
@@ -170,15 +185,12 @@ export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunO
       }
       first = false;
       await look();
-      const steps = [...tracked.values()].reduce((s, t) => s + t.steps, 0);
-      const done = [...tracked.values()].filter((t) => t.state === 'completed').length;
-      const active = [...tracked.values()].filter((t) => t.state === 'active').length;
-      const units = tracked.size;
-      const info = `${done}/${units} done, ${active} running`;
-      if (steps > shownSteps || info !== shownInfo) {
-        events.tick?.(Math.max(0, Math.min(steps, prepared.steps) - Math.min(shownSteps, prepared.steps)), { jobs: info, ETA: eta(t0, steps, prepared.steps) });
+      const { steps, text } = status();
+      if (steps > shownSteps || text !== shownInfo) {
+        // the bar draws its own ETA
+        events.tick?.(Math.max(0, Math.min(steps, prepared.steps) - Math.min(shownSteps, prepared.steps)), { jobs: text });
         shownSteps = Math.max(shownSteps, steps);
-        shownInfo = info;
+        shownInfo = text;
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
     }
