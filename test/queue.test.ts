@@ -131,11 +131,20 @@ describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', (
     await redis.stop();
   });
 
-  it('Redis restarted with its append-only file: the queue comes back as it was, nothing is queued again, and the run completes', async () => {
+  it('a worker stopped by SIGTERM mid-job hands the job back at once; Redis restarted with its append-only file keeps the queue; the run completes', async () => {
     const redis = await redisIn('redis-aof', { persist: true });
     const out = join(dir, 'aof');
-    const w = worker(redis.url);
+    const first = worker(redis.url);
     const c = startMimanet(['run', '--config', configPath, '--out', out, '--queue', redis.url]);
+    const job = (await first.waitFor(/(\S+\.fold\.\S+) \(.*\): started/))[1];
+    await stopWorker(first);
+    expect(first.output()).toMatch(/handed back to the queue/);
+    // back in the queue at once, not once its lock has lapsed
+    const queue = new Queue('mimanet', { connection: parseRedisUrl(redis.url).options });
+    expect(await queue.getJobState(job)).toBe('waiting');
+    await queue.close();
+    const w = worker(redis.url);
+    await w.waitFor(new RegExp(`${job.replace(/\./g, '\\.')} \\(.*\\): done`));
     await c.waitFor(/fold \d .*: done/);
     await redis.restart();
     const before = c.output().length;
