@@ -172,7 +172,10 @@ export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunO
       const manetSeeds = seedsOf(cfg).filter(
         (seed) => (jobs.some((j) => j.seed === seed) || !hasTransfer(cfg.out, seed)) && !(hasNetWeights(manetPath(cfg.out, seed)) && hasTransfer(cfg.out, seed)),
       );
-      if (jobs.length === 0 && manetSeeds.length === 0) break;
+      if (jobs.length === 0 && manetSeeds.length === 0) {
+        await look(); // the last jobs' end lines
+        break;
+      }
       for (const seed of manetSeeds) {
         const seedJobs = jobs.filter((j) => j.seed === seed);
         await ensure(manetJobId(run, seed), describeJob({ ...header, kind: 'manet', seed }), () => addManetFlow(seed, seedJobs), releaseJobId(run, seed));
