@@ -29,6 +29,7 @@ export interface RunFlags {
   quiet?: boolean;
   init?: string;
   trainShares?: string;
+  allowBackendChange?: boolean;
 }
 
 function intFlag(name: string, v: string | undefined): number | undefined {
@@ -103,6 +104,17 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
   return resolveConfig(partial);
 }
 
+/**
+ * Workers beyond the cores only add memory (each holds a backend and the data);
+ * beyond the folds they would idle. Returns the count and a note when capped.
+ */
+export function capWorkers(requested: number, cores: number, folds?: number): { workers: number; note?: string } {
+  const limit = Math.max(1, Math.min(cores, folds ?? Infinity));
+  if (requested <= limit) return { workers: requested };
+  const why = folds !== undefined && folds < cores ? `${folds} folds` : `${cores} cores`;
+  return { workers: limit, note: `--workers ${requested}: using ${limit}, one per ${why.split(' ')[1].replace(/s$/, '')} (${why}); more would only add memory` };
+}
+
 export function defaultWorkers(): number {
   return Math.max(1, Math.min(2, cpus().length));
 }
@@ -127,21 +139,25 @@ export function registerRunCommand(program: Command): void {
     .option('--cache <dir>', 'prepared-clip cache folder (default .cache/mimanet)')
     .option('--scheme <name>', 'label scheme of the micro dataset, e.g. casme2-7 (default: its usual task: casme2-5, samm-5, smic-3, megc2019)')
     .option('--skip-bad', 'skip clips that cannot be prepared (each is reported) instead of stopping')
+    .option('--allow-backend-change', 'resume a results folder begun on another backend (each new row records its backend)')
     .option('--quiet', 'no progress bar or log lines; only the final table')
     .action(async (flags: RunFlags) => {
       const cfg = await configFromFlags(flags);
-      const workers = intFlag('workers', flags.workers) ?? defaultWorkers();
-      if (workers < 1) throw new ConfigError(`option --workers is ${workers}: expected 1 or more`);
+      const requested = intFlag('workers', flags.workers) ?? defaultWorkers();
+      if (requested < 1) throw new ConfigError(`option --workers is ${requested}: expected 1 or more`);
+      const { workers, note } = capWorkers(requested, cpus().length);
       const backend = await initBackend(cfg.backend);
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${m}\n`);
       };
+      if (note) log(note);
       log(`mimanet run: preset ${cfg.preset}, backend ${backend.name}, ${workers} worker(s), results in ${cfg.out}`);
       let bar: Progress | undefined;
       const t0 = Date.now();
       try {
         const result = await runExperiment(cfg, {
           workers,
+          allowBackendChange: flags.allowBackendChange,
           info: { backend: { ...backend }, workers },
           runJobsInWorkers,
           events: {

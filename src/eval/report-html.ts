@@ -584,6 +584,16 @@ export function renderReportHtml(data: ReportData, opts: ReportOptions = {}): st
     });
   }
 
+  const leftOut = data.summary.leftOut ?? [];
+  parts.push('<h2>Clips left out</h2>');
+  parts.push(
+    leftOut.length === 0
+      ? '<p>None: every clip of the datasets was used.</p>'
+      : `<details><summary>${leftOut.length} clip(s) of the datasets are not in this run</summary><table><tr><th>Dataset</th><th>Clip</th><th>Kind</th><th>Reason</th></tr>${leftOut
+          .map((c) => `<tr><td>${escapeHtml(c.dataset)}</td><td>${escapeHtml(c.clip)}</td><td>${escapeHtml(c.kind)}</td><td>${escapeHtml(c.reason)}</td></tr>`)
+          .join('')}</table></details>`,
+  );
+
   parts.push('<h2>Per-fold accuracy</h2>');
   parts.push(`<details><summary>Accuracy on each held-out subject${multi ? ' (mean over seeds)' : ''}</summary>${foldTable(data.folds, variants)}</details>`);
 

@@ -291,6 +291,7 @@ export class Predictor {
   async predict(path: string, opts: PredictOptions = {}): Promise<PredictResult> {
     const input = await readClipInput(path, this.geometry, this.preprocessing, opts);
     const probs = await this.scoreFrames(input.frames);
+    if (probs.some((x) => !Number.isFinite(x))) throw new Error(`${this.dir}: the model gives non-finite probabilities (${probs.map(String).join(', ')}) for ${path}; its weights are damaged`);
     const index = probs.indexOf(Math.max(...probs));
     const { frames: _f, ...rest } = input;
     void _f;

@@ -34,6 +34,7 @@ import {
   foldDir,
   hasFoldResult,
   hasTransfer,
+  lockRunFolder,
   manetPath,
   minetPretrainedPath,
   prepareRunFolder,
@@ -48,6 +49,7 @@ import {
   type EmbeddingPoint,
   type FoldVariantResult,
   type RunInfo,
+  type Settings,
   type TransferRecord,
 } from '../results/index.js';
 
@@ -73,6 +75,14 @@ export interface FoldJob {
   share: number;
   variants: LossTerm[][];
   needsPretrain: boolean;
+  /** What each record of the job keeps: the settings (backend included) and an accepted backend change. */
+  record?: RecordStamp;
+}
+
+/** Kept with every record a run writes, so a folder is never resumed under other settings. */
+export interface RecordStamp {
+  settings: Settings;
+  backendChange?: { backend: string; earlier: string[] };
 }
 
 /** Everything a fold job needs that can be rebuilt in a worker from the config. */
@@ -115,6 +125,8 @@ export interface MinetPretraining {
   seed: number;
   where: string;
   stage: string;
+  /** Kept in the weight file (the settings they were trained under). */
+  meta?: Record<string, unknown>;
 }
 
 /**
@@ -146,12 +158,12 @@ export async function obtainMinet(
     onStep: (s) => events.tick?.(1, { stage: p.stage, L_c: s.losses.c }),
   });
   writeCurve(p.base, { epochs: curve });
-  await saveNetWeights(minet, p.base);
+  await saveNetWeights(minet, p.base, p.meta);
   return { curve, init };
 }
 
 /** Pretrains (or loads) MaNet for one seed. */
-export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}): Promise<TwoStreamNet> {
+export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}, meta?: Record<string, unknown>): Promise<TwoStreamNet> {
   const base = manetPath(cfg.out, seed);
   const manet = withInitSeed(deriveSeed(seed, 'manet'), () => new TwoStreamNet(netConfig(cfg, data.macro.labels.length), 'MaNet'));
   if (hasNetWeights(base)) {
@@ -175,7 +187,7 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
     const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
     writeCurve(base, { epochs: curve, trainAccuracy: acc });
     events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
-    await saveNetWeights(manet, base);
+    await saveNetWeights(manet, base, meta);
     return manet;
   } catch (e) {
     manet.dispose();
@@ -234,6 +246,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
         seed: deriveSeed(job.seed, 'minet-train', fold.subject, ...shareSalt(job.share)),
         where: `${where}, MiNet pretraining`,
         stage: `fold ${fold.index + 1} MiNet`,
+        meta: job.record && { settings: job.record.settings },
       },
       events,
     );
@@ -271,6 +284,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           curves,
           pretrainCurve,
           seconds: (Date.now() - t0) / 1000,
+          ...job.record,
         };
         const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]) && job.share === 1;
         if (cfg.foldCheckpoints === 'all' || (cfg.foldCheckpoints === 'last' && isLast)) {
@@ -384,6 +398,8 @@ export interface RunOptions {
   workers: number;
   info: RunInfo;
   events?: ExperimentEvents;
+  /** Resume a folder whose pieces were made on another backend (each new row records it). */
+  allowBackendChange?: boolean;
   /** Runs fold jobs on workers; supplied by the worker pool so this module stays free of thread code. */
   runJobsInWorkers?: (cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents) => Promise<void>;
 }
@@ -395,6 +411,16 @@ export interface RunOptions {
  */
 export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
   const events = opts.events ?? {};
+  const lock = lockRunFolder(cfg.out);
+  try {
+    if (lock.note) events.log?.(lock.note);
+    return await runLocked(cfg, opts, events);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(cfg: MimanetConfig, opts: RunOptions, events: ExperimentEvents): Promise<ExperimentResult> {
   const data = await loadExperimentData(cfg, { log: events.log ?? (() => {}) });
   const folds = losoFolds(data.micro.clips);
   for (const fold of folds) checkFoldClasses(fold, data.micro.clips, data.micro.labels);
@@ -403,8 +429,14 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
       throw new Error(`fold ${fold.index + 1} (held-out subject ${fold.subject}): ${fold.train.length} training clips, fewer than finetune.n=${cfg.finetune.n}`);
     }
   }
-  prepareRunFolder(cfg, opts.info);
+  const leftOut = data.leftOut ?? [];
+  const folder = prepareRunFolder(cfg, { ...opts.info, leftOut }, { allowBackendChange: opts.allowBackendChange });
+  for (const n of folder.notes) events.log?.(n);
+  if (folder.backendChange) events.log?.(`continuing a folder begun on backend ${folder.backendChange.earlier.join(', ')} on ${folder.backendChange.backend} (--allow-backend-change); each new row records it`);
+  if (leftOut.length > 0) events.log?.(`${leftOut.length} clip(s) left out of this run, listed in run.json and summary.md`);
+  const record: RecordStamp = { settings: folder.settings, ...(folder.backendChange ? { backendChange: folder.backendChange } : {}) };
   const { jobs, steps, done } = planJobs(cfg, data, folds);
+  for (const j of jobs) j.record = record;
   events.log?.(
     `${data.micro.name}: ${data.micro.clips.length} micro clips, ${folds.length} subjects (LOSO folds); ${data.macro.name}: ${data.macro.clips.length} macro clips; ` +
       `${cfg.variants.length} rows x ${cfg.microTrainShares.length} training share(s) x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
@@ -415,9 +447,9 @@ export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promi
     for (const seed of seedsOf(cfg)) {
       const needsTransfer = !hasTransfer(cfg.out, seed);
       if (!jobs.some((j) => j.seed === seed) && !needsTransfer) continue;
-      const manet = await obtainManet(cfg, data, seed, events);
+      const manet = await obtainManet(cfg, data, seed, events, { settings: folder.settings });
       manets.set(seed, manet);
-      if (needsTransfer) writeTransfer(cfg.out, await scoreTransfer(cfg, data, manet, seed));
+      if (needsTransfer) writeTransfer(cfg.out, { ...(await scoreTransfer(cfg, data, manet, seed)), settings: folder.settings });
     }
     if (opts.workers > 1 && jobs.length > 1 && opts.runJobsInWorkers) {
       // workers load MaNet from disk; free this thread's copies first
