@@ -188,7 +188,8 @@ export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: Prepar
     const then = r.settings ?? legacySettings;
     const where = relative(cfg.out, r.file) || r.file;
     if (!then) {
-      throw new Error(`${r.file} records no settings and ${runPath} is missing, so it cannot be checked against this run; choose another --out or delete the folder`);
+      const why = prev ? '' : ` and ${runPath} is missing`;
+      throw new Error(`${r.file} records no settings${why}, so it cannot be checked against this run; choose another --out or delete the folder`);
     }
     const diff = settingsDiff(then, settings);
     const other = diff.filter((d) => d.field !== 'backend');

@@ -41,10 +41,15 @@ export function parseWith<S extends z.ZodTypeAny>(schema: S, value: unknown, fil
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
+  const message =
+    issue.code === 'invalid_enum_value' ? `expected ${issue.options.map((o) => JSON.stringify(o)).join(' or ')}`
+    : issue.code === 'invalid_literal' ? `expected ${JSON.stringify(issue.expected)}`
+    : issue.code === 'invalid_type' ? `expected ${issue.expected}`
+    : issue.message.toLowerCase();
   const field = fieldName(issue.path);
   const got = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'missing' : `is ${quote(valueAt(value, issue.path))}`;
   const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? 's' : ''})` : '';
-  throw new Error(`${file}: ${field ? `field "${field}"` : 'the content'} ${got}: ${issue.message.replace(/^Invalid input: /, '').toLowerCase()}${more}`);
+  throw new Error(`${file}: ${field ? `field "${field}"` : 'the content'} ${got}: ${message}${more}`);
 }
 
 /** A finite number (JSON has no NaN; a hand-edited file may hold null or a string). */
