@@ -47,7 +47,7 @@ export function parseWith<S extends z.ZodTypeAny>(schema: S, value: unknown, fil
     : issue.code === 'invalid_type' ? `expected ${issue.expected}`
     : issue.message.toLowerCase();
   const field = fieldName(issue.path);
-  const got = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'missing' : `is ${quote(valueAt(value, issue.path))}`;
+  const got = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is missing' : `is ${quote(valueAt(value, issue.path))}`;
   const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? 's' : ''})` : '';
   throw new Error(`${file}: ${field ? `field "${field}"` : 'the content'} ${got}: ${message}${more}`);
 }
