@@ -111,15 +111,16 @@ const QUICK: MimanetConfig = {
   microTrainShares: [1],
   foldCheckpoints: 'last',
   embeddings: true,
-  // the generator's default counts, spelled out so that config.json says how much data a run had
+  // the generator's default counts and micro intensity, spelled out so that config.json says what data a run had;
+  // they and the onset-diff input were frozen by calibrating the L_c row alone (docs/calibration.md, run c05)
   data: {
     kind: 'synthetic',
     options: {
-      micro: { subjectsPerSource: DEFAULT_SYNTHETIC_CONFIG.micro.subjectsPerSource, clipsPerSubject: DEFAULT_SYNTHETIC_CONFIG.micro.clipsPerSubject },
+      micro: { subjectsPerSource: DEFAULT_SYNTHETIC_CONFIG.micro.subjectsPerSource, clipsPerSubject: DEFAULT_SYNTHETIC_CONFIG.micro.clipsPerSubject, intensity: DEFAULT_SYNTHETIC_CONFIG.micro.intensity },
       macro: { subjects: DEFAULT_SYNTHETIC_CONFIG.macro.subjects },
     },
   },
-  model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch', input: 'frames' },
+  model: { size: 32, channels: 1, frames: 8, width: 8, sc: 2, K: 4, headWidths: [32, 32, 32], init: 'scratch', input: 'onset-diff' },
   pretrain: { manetEpochs: 10, minetEpochs: 15, lr: 1e-3, batchSize: 16 },
   finetune: {
     epochs: 4,

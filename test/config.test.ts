@@ -18,7 +18,7 @@ describe('config', () => {
     const c = resolveConfig({ finetune: { tau: 0.5 }, data: { kind: 'synthetic', options: { gap: 0.9 } } });
     expect(c.finetune.tau).toBe(0.5);
     expect(c.finetune.lr).toBe(PRESETS.quick.finetune.lr);
-    expect(c.data.kind === 'synthetic' && c.data.options).toMatchObject({ gap: 0.9, micro: { clipsPerSubject: 10 } });
+    expect(c.data.kind === 'synthetic' && c.data.options).toMatchObject({ gap: 0.9, micro: { clipsPerSubject: 16 } });
   });
 
   it('rejects bad values naming the field and quoting the value', () => {
@@ -54,10 +54,13 @@ describe('config', () => {
   it('the quick preset uses the synthetic generator\'s default counts', () => {
     const q = PRESETS.quick.data;
     expect(q.kind === 'synthetic' && q.options).toEqual({
-      micro: { subjectsPerSource: DEFAULT_SYNTHETIC_CONFIG.micro.subjectsPerSource, clipsPerSubject: DEFAULT_SYNTHETIC_CONFIG.micro.clipsPerSubject },
+      micro: { subjectsPerSource: DEFAULT_SYNTHETIC_CONFIG.micro.subjectsPerSource, clipsPerSubject: DEFAULT_SYNTHETIC_CONFIG.micro.clipsPerSubject, intensity: DEFAULT_SYNTHETIC_CONFIG.micro.intensity },
       macro: { subjects: DEFAULT_SYNTHETIC_CONFIG.macro.subjects },
     });
-    expect(DEFAULT_SYNTHETIC_CONFIG.micro).toMatchObject({ subjectsPerSource: 5, clipsPerSubject: 10 });
+    // the calibrated embedded benchmark (docs/calibration.md, c05)
+    expect(DEFAULT_SYNTHETIC_CONFIG.micro).toMatchObject({ subjectsPerSource: 5, clipsPerSubject: 16, intensity: 0.5 });
+    expect(PRESETS.quick.model.input).toBe('onset-diff');
+    expect(PRESETS.paper.model.input).toBe('frames');
     expect(DEFAULT_SYNTHETIC_CONFIG.macro.subjects).toBe(32);
   });
 });

@@ -6,7 +6,7 @@ import { useCpu, numTensors } from './helpers.js';
 beforeAll(useCpu);
 
 /** Eq. 5-7 written out with plain loops, independent of the tensor implementation. */
-function supconByHand(zi: number[][], yi: number[], za: number[][], ya: number[], tau: number): { sum: number; mean: number } {
+function supconByHand(zi: number[][], yi: number[], za: number[][], ya: number[], tau: number, keepSelf = true): { sum: number; mean: number } {
   const norm = (v: number[]): number[] => {
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
@@ -18,7 +18,9 @@ function supconByHand(zi: number[][], yi: number[], za: number[][], ya: number[]
   const means: number[] = [];
   for (let j = 0; j < a.length; j++) {
     let D = 0;
-    for (const u of a) D += Math.exp(dot(a[j], u) / tau); // u = j included, as Eq. 7 is written
+    a.forEach((u, k) => {
+      if (keepSelf || k !== j) D += Math.exp(dot(a[j], u) / tau); // Eq. 7 as written includes u = j
+    });
     for (const u of b) D += Math.exp(dot(a[j], u) / tau);
     let s = 0;
     let c = 0;
@@ -67,6 +69,22 @@ describe('L_con (Eq. 5-7)', () => {
     const hand = supconByHand(a, la, b, lb, 0.1);
     expect(contrastiveLoss(tf.tensor2d(a), la, tf.tensor2d(b), lb, 0.1, 'sum').dataSync()[0]).toBeCloseTo(hand.sum, 2);
     expect(contrastiveLoss(tf.tensor2d(a), la, tf.tensor2d(b), lb, 0.1, 'mean').dataSync()[0]).toBeCloseTo(hand.mean, 3);
+  });
+
+  it('the supcon denominator leaves u = j out of D^j, and is smaller than Eq. 7 by exactly that term', () => {
+    const a = [[1, 0.3], [0.8, 0.2], [0.1, 1], [0.5, -0.4]];
+    const la = [0, 0, 1, 1];
+    const b = [[1, 0.1], [0, 1]];
+    const lb = [0, 1];
+    const hand = supconByHand(a, la, b, lb, 0.2, false);
+    const sum = contrastiveLoss(tf.tensor2d(a), la, tf.tensor2d(b), lb, 0.2, 'sum', 'supcon').dataSync()[0];
+    const mean = contrastiveLoss(tf.tensor2d(a), la, tf.tensor2d(b), lb, 0.2, 'mean', 'supcon').dataSync()[0];
+    expect(sum).toBeCloseTo(hand.sum, 4);
+    expect(mean).toBeCloseTo(hand.mean, 4);
+    // with u = j kept every denominator grows by e^(1/tau), so every log-ratio falls and the loss rises
+    const eq7 = contrastiveLoss(tf.tensor2d(a), la, tf.tensor2d(b), lb, 0.2, 'sum', 'eq7').dataSync()[0];
+    expect(eq7).toBeCloseTo(supconByHand(a, la, b, lb, 0.2, true).sum, 4);
+    expect(eq7).toBeGreaterThan(sum);
   });
 
   it('is zero when no anchor has a positive (mean form) and rejects bad arguments', () => {

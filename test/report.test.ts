@@ -260,3 +260,39 @@ describe('t-SNE', () => {
     expect(() => tsne([[1, 2], [1]])).toThrow(/point 1 has 1 values, point 0 has 2/);
   });
 });
+
+describe('HTML report: paired differences, sample efficiency, transfer diagnostic', () => {
+  it('charts UF1 by training share, the intervals of the paired differences and MaNet alone', async () => {
+    const out = tempDir('report-shares');
+    const rng = new Rng(9);
+    const predictions: Prediction[] = [];
+    const rows = [
+      { name: 'L_c', losses: ['c'], share: 1, p: 0.7 },
+      { name: 'L_c + L_con', losses: ['c', 'con'], share: 1, p: 0.8 },
+      { name: 'L_c (50% subjects)', losses: ['c'], share: 0.5, p: 0.5 },
+      { name: 'L_c + L_con (50% subjects)', losses: ['c', 'con'], share: 0.5, p: 0.6 },
+    ];
+    const clip = (seed: number, variant: string, k: number, p: number): Prediction => {
+      const label = k % 3;
+      return { seed, variant, fold: `s${k % 4}`, clipId: `c${k}`, subject: `s${k % 4}`, source: 'x', label, pred: rng.next() < p ? label : (label + 1) % 3, probs: [1 / 3, 1 / 3, 1 / 3] };
+    };
+    for (const seed of [1, 2, 3]) for (const r of rows) for (let k = 0; k < 24; k++) predictions.push(clip(seed, r.name, k, r.p));
+    const transfer = [1, 2, 3].flatMap((seed) => Array.from({ length: 24 }, (_, k) => clip(seed, 'MaNet', k, 0.4)));
+    const s = summarize({ dataset: 'd', labels: LABELS, variants: rows.map(({ name, losses, share }) => ({ name, losses, share })), predictions, transfer });
+    writeFileSync(join(out, 'summary.json'), JSON.stringify({ ...s, config: { preset: 'quick' } }));
+    const html = readFileSync(await writeReport(out), 'utf8');
+    const specs = specsOf(html);
+    const eff = (specs['sample-efficiency'].data as { values: Array<{ losses: string; share: number; UF1: number }> }).values;
+    expect(eff).toHaveLength(4);
+    for (const v of s.variants) expect(eff.find((e) => e.share === v.share && e.losses === v.losses.map((l) => `L_${l}`).join(' + '))!.UF1).toBe(v.UF1);
+    const diffs = (specs['paired-differences'].data as { values: Array<{ variant: string; metric: string; mean: number; lo: number; hi: number }> }).values;
+    // one L_con row per share, each against the L_c row of its own share
+    expect(diffs.map((d) => `${d.variant}/${d.metric}`).sort()).toEqual(['L_c + L_con (50% subjects)/UAR', 'L_c + L_con (50% subjects)/UF1', 'L_c + L_con/UAR', 'L_c + L_con/UF1']);
+    const d = diffs.find((x) => x.variant === 'L_c + L_con' && x.metric === 'UF1')!;
+    expect(d.mean).toBe(s.variants[1].vsBaseline!.UF1.mean);
+    expect(d.lo).toBeLessThanOrEqual(d.mean);
+    expect(d.hi).toBeGreaterThanOrEqual(d.mean);
+    expect(html).toContain('Transfer diagnostic: MaNet alone');
+    expect(html).toContain(`${s.transfer!.UF1.toFixed(3)} ± ${s.transfer!.UF1_std.toFixed(3)}`);
+  });
+});

@@ -19,7 +19,10 @@ export const CDE_CLASS_SHARES: readonly [number, number, number] = [250 / 442, 1
 
 /** How clips of one set move and how noisy they are. Lengths are in face units (2 = frame width). */
 export interface ExpressionSetConfig {
-  /** Apex AU amplitude as a fraction of the full (macro) amplitude. Micro default 0.35, macro 1.0. */
+  /**
+   * Apex AU amplitude as a fraction of the full (macro) amplitude. Micro default 0.5 (chosen with
+   * 16 clips per subject so that the L_c row learns; docs/calibration.md), macro 1.0.
+   */
   intensity: number;
   /** Per-clip intensity varies uniformly in intensity * [1 - j, 1 + j]. Micro default 0.3, macro 0.2. */
   intensityJitter: number;
@@ -48,7 +51,7 @@ export interface MicroSyntheticConfig extends ExpressionSetConfig {
   sources: number;
   /** Subjects per source. Default 5 (with 3 sources: 15 subjects, 15 LOSO folds). */
   subjectsPerSource: number;
-  /** Clips per subject. Default 10. */
+  /** Clips per subject. Default 16. */
   clipsPerSubject: number;
   /**
    * Shares of negative, positive, surprise (at least two positive). Default the composite's 250:109:83.
@@ -98,9 +101,9 @@ export const DEFAULT_SYNTHETIC_CONFIG: SyntheticConfig = {
   micro: {
     sources: 3,
     subjectsPerSource: 5,
-    clipsPerSubject: 10,
+    clipsPerSubject: 16,
     classShares: [...CDE_CLASS_SHARES],
-    intensity: 0.35,
+    intensity: 0.5,
     intensityJitter: 0.3,
     noise: 3,
     flicker: 0.01,
