@@ -10,6 +10,7 @@ import type { ClassifierTrainOptions } from './train/pretrain.js';
 import type { FinetuneOptions, HeadWidths } from './train/finetune.js';
 import { checkBackendChoice, type BackendChoice } from './backend/index.js';
 import { INPUT_MODES, type InputMode } from './data/batches.js';
+import { quote } from './util/schema.js';
 import { DEFAULT_SYNTHETIC_CONFIG, MODEL_GEOMETRY_FIELDS, SyntheticConfigError, validateSyntheticConfig, type SyntheticOptions } from './data/synthetic/config.js';
 
 export type Preset = 'quick' | 'paper';
@@ -154,7 +155,7 @@ export class ConfigError extends Error {
 }
 
 function fail(field: string, value: unknown, expected: string): never {
-  throw new ConfigError(`config field "${field}" is ${JSON.stringify(value)}: expected ${expected}`);
+  throw new ConfigError(`config field "${field}" is ${quote(value)}: expected ${expected}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

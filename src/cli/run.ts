@@ -90,6 +90,13 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
   }
   if (flags.micro !== undefined || flags.macro !== undefined) {
     const fileData = (fromFile.data ?? {}) as Record<string, unknown>;
+    for (const role of ['micro', 'macro'] as const) {
+      if (flags[role] === undefined && fileData[role] === undefined) {
+        const other = role === 'micro' ? 'macro' : 'micro';
+        const names = role === 'micro' ? 'casme2, samm, smic or megc2019' : 'ckplus or mmi';
+        throw new ConfigError(`option --${role} is missing: a run on a real --${other} dataset needs a ${role} dataset too (${names}), or data.${role} in the config`);
+      }
+    }
     partial.data = {
       ...fileData,
       kind: 'prepared',

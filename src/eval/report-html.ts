@@ -477,7 +477,7 @@ export function renderReportHtml(data: ReportData, opts: ReportOptions = {}): st
       (cfg.preset ? `Preset <code>${escapeHtml(String(cfg.preset))}</code>; ` : '') +
       (m.size ? `frames ${m.size}x${m.size}x${m.channels}, T = ${m.frames}, ResNet18 width ${m.width}, s_c = ${m.sc}, K = ${m.K}; ` : '') +
       (cfg.pretrain ? `pretraining ${cfg.pretrain.manetEpochs} (MaNet) / ${cfg.pretrain.minetEpochs} (MiNet) epochs; ` : '') +
-      (cfg.finetune ? `guided fine-tuning ${cfg.finetune.epochs} epochs, n = ${cfg.finetune.n}. ` : '') +
+      (cfg.finetune ? `guided fine-tuning ${cfg.finetune.epochs} epoch${cfg.finetune.epochs === 1 ? '' : 's'}, n = ${cfg.finetune.n}. ` : '') +
       (summary.fingerprint ? `Config fingerprint <code>${escapeHtml(summary.fingerprint)}</code>. ` : '') +
       `Each seed's predictions are pooled over all leave-one-subject-out folds before scoring (MEGC 2019); ` +
       (multi ? 'cells show mean ± sample standard deviation over seeds. ' : 'one seed, so no spread is shown. ') +
