@@ -211,6 +211,10 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   const presetName = partial.preset ?? 'quick';
   if (!(presetName in PRESETS)) fail('preset', presetName, `one of ${Object.keys(PRESETS).join(', ')}`);
   const base = PRESETS[presetName];
+  // a section given as null or a scalar (YAML `model:` with nothing under it) is named, not crashed on
+  for (const [k, v] of Object.entries(partial)) {
+    if (isObject((base as unknown as Record<string, unknown>)[k]) && v !== undefined && !isObject(v)) fail(k, v, 'an object');
+  }
   let data: unknown = base.data;
   if (partial.data !== undefined) {
     if (!isObject(partial.data)) fail('data', partial.data, 'an object');

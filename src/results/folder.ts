@@ -2,12 +2,12 @@
  * Reading and writing a results folder: the one place that knows its files'
  * formats. Training writes through it, the summary and the report read through it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { MimanetConfig } from '../config.js';
 import type { LossTerm } from '../model/losses.js';
-import { readJsonFile, readJsonFileIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { ensureDir, readJsonFile, readJsonFileIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { parseWith, quote, z } from '../util/schema.js';
 import { formatCsv, parseCsv } from './csv.js';
 import {
@@ -163,7 +163,7 @@ function existingRecords(dir: string, notes: string[]): FoundRecord[] {
  * The resolved config is saved beside the results.
  */
 export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: PrepareOptions = {}): PreparedFolder {
-  mkdirSync(cfg.out, { recursive: true });
+  ensureDir(cfg.out);
   const backend = String(info.backend.name ?? 'unknown');
   const settings = runSettings(cfg, backend);
   const fingerprint = settingsFingerprint(settings);

@@ -4,7 +4,8 @@
  * instead of doing all the work twice. A lock left by a run that died (its
  * pid no longer runs on this host) is taken over, with a note.
  */
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ensureDir } from '../util/fs.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from '../util/schema.js';
@@ -42,7 +43,7 @@ function readLock(file: string): LockRecord | undefined {
 
 /** Takes the lock of results folder `dir` (made if missing); throws when another live run holds it. */
 export function lockRunFolder(dir: string): RunLock {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const file = join(dir, LOCK_FILE);
   const mine: LockRecord = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   let note: string | undefined;
