@@ -9,7 +9,7 @@ import { runJobsInWorkers } from '../train/workers.js';
 import { renderConsoleTable } from '../eval/summary.js';
 import { writeRunSummary } from '../eval/run-summary.js';
 import { writeReport } from '../eval/report-html.js';
-import { createProgress, type Progress } from '../util/progress.js';
+import { createProgress, PROGRESS_LINE_MS, type Progress } from '../util/progress.js';
 
 export interface RunFlags {
   preset?: string;
@@ -170,7 +170,7 @@ export function registerRunCommand(program: Command): void {
           events: {
             log,
             plan: (total) => {
-              if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total });
+              if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total, lineEveryMs: PROGRESS_LINE_MS });
             },
             tick: (steps, info) => bar?.tick(steps, info),
           },
