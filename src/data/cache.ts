@@ -9,11 +9,11 @@
  * finished, and a rerun skips clips whose file is already complete.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { type Clip, type ClipSet, type LeftOutClip, clipBytes } from './types.js';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { z } from '../util/schema.js';
+import { sha256 } from '../util/checksum.js';
 
 export const CACHE_VERSION = 1;
 
@@ -44,9 +44,6 @@ const CacheIndex = z.object({
 });
 export type CacheIndex = z.infer<typeof CacheIndex>;
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 export function clipFileName(id: string): string {
   return id.replace(/\//g, '__') + '.u8';

@@ -1,10 +1,7 @@
 /** Checks that weights read back are the ones written: a checksum, and finite values only. */
-import { createHash } from 'node:crypto';
 import { z } from '../util/schema.js';
 
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256 } from '../util/checksum.js';
 
 /** One tensor of a TensorFlow.js weight manifest, as checked on reading. */
 export const WeightSpec = z

@@ -3,7 +3,7 @@
  * formats. Training writes through it, the summary and the report read through it.
  */
 import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { MimanetConfig } from '../config.js';
 import type { LossTerm } from '../model/losses.js';
@@ -137,18 +137,12 @@ function existingRecords(dir: string, notes: string[]): FoundRecord[] {
       const t = read(transfer, TransferRecord);
       if (t) found.push({ file: transfer, settings: t.settings });
     }
-    const folds = join(path, 'folds');
-    if (!existsSync(folds)) continue;
-    for (const f of readdirSync(folds).sort()) {
-      const fdir = join(folds, f);
-      if (!statSync(fdir).isDirectory()) continue;
-      for (const name of readdirSync(fdir).sort()) {
-        const file = join(fdir, name);
-        if (FOLD_RESULT_FILE.test(name)) {
-          const r = read(file, FoldVariantResult);
-          if (r) found.push({ file, settings: r.settings });
-        } else if (/^minet-pretrained(@share[0-9.e-]+)?\.json$/.test(name)) weights(file);
-      }
+    for (const file of foldFiles(path)) {
+      const name = basename(file);
+      if (FOLD_RESULT_FILE.test(name)) {
+        const r = read(file, FoldVariantResult);
+        if (r) found.push({ file, settings: r.settings });
+      } else if (/^minet-pretrained(@share[0-9.e-]+)?\.json$/.test(name)) weights(file);
     }
   }
   return found;
@@ -281,21 +275,22 @@ export function seedDirs(dir: string): Array<{ seed: number; path: string }> {
     .sort((a, b) => a.seed - b.seed);
 }
 
+/** The files of every fold folder of a seed folder, in fold and name order. */
+function foldFiles(seedPath: string): string[] {
+  const folds = join(seedPath, 'folds');
+  if (!existsSync(folds)) return [];
+  return readdirSync(folds)
+    .sort()
+    .map((f) => join(folds, f))
+    .filter((d) => statSync(d).isDirectory())
+    .flatMap((d) => readdirSync(d).sort().map((name) => join(d, name)));
+}
+
 /** Every row result file under a results folder, whatever config made it. */
 export function scanFoldResults(dir: string): FoldVariantResult[] {
   const out: FoldVariantResult[] = [];
   for (const { path } of seedDirs(dir)) {
-    const folds = join(path, 'folds');
-    if (!existsSync(folds)) continue;
-    for (const f of readdirSync(folds).sort()) {
-      const fdir = join(folds, f);
-      if (!statSync(fdir).isDirectory()) continue;
-      for (const name of readdirSync(fdir).sort()) {
-        if (!FOLD_RESULT_FILE.test(name)) continue;
-        const file = join(fdir, name);
-        out.push(readJsonFile(file, FoldVariantResult));
-      }
-    }
+    for (const file of foldFiles(path)) if (FOLD_RESULT_FILE.test(basename(file))) out.push(readJsonFile(file, FoldVariantResult));
   }
   return out;
 }
