@@ -63,8 +63,10 @@ function rootsOf(dataset: DatasetName, flags: SourceFlags): string | MegcRoots {
   }
   if (dataset === 'megc2019') {
     const roots = { smic: flags.smicRoot ?? named.smic, casme2: flags.casme2Root ?? named.casme2, samm: flags.sammRoot ?? named.samm };
-    const missing = Object.entries(roots).filter(([, v]) => !v).map(([k]) => `--root ${k}=DIR`);
-    if (missing.length > 0) throw new Error(`megc2019 needs ${missing.join(', ')} (the folders SMIC-HS, CASME II and SAMM are unpacked in)`);
+    const missing = Object.entries(roots).filter(([, v]) => !v).map(([k]) => k);
+    if (missing.length > 0) {
+      throw new Error(`megc2019 needs ${missing.map((k) => `--${k}-root`).join(', ')} (or ${missing.map((k) => `--root ${k}=DIR`).join(', ')}): the folders SMIC-HS, CASME II and SAMM are unpacked in`);
+    }
     return roots as MegcRoots;
   }
   const others = Object.keys(named).filter((n) => n !== dataset);

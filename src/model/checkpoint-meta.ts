@@ -51,12 +51,12 @@ const MetaSchema = z
     format: z.literal(CHECKPOINT_FORMAT),
     labels: z.array(z.string()).min(2, 'expected two or more class names'),
     net: z
-      .object({ size: posInt, frames: posInt, classes: posInt.optional(), channels: z.union([z.literal(1), z.literal(3)]) })
+      .object({ size: posInt, frames: posInt, classes: posInt.optional(), channels: z.number().refine((c): c is 1 | 3 => c === 1 || c === 3, 'expected 1 or 3') })
       .passthrough(),
     temporal: z.string().optional(),
     normalization: z.object({
       mean: z.array(finite).min(1).max(3),
-      std: z.array(finite.positive()).min(1).max(3),
+      std: z.array(finite.positive('expected a positive number')).min(1).max(3),
       // absent in checkpoints older than the input modes: the frames as they are
       input: z.enum(INPUT_MODES as unknown as [InputMode, ...InputMode[]]).optional(),
     }),
@@ -67,7 +67,7 @@ const MetaSchema = z
   .superRefine((m, ctx) => {
     for (const k of ['mean', 'std'] as const) {
       const n = m.normalization[k].length;
-      if (n !== 1 && n !== m.net.channels) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['normalization', k], message: `expected 1 or ${m.net.channels} numbers` });
+      if (n !== 1 && n !== m.net.channels) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['normalization', k], message: m.net.channels === 1 ? 'expected one number' : 'expected one or three numbers' });
     }
   });
 
