@@ -10,6 +10,7 @@ import type { ClassifierTrainOptions } from './train/pretrain.js';
 import type { FinetuneOptions, HeadWidths } from './train/finetune.js';
 import { checkBackendChoice, type BackendChoice } from './backend/index.js';
 import { INPUT_MODES, type InputMode } from './data/batches.js';
+import { quote } from './util/schema.js';
 import { DEFAULT_SYNTHETIC_CONFIG, MODEL_GEOMETRY_FIELDS, SyntheticConfigError, validateSyntheticConfig, type SyntheticOptions } from './data/synthetic/config.js';
 
 export type Preset = 'quick' | 'paper';
@@ -154,7 +155,7 @@ export class ConfigError extends Error {
 }
 
 function fail(field: string, value: unknown, expected: string): never {
-  throw new ConfigError(`config field "${field}" is ${JSON.stringify(value)}: expected ${expected}`);
+  throw new ConfigError(`config field "${field}" is ${quote(value)}: expected ${expected}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -210,6 +211,10 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   const presetName = partial.preset ?? 'quick';
   if (!(presetName in PRESETS)) fail('preset', presetName, `one of ${Object.keys(PRESETS).join(', ')}`);
   const base = PRESETS[presetName];
+  // a section given as null or a scalar (YAML `model:` with nothing under it) is named, not crashed on
+  for (const [k, v] of Object.entries(partial)) {
+    if (isObject((base as unknown as Record<string, unknown>)[k]) && v !== undefined && !isObject(v)) fail(k, v, 'an object');
+  }
   let data: unknown = base.data;
   if (partial.data !== undefined) {
     if (!isObject(partial.data)) fail('data', partial.data, 'an object');

@@ -55,7 +55,7 @@ describe('mimanet run (end to end, tiny)', () => {
   it('refuses to mix a run with other settings into an existing folder', async () => {
     const r = await cli(['run', '--config', configPath, '--out', join(dir, 'run'), '--seed', '5', '--quiet']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/holds results of a run with other settings/);
+    expect(r.err).toMatch(/holds results made with other settings: run.json differs in seed \(1 there, 5 now\)/);
   });
 });
 

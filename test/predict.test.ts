@@ -229,7 +229,7 @@ describe('predict: bad input gets an error naming the file and what is wrong', (
       writeFileSync(join(d, file), content);
       return d;
     };
-    await expect(Predictor.load(bad('c1', 'model.json', '{"modelTopology": '))).rejects.toThrow(/c1\/model.json: cannot parse/);
+    await expect(Predictor.load(bad('c1', 'model.json', '{"modelTopology": '))).rejects.toThrow(/c1\/model.json: not valid JSON/);
     await expect(Predictor.load(bad('c2', 'weights.bin', new Uint8Array(10)))).rejects.toThrow(/c2\/weights.bin: 10 bytes, model.json describes \d+/);
     const meta = JSON.parse(readFileSync(join(modelDir, 'mimanet.json'), 'utf8'));
     await expect(Predictor.load(bad('c3', 'mimanet.json', JSON.stringify({ ...meta, labels: ['a', 'b'] })))).rejects.toThrow(/c3\/mimanet.json: 2 labels for 3 classes/);

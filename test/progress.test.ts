@@ -28,6 +28,27 @@ describe('createProgress', () => {
     expect(f.text()).toBe('');
   });
 
+  it('writes a plain line at most every lineEveryMs where no bar is drawn', () => {
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(0);
+      const f = fakeStream(false);
+      const p = createProgress({ label: 'training', total: 10, stream: f.stream, lineEveryMs: 30_000 });
+      p.tick(1, { L: 0.5 });
+      vi.setSystemTime(29_000);
+      p.tick(1);
+      expect(f.text()).toBe('');
+      vi.setSystemTime(30_000);
+      p.tick(3);
+      vi.setSystemTime(31_000);
+      p.tick(1);
+      expect(f.text()).toBe('training: 5/10 (50%), 30 s elapsed, ETA 30 s, L=0.5000\n');
+      p.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('draws nothing on a terminal when CI is set', () => {
     vi.stubEnv('CI', 'true');
     const f = fakeStream(true);

@@ -177,21 +177,23 @@ describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', (
     await redis.stop();
   });
 
-  it('a worker refuses, without retries, jobs of another mimanet version, another fingerprint or a results folder it cannot see', async () => {
+  it('a worker refuses, without retries, jobs of another mimanet version, another fingerprint, a results folder it cannot see or of another run, or another backend than its --backend', async () => {
     const redis = await redisIn('redis-refuse');
     const target = parseRedisUrl(redis.url);
     const cfg = await configFromFlags({ config: configPath, out: join(dir, 'refuse') });
-    prepareRunFolder(cfg, { backend: {}, workers: 0 });
+    const folder = prepareRunFolder(cfg, { backend: { name: 'wasm' }, workers: 0 });
     const run = runId(cfg);
-    const header = { run, version: MIMANET_VERSION, fingerprint: configFingerprint(cfg), cfg };
+    const header = { run, version: MIMANET_VERSION, fingerprint: configFingerprint(cfg), cfg, record: { settings: folder.settings } };
     const queue = new Queue<QueueJobData>('refuse', { connection: target.options });
     const logs: string[] = [];
-    const w = await startQueueWorker({ target, name: 'refuse', concurrency: 1, stalledAfterS: 5, log: (m) => logs.push(m) });
+    const w = await startQueueWorker({ target, name: 'refuse', concurrency: 1, backend: 'wasm', stalledAfterS: 5, log: (m) => logs.push(m) });
     try {
       const cases: Array<[QueueJobData, RegExp]> = [
         [{ ...header, version: '0.0.0-other', kind: 'manet', seed: 1 }, /refuses the job: it was queued by mimanet 0\.0\.0-other; run workers of the same version/],
         [{ ...header, fingerprint: '0123456789abcdef', kind: 'manet', seed: 2 }, /its config has fingerprint [0-9a-f]{16} here but 0123456789abcdef where it was queued/],
         [{ ...header, cfg: { ...cfg, out: join(dir, 'not-shared') }, kind: 'manet', seed: 3 }, /results folder .*not-shared is not visible on this machine; mount the shared folder/],
+        [{ ...header, record: { settings: { ...folder.settings, 'finetune.lr': 1 } }, kind: 'manet', seed: 4 }, /holds a run with settings fingerprint [0-9a-f]{16}, the job belongs to [0-9a-f]{16}/],
+        [{ ...header, cfg: { ...cfg, backend: 'cpu' }, kind: 'manet', seed: 5 }, /it runs only jobs on backend wasm \(--backend\), and this run is made on cpu/],
       ];
       for (const [data, pattern] of cases) {
         const job = await queue.add('manet', data, { jobId: manetJobId(run, data.kind === 'manet' ? data.seed : 0), attempts: 3 });

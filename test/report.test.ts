@@ -201,11 +201,11 @@ describe('report inputs and errors', () => {
     const empty = tempDir('report-empty');
     await expect(writeReport(empty)).rejects.toThrow(/no summary.json; is this a results folder of `mimanet run`\?/);
     expect(() => validateEmbeddings({ fold: 'x', labels: [], points: [{ stage: 'during', net: 'MiNet', domain: 'micro', label: 'a', z: [1] }] }, 'e.json')).toThrow(
-      /e.json: point 0: stage "during", expected "before" or "after"/,
+      /e.json: field "points\[0\].stage" is "during": expected "before" or "after"/,
     );
     expect(() =>
       validateEmbeddings({ fold: 'x', labels: [], points: [{ stage: 'before', net: 'MiNet', domain: 'micro', label: 'a', z: [1, 2] }, { stage: 'after', net: 'MaNet', domain: 'macro', label: 'a', z: [1] }] }, 'e.json'),
-    ).toThrow(/e.json: point 1: z has 1 values, point 0 has 2/);
+    ).toThrow(/e.json: field "points\[1\].z" is \[1\]: 1 values, point 0 has 2/);
     const bad = makeResults();
     writeFileSync(join(bad, 'seed-2', 'embeddings.json'), '{"fold": ');
     await expect(writeReport(bad)).rejects.toThrow(/seed-2\/embeddings.json: not valid JSON/);

@@ -21,7 +21,8 @@ describe('exported synthetic clips', () => {
     expect(dirs).toHaveLength(2);
     const clip = data.micro.clips[1];
     const frames = readdirSync(dirs[1]).sort();
-    expect(frames).toEqual(['00.png', '01.png', '02.png', '03.png']);
+    expect(frames).toEqual(['00.png', '01.png', '02.png', '03.png', 'clip.json']);
+    expect(JSON.parse(readFileSync(join(dirs[1], 'clip.json'), 'utf8'))).toEqual({ onset: 0, apex: 3, label: data.micro.labels[clip.label], subject: clip.subject, source: clip.source });
     expect((await sharp(join(dirs[1], '03.png')).metadata()).channels).toBe(1); // a grey PNG
     const px = await sharp(join(dirs[1], '03.png')).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
     expect(Array.from(px.data)).toEqual(Array.from(clip.frames.subarray(3 * 32 * 32, 4 * 32 * 32)));
@@ -34,8 +35,9 @@ describe('exported synthetic clips', () => {
     await saveCheckpoint(net, ckpt, { labels: data.micro.labels, temporal: 'intervals', normalization: { mean: [0.5], std: [0.5] }, provenance: { preprocessing: { kind: 'aligned' } } });
     const expected = (await predictClips(net, data.micro, [1], 'intervals'))[0];
     const p = await Predictor.load(ckpt);
-    // all four frames, onset first and apex last, as the clip was made
-    const r = await p.predict(dirs[1], { onset: 0, apex: 3 });
+    // all four frames, onset first and apex last, as the clip was made: read from clip.json, no flags needed
+    const r = await p.predict(dirs[1]);
+    expect([r.input.onset, r.input.apex]).toEqual([0, 3]);
     r.probs.forEach((v, i) => expect(v).toBeCloseTo(expected.probs[i], 5));
     expect(r.label).toBe(data.micro.labels[expected.pred]);
     p.dispose();

@@ -7,13 +7,17 @@ import { registerSyntheticCommand } from './synthetic.js';
 import { type LabelledDataset, type MegcRoots, readLabelledDataset } from '../data/datasets/index.js';
 import { DATASET_NAMES, type DatasetName, type Problem, formatProblem, isDatasetName } from '../data/datasets/types.js';
 import { DEFAULT_PREPARE_CHANNELS, DEFAULT_PREPARE_FRAMES, DEFAULT_PREPARE_SIZE, type PrepareOptions, prepareDataset, cacheDirFor } from '../data/prepare.js';
-import { PRESETS, DEFAULT_CACHE_BASE, type Preset } from '../config.js';
+import { PRESETS, DEFAULT_CACHE_BASE, resolveConfig, type Preset } from '../config.js';
+
+/** The preset of a `mimanet run` without --preset. */
+const DEFAULT_RUN_PRESET: Preset = resolveConfig().preset;
 import type { ResampleMode } from '../data/preprocess/resample.js';
 import { type Progress, createProgress } from '../util/progress.js';
 
 interface SourceFlags {
   dataset: string;
-  root?: string;
+  /** DIR, or NAME=DIR as `run` takes it; repeatable (megc2019: one per source). */
+  root?: string[];
   smicRoot?: string;
   casme2Root?: string;
   sammRoot?: string;
@@ -43,15 +47,51 @@ function datasetOf(flags: SourceFlags): DatasetName {
   return flags.dataset;
 }
 
+/**
+ * The roots of --root (DIR or NAME=DIR, as `run` takes them) and the
+ * --smic-root style options: `data` and `run` accept the same syntax.
+ */
 function rootsOf(dataset: DatasetName, flags: SourceFlags): string | MegcRoots {
+  const named: Record<string, string> = {};
+  let plain: string | undefined;
+  for (const v of flags.root ?? []) {
+    const i = v.indexOf('=');
+    const name = i > 0 ? v.slice(0, i) : '';
+    if (isDatasetName(name)) named[name] = v.slice(i + 1);
+    else if (plain === undefined) plain = v;
+    else throw new Error(`option --root is given twice (${JSON.stringify(plain)}, ${JSON.stringify(v)}); name each folder as NAME=DIR, e.g. --root casme2=/data/CASME2`);
+  }
   if (dataset === 'megc2019') {
-    const roots = { smic: flags.smicRoot, casme2: flags.casme2Root, samm: flags.sammRoot };
-    const missing = Object.entries(roots).filter(([, v]) => !v).map(([k]) => `--${k}-root`);
-    if (missing.length > 0) throw new Error(`megc2019 needs ${missing.join(', ')} (the folders SMIC-HS, CASME II and SAMM are unpacked in)`);
+    const roots = { smic: flags.smicRoot ?? named.smic, casme2: flags.casme2Root ?? named.casme2, samm: flags.sammRoot ?? named.samm };
+    const missing = Object.entries(roots).filter(([, v]) => !v).map(([k]) => k);
+    if (missing.length > 0) {
+      throw new Error(`megc2019 needs ${missing.map((k) => `--${k}-root`).join(', ')} (or ${missing.map((k) => `--root ${k}=DIR`).join(', ')}): the folders SMIC-HS, CASME II and SAMM are unpacked in`);
+    }
     return roots as MegcRoots;
   }
-  if (!flags.root) throw new Error(`option --root is required for ${dataset}`);
-  return flags.root;
+  const others = Object.keys(named).filter((n) => n !== dataset);
+  if (others.length > 0) throw new Error(`option --root ${others[0]}=...: --dataset is ${dataset}; give its folder as --root DIR or --root ${dataset}=DIR`);
+  const root = named[dataset] ?? plain;
+  if (!root) throw new Error(`option --root is required for ${dataset}: --root DIR or --root ${dataset}=DIR`);
+  return root;
+}
+
+/** Which `mimanet run` reads a prepared geometry, so a cache of another size than the default run's is no surprise. */
+export function readByNote(g: { frames: number; height: number; channels: number }, exactFolder: boolean): string {
+  const geom = `T=${g.frames}, ${g.height}x${g.height}, ${g.channels === 1 ? 'grey' : 'RGB'}`;
+  const preset = (Object.keys(PRESETS) as Preset[]).find((p) => {
+    const m = PRESETS[p].model;
+    return m.frames === g.frames && m.size === g.height && m.channels === g.channels;
+  });
+  const where = exactFolder ? '; --out names an exact folder: pass it to run with --cache as its parent only if the name matches' : '';
+  return preset
+    ? `prepared ${geom}: what \`mimanet run --preset ${preset}\` reads${preset === DEFAULT_RUN_PRESET ? ' (the default preset)' : ` (the default run, preset ${DEFAULT_RUN_PRESET}, reads ${presetGeometry(DEFAULT_RUN_PRESET)}: add --preset ${DEFAULT_RUN_PRESET} to prepare for it)`}${where}`
+    : `prepared ${geom}: no preset reads this geometry; set model.frames, model.size and model.channels in a run config to use it${where}`;
+}
+
+function presetGeometry(p: Preset): string {
+  const m = PRESETS[p].model;
+  return `T=${m.frames}, ${m.size}x${m.size}, ${m.channels === 1 ? 'grey' : 'RGB'}`;
 }
 
 function casme2Opts(flags: SourceFlags): { frames?: 'raw' | 'cropped' | 'auto' } {
@@ -119,7 +159,7 @@ export function registerDataCommands(program: Command): void {
   const sourceOptions = (c: Command): Command =>
     c
       .requiredOption('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`)
-      .option('--root <dir>', 'folder the dataset is unpacked in')
+      .option('--root <dir>', 'folder the dataset is unpacked in: DIR or NAME=DIR as for run (megc2019: one per source, e.g. --root smic=DIR)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--smic-root <dir>', 'megc2019: folder SMIC-HS is unpacked in')
       .option('--casme2-root <dir>', 'megc2019: folder CASME II is unpacked in')
       .option('--samm-root <dir>', 'megc2019: folder SAMM is unpacked in')
@@ -193,5 +233,6 @@ export function registerDataCommands(program: Command): void {
         `${out}: ${result.set.clips.length} clips of ${result.set.frames}x${result.set.height}x${result.set.width}x${result.set.channels} ` +
           `(${result.written} written, ${result.reused} reused, ${result.skipped.length} skipped)${rate}; labels ${result.set.labels.join(', ')}\n`,
       );
+      process.stderr.write(`${readByNote(result.set, flags.out !== undefined)}\n`);
     });
 }

@@ -12,7 +12,7 @@ import { parseRedisUrl } from '../queue/redis.js';
 import { renderConsoleTable } from '../eval/summary.js';
 import { writeRunSummary } from '../eval/run-summary.js';
 import { writeReport } from '../eval/report-html.js';
-import { createProgress, type Progress } from '../util/progress.js';
+import { createProgress, PROGRESS_LINE_MS, type Progress } from '../util/progress.js';
 
 export interface RunFlags {
   preset?: string;
@@ -32,6 +32,7 @@ export interface RunFlags {
   quiet?: boolean;
   init?: string;
   trainShares?: string;
+  allowBackendChange?: boolean;
   queue?: string;
   queueName?: string;
   attempts?: string;
@@ -95,6 +96,13 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
   }
   if (flags.micro !== undefined || flags.macro !== undefined) {
     const fileData = (fromFile.data ?? {}) as Record<string, unknown>;
+    for (const role of ['micro', 'macro'] as const) {
+      if (flags[role] === undefined && fileData[role] === undefined) {
+        const other = role === 'micro' ? 'macro' : 'micro';
+        const names = role === 'micro' ? 'casme2, samm, smic or megc2019' : 'ckplus or mmi';
+        throw new ConfigError(`option --${role} is missing: a run on a real --${other} dataset needs a ${role} dataset too (${names}), or data.${role} in the config`);
+      }
+    }
     partial.data = {
       ...fileData,
       kind: 'prepared',
@@ -107,6 +115,17 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
     } as DeepPartial<MimanetConfig>['data'];
   }
   return resolveConfig(partial);
+}
+
+/**
+ * Workers beyond the cores only add memory (each holds a backend and the data);
+ * beyond the folds they would idle. Returns the count and a note when capped.
+ */
+export function capWorkers(requested: number, cores: number, folds?: number): { workers: number; note?: string } {
+  const limit = Math.max(1, Math.min(cores, folds ?? Infinity));
+  if (requested <= limit) return { workers: requested };
+  const why = folds !== undefined && folds < cores ? `${folds} folds` : `${cores} cores`;
+  return { workers: limit, note: `--workers ${requested}: using ${limit}, one per ${why.split(' ')[1].replace(/s$/, '')} (${why}); more would only add memory` };
 }
 
 export function defaultWorkers(): number {
@@ -133,6 +152,7 @@ export function registerRunCommand(program: Command): void {
     .option('--cache <dir>', 'prepared-clip cache folder (default .cache/mimanet)')
     .option('--scheme <name>', 'label scheme of the micro dataset, e.g. casme2-7 (default: its usual task: casme2-5, samm-5, smic-3, megc2019)')
     .option('--skip-bad', 'skip clips that cannot be prepared (each is reported) instead of stopping')
+    .option('--allow-backend-change', 'resume a results folder begun on another backend (each new row records its backend)')
     .option('--queue <url>', 'run the jobs on `mimanet worker` processes through Redis: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (TLS); the password may come from MIMANET_REDIS_PASSWORD instead (see README: Running on many machines)')
     .option('--queue-name <name>', `with --queue: the queue the workers take jobs from (default ${DEFAULT_QUEUE_NAME})`)
     .option('--attempts <n>', `with --queue: tries of a job before it fails the run (default ${DEFAULT_ATTEMPTS})`)
@@ -144,21 +164,23 @@ export function registerRunCommand(program: Command): void {
       if (!target && (flags.queueName !== undefined || flags.attempts !== undefined)) throw new ConfigError('options --queue-name and --attempts need --queue');
       const attempts = intFlag('attempts', flags.attempts) ?? DEFAULT_ATTEMPTS;
       if (attempts < 1) throw new ConfigError(`option --attempts is ${attempts}: expected 1 or more`);
-      const workers = target ? 0 : (intFlag('workers', flags.workers) ?? defaultWorkers());
-      if (!target && workers < 1) throw new ConfigError(`option --workers is ${workers}: expected 1 or more`);
-      // the coordinator of a queued run computes nothing: its workers choose their backends
-      const backend = target ? undefined : await initBackend(cfg.backend);
+      const requested = target ? 1 : (intFlag('workers', flags.workers) ?? defaultWorkers());
+      if (requested < 1) throw new ConfigError(`option --workers is ${requested}: expected 1 or more`);
+      const { workers, note } = target ? { workers: 0, note: undefined } : capWorkers(requested, cpus().length);
+      // a queued run is made on the backend chosen here: its workers compute on the same
+      const backend = await initBackend(cfg.backend);
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${m}\n`);
       };
+      if (note) log(note);
       const queueName = flags.queueName ?? DEFAULT_QUEUE_NAME;
-      log(`mimanet run: preset ${cfg.preset}, ${backend ? `backend ${backend.name}, ${workers} worker(s)` : `jobs on queue "${queueName}" at ${target!.display}`}, results in ${cfg.out}`);
+      log(`mimanet run: preset ${cfg.preset}, backend ${backend.name}, ${target ? `jobs on queue "${queueName}" at ${target.display}` : `${workers} worker(s)`}, results in ${cfg.out}`);
       let bar: Progress | undefined;
       const t0 = Date.now();
       const events = {
         log,
         plan: (total: number) => {
-          if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total });
+          if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total, lineEveryMs: PROGRESS_LINE_MS });
         },
         tick: (steps: number, info: Record<string, string | number>) => bar?.tick(steps, info),
       };
@@ -168,10 +190,12 @@ export function registerRunCommand(program: Command): void {
               target,
               name: queueName,
               attempts,
-              info: { backend: { requested: cfg.backend, where: 'on the queue workers' }, workers: 0, queue: { url: target.display, name: queueName } },
+              backend,
+              allowBackendChange: flags.allowBackendChange,
+              info: { backend: { ...backend }, workers, queue: { url: target.display, name: queueName } },
               events,
             })
-          : await runExperiment(cfg, { workers, info: { backend: { ...backend! }, workers }, runJobsInWorkers, events });
+          : await runExperiment(cfg, { workers, allowBackendChange: flags.allowBackendChange, info: { backend: { ...backend }, workers }, runJobsInWorkers, events });
         bar?.stop();
         const summary = writeRunSummary(cfg, { name: result.dataset, labels: result.labels }, result.folds);
         log(`report: ${await writeReport(cfg.out)}`);

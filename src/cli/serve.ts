@@ -4,7 +4,9 @@
  * page loads it by default.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { existsSync, readFileSync, statSync, createReadStream } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, createReadStream } from 'node:fs';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +31,8 @@ export interface ServeOptions {
   model?: string;
   /** The built page. Default {@link defaultWebRoot}. */
   webRoot?: string;
+  /** Where failures of single requests are reported (they never stop the server). Default: a line on stderr. */
+  onError?: (message: string) => void;
 }
 
 export interface RunningServer {
@@ -69,15 +73,39 @@ export function checkModelDir(dir: string): void {
   }
 }
 
-/** Maps a URL path into `root`; null when it would leave it. */
+/** Maps a URL path into `root`; null when it would leave it (by name; symlinks are checked on open). */
 function within(root: string, urlPath: string): string | null {
   const file = resolve(root, `.${urlPath}`);
-  return file === root || file.startsWith(root + sep) ? file : null;
+  return isInside(root, file) ? file : null;
+}
+
+function isInside(root: string, file: string): boolean {
+  return file === root || file.startsWith(root + sep);
 }
 
 function send(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent) return void res.destroy();
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The status a failed open or read answers with: the client learns what kind of failure, never a stack. */
+function errorStatus(e: NodeJS.ErrnoException): { status: number; text: string } {
+  if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR' || e.code === 'ELOOP') return { status: 404, text: 'not found' };
+  if (e.code === 'EACCES' || e.code === 'EPERM') return { status: 403, text: 'not readable' };
+  if (e.code === 'EMFILE' || e.code === 'ENFILE') return { status: 503, text: 'busy, try again' };
+  return { status: 500, text: 'cannot read the file' };
+}
+
+/**
+ * Streams `body` into `res` (whose head is written). Whichever side fails or
+ * goes away first, both are destroyed: a cancelled download closes its file,
+ * and a read error ends that one connection instead of the process.
+ */
+export function streamBody(body: Readable, res: ServerResponse, onError: (e: Error) => void = () => {}): void {
+  pipeline(body, res, (e) => {
+    if (e && (e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') onError(e);
+  });
 }
 
 /** Starts the server; resolves once it listens. */
@@ -92,7 +120,59 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error(`port ${JSON.stringify(port)}: expected an integer from 0 to 65535`);
   const host = opts.host ?? DEFAULT_SERVE_HOST;
 
+  // real paths: a symlink inside a served folder must not lead out of it (e.g. a checkpoint unpacked from an archive)
+  const realRoots = [webRoot, ...(modelRoot ? [modelRoot] : [])].map((r) => realpathSync(r));
+  const warn = opts.onError ?? ((m: string) => process.stderr.write(`mimanet serve: ${m}\n`));
+
+  /** Opens a file under one of the roots and streams it; every failure becomes a status code. */
+  const serveFile = async (req: IncomingMessage, res: ServerResponse, path: string, file: string): Promise<void> => {
+    let real: string;
+    try {
+      real = await realpath(file);
+    } catch (e) {
+      const { status, text } = errorStatus(e as NodeJS.ErrnoException);
+      return send(res, status, `${text}: ${path}\n`);
+    }
+    if (!realRoots.some((r) => isInside(r, real))) return send(res, 403, `forbidden: ${path} leads outside the served folder\n`);
+    let handle: FileHandle;
+    try {
+      handle = await open(real, 'r');
+    } catch (e) {
+      const { status, text } = errorStatus(e as NodeJS.ErrnoException);
+      return send(res, status, `${text}: ${path}\n`);
+    }
+    let size: number;
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) {
+        await handle.close();
+        return send(res, 404, `not found: ${path}\n`);
+      }
+      size = st.size;
+    } catch (e) {
+      await handle.close().catch(() => {});
+      const { status, text } = errorStatus(e as NodeJS.ErrnoException);
+      return send(res, status, `${text}: ${path}\n`);
+    }
+    if (res.destroyed) return void (await handle.close().catch(() => {}));
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': size,
+      'Cache-Control': 'no-cache',
+      // cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer); everything here is same-origin
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    });
+    if (req.method === 'HEAD' || size === 0) {
+      await handle.close().catch(() => {});
+      return void res.end();
+    }
+    // the stream owns the handle from here and closes it when it ends or is destroyed
+    streamBody(createReadStream('', { fd: handle, start: 0, end: size - 1 }), res, (e) => warn(`${path}: ${e.message}`));
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    res.on('error', () => res.destroy());
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'only GET and HEAD\n');
@@ -103,6 +183,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     } catch {
       return send(res, 400, 'bad path\n');
     }
+    if (path.includes('\0')) return send(res, 400, 'bad path\n');
     let file: string | null;
     if (path === '/model' || path.startsWith('/model/')) {
       if (!modelRoot) return send(res, 404, 'no checkpoint: start the server with --model DIR\n');
@@ -110,21 +191,19 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     } else {
       file = within(webRoot, path.endsWith('/') ? `${path}index.html` : path);
     }
-    if (!file || !existsSync(file) || !statSync(file).isFile()) return send(res, 404, `not found: ${path}\n`);
-    const size = statSync(file).size;
-    res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'Content-Length': size,
-      'Cache-Control': 'no-cache',
-      // cross-origin isolation lets the wasm backend use threads (SharedArrayBuffer); everything here is same-origin
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
+    if (!file) return send(res, 404, `not found: ${path}\n`);
+    serveFile(req, res, path, file).catch((e: Error) => {
+      warn(`${path}: ${e.message}`);
+      send(res, 500, 'internal error\n');
     });
-    if (req.method === 'HEAD') return void res.end();
-    createReadStream(file).pipe(res);
   };
 
   const server = createServer(handle);
+  // a malformed request or a reset connection ends that connection only
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') fail(new Error(`port ${port} on ${host} is in use; pick another with --port`));

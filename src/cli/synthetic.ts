@@ -7,6 +7,7 @@ import { resolveConfig, PRESETS, type Preset } from '../config.js';
 import { loadExperimentData } from '../data/load.js';
 import type { ClipSet } from '../data/types.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { CLIP_META_FILE } from '../predict/index.js';
 
 export interface ExportOptions {
   out: string;
@@ -32,6 +33,8 @@ export async function exportClips(sets: Record<'micro' | 'macro', ClipSet>, opts
         const png = await (C === 1 ? img.toColourspace('b-w') : img).png().toBuffer();
         writeFileAtomic(join(dir, `${String(t).padStart(2, '0')}.png`), png);
       }
+      // the frames run onset to apex: predict reads this instead of guessing the middle frame as apex
+      writeFileAtomic(join(dir, CLIP_META_FILE), JSON.stringify({ onset: 0, apex: T - 1, label: set.labels[clip.label], subject: clip.subject, source: clip.source }) + '\n');
       rows.push([clip.id, clip.subject, clip.source, set.labels[clip.label]].join(','));
       written.push(dir);
     }

@@ -5,7 +5,7 @@ import { parseLosses, variantName, type LossTerm } from '../model/losses.js';
 import { initBackend } from '../backend/index.js';
 import { BACKEND_HELP, configFromFlags, type RunFlags } from './run.js';
 import { DEFAULT_TRAIN_LOSSES, trainAll } from '../train/train-all.js';
-import { createProgress, type Progress } from '../util/progress.js';
+import { createProgress, PROGRESS_LINE_MS, type Progress } from '../util/progress.js';
 
 export interface TrainFlags extends Omit<RunFlags, 'losses' | 'seeds' | 'workers'> {
   losses?: string;
@@ -58,7 +58,7 @@ export function registerTrainCommand(program: Command): void {
           events: {
             log,
             plan: (total) => {
-              if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total });
+              if (total > 0 && !flags.quiet) bar = createProgress({ label: 'training', total, lineEveryMs: PROGRESS_LINE_MS });
             },
             tick: (steps, info) => bar?.tick(steps, info),
           },

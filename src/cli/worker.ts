@@ -29,7 +29,7 @@ export function registerWorkerCommand(program: Command): void {
     .requiredOption('--queue <url>', `Redis: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (TLS); the password may come from ${PASSWORD_ENV} instead, and is never printed`)
     .option('--queue-name <name>', `the queue to take jobs from, as given to \`mimanet run --queue-name\` (default ${DEFAULT_QUEUE_NAME})`)
     .option('--concurrency <n>', 'jobs run at once, each on its own thread with the cores shared out (default 1)')
-    .option('--backend <name>', `compute on this backend instead of the one the run's config names (${BACKEND_HELP}); results can differ in the last digits between backends`)
+    .option('--backend <name>', `run only jobs of runs made on this backend (${BACKEND_HELP} but auto), refusing the others; without it a worker computes each job on the backend its run was made on`)
     .option('--stalled-after <seconds>', `a job whose worker stops renewing its lock for this long (a killed worker, a lost machine) is given to another worker (default ${DEFAULT_STALLED_AFTER_S})`)
     .option('--quiet', 'no log lines')
     .action(async (flags: WorkerFlags) => {

@@ -10,30 +10,40 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Clip, type ClipSet, clipBytes } from './types.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { type Clip, type ClipSet, type LeftOutClip, clipBytes } from './types.js';
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { z } from '../util/schema.js';
+import { sha256 } from '../util/checksum.js';
 
 export const CACHE_VERSION = 1;
 
-export interface CachedClipMeta {
-  id: string;
-  subject: string;
-  source: string;
-  label: number;
-}
+const CachedClipMeta = z.object({
+  id: z.string().min(1),
+  subject: z.string(),
+  source: z.string(),
+  label: z.number().int().nonnegative(),
+  /** sha256 of the clip's .u8 file, checked on loading (absent in older caches). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+export type CachedClipMeta = z.infer<typeof CachedClipMeta>;
 
-export interface CacheIndex {
-  version: number;
-  name: string;
-  labels: string[];
-  frames: number;
-  height: number;
-  width: number;
-  channels: number;
-  clips: CachedClipMeta[];
-  /** Free-form description of how the clips were made (preprocessing settings), for provenance. */
-  provenance?: Record<string, unknown>;
-}
+const LeftOut = z.object({ dataset: z.string(), clip: z.string(), kind: z.enum(['error', 'excluded']), reason: z.string() });
+
+/** `clipset.json`, checked on reading: a cache index of the wrong shape names its field. */
+const CacheIndex = z.object({
+  version: z.literal(CACHE_VERSION),
+  name: z.string(),
+  labels: z.array(z.string()).min(1),
+  frames: z.number().int().positive(),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  channels: z.number().int().positive(),
+  clips: z.array(CachedClipMeta),
+  /** How the clips were made (preprocessing settings) and what was left out (`leftOut`), for provenance. */
+  provenance: z.object({ leftOut: z.array(LeftOut).optional(), skipped: z.array(z.string()).optional() }).passthrough().optional(),
+});
+export type CacheIndex = z.infer<typeof CacheIndex>;
+
 
 export function clipFileName(id: string): string {
   return id.replace(/\//g, '__') + '.u8';
@@ -57,7 +67,9 @@ export function writeClip(dir: string, clip: Clip, bytes: number): void {
   writeFileAtomic(clipPath(dir, clip.id), clip.frames);
 }
 
-export function writeIndex(dir: string, set: Omit<ClipSet, 'clips'>, clips: CachedClipMeta[], provenance?: Record<string, unknown>): void {
+/** Writes clipset.json with each clip's checksum (read from its file, so reused clips are covered too). */
+export function writeIndex(dir: string, set: Omit<ClipSet, 'clips'>, metas: CachedClipMeta[], provenance?: Record<string, unknown>): void {
+  const clips = metas.map((m) => ({ ...m, sha256: sha256(readFileSync(clipPath(dir, m.id))) }));
   const index: CacheIndex = {
     version: CACHE_VERSION,
     name: set.name,
@@ -82,26 +94,21 @@ export function saveClipSet(dir: string, set: ClipSet, provenance?: Record<strin
 export function readIndex(dir: string): CacheIndex {
   const p = join(dir, 'clipset.json');
   if (!existsSync(p)) throw new Error(`${dir}: no clip cache here (missing clipset.json); run \`mimanet data prepare\` first`);
-  let index: CacheIndex;
-  try {
-    index = JSON.parse(readFileSync(p, 'utf8')) as CacheIndex;
-  } catch (e) {
-    throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
-  }
-  if (index.version !== CACHE_VERSION) throw new Error(`${p}: cache version ${String(index.version)}, expected ${CACHE_VERSION}`);
-  return index;
+  return readJsonFile(p, CacheIndex);
 }
 
-/** Loads a cached ClipSet; every clip file must exist and have the right size. */
+/** Loads a cached ClipSet; every clip file must exist, have the right size and match its checksum. */
 export function loadClipSet(dir: string): ClipSet {
   const index = readIndex(dir);
   const bytes = clipBytes(index);
-  const clips: Clip[] = index.clips.map((m) => {
+  const clips: Clip[] = index.clips.map(({ sha256: sum, ...m }) => {
     const p = clipPath(dir, m.id);
     if (!existsSync(p)) throw new Error(`${dir}: clip ${m.id} is listed in clipset.json but ${p} is missing`);
     const buf = readFileSync(p);
     if (buf.length !== bytes) throw new Error(`${p}: ${buf.length} bytes, expected ${bytes} (T=${index.frames}, ${index.height}x${index.width}x${index.channels})`);
+    if (sum && sha256(buf) !== sum) throw new Error(`${p}: checksum mismatch (sha256 ${sha256(buf).slice(0, 12)}..., clipset.json records ${sum.slice(0, 12)}...): the clip file is damaged`);
     return { ...m, frames: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
   });
-  return { name: index.name, labels: index.labels, frames: index.frames, height: index.height, width: index.width, channels: index.channels, clips };
+  const leftOut: LeftOutClip[] = index.provenance?.leftOut ?? (index.provenance?.skipped ?? []).map((line) => ({ dataset: index.name, clip: '', kind: 'error' as const, reason: line }));
+  return { name: index.name, labels: index.labels, frames: index.frames, height: index.height, width: index.width, channels: index.channels, clips, ...(leftOut.length > 0 ? { leftOut } : {}) };
 }

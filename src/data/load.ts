@@ -2,7 +2,7 @@
  * Loads the micro and macro clip sets an experiment trains on, from the
  * embedded synthetic generator or from prepared real datasets.
  */
-import type { ClipSet } from './types.js';
+import type { ClipSet, LeftOutClip } from './types.js';
 import type { MimanetConfig } from '../config.js';
 import { alignedRecipe, type PreprocessingRecipe } from './preprocess/recipe.js';
 
@@ -13,6 +13,8 @@ export interface ExperimentData {
   macroToMicro: number[];
   /** How the clips were made from raw frames, stored in checkpoints so `predict` and the browser repeat it. */
   preprocessing: PreprocessingRecipe;
+  /** Clips of the datasets that are not used, with why (from the prepared caches). */
+  leftOut?: LeftOutClip[];
 }
 
 /** Checks a clip set before training: not empty, labels in range, geometry as the model expects. */

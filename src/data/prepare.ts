@@ -256,11 +256,29 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
     roots,
     detector: opts.detector ? 'given' : (opts.detectorOptions?.model ?? 'ssd'),
     skipped: skipped.map(formatProblem),
+    // every clip of the dataset that is not in the cache, with its reason; runs record it with their results
+    leftOut: uniqueClips([...skipped, ...problems.filter((p) => p.kind === 'excluded' && p.clip)]).map((p) => ({
+      dataset: p.dataset,
+      clip: p.clip ?? '',
+      kind: p.kind === 'excluded' ? ('excluded' as const) : ('error' as const),
+      reason: formatProblem(p),
+    })),
     preparedAt: new Date().toISOString(),
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
   };
   writeIndex(opts.cacheDir, geometry, done, provenance);
   return { set: { ...geometry, clips: done }, written, reused, skipped, problems, framesProcessed, seconds };
+}
+
+/** One problem per clip (the first: an error before an exclusion), so no clip is counted twice. */
+function uniqueClips(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.dataset}/${p.clip}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**

@@ -126,5 +126,6 @@ export async function loadPreparedPair(cfg: MimanetConfig, opts: LoadPairOptions
     macro,
     macroToMicro,
     preprocessing: recipeOf(microOpts),
+    leftOut: [...(micro.leftOut ?? []), ...(macro.leftOut ?? [])],
   };
 }

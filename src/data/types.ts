@@ -33,6 +33,16 @@ export interface ClipSet {
   /** 1 (grey) or 3 (RGB). */
   channels: number;
   clips: Clip[];
+  /** Clips of the source dataset that this set does not hold, with why (recorded with the results of a run). */
+  leftOut?: LeftOutClip[];
+}
+
+/** A clip left out of a prepared set: an error skipped with --skip-bad, or excluded by the label scheme. */
+export interface LeftOutClip {
+  dataset: string;
+  clip: string;
+  kind: 'error' | 'excluded';
+  reason: string;
 }
 
 /** Bytes of one clip's frames in a set of this geometry. */

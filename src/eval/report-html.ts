@@ -477,7 +477,7 @@ export function renderReportHtml(data: ReportData, opts: ReportOptions = {}): st
       (cfg.preset ? `Preset <code>${escapeHtml(String(cfg.preset))}</code>; ` : '') +
       (m.size ? `frames ${m.size}x${m.size}x${m.channels}, T = ${m.frames}, ResNet18 width ${m.width}, s_c = ${m.sc}, K = ${m.K}; ` : '') +
       (cfg.pretrain ? `pretraining ${cfg.pretrain.manetEpochs} (MaNet) / ${cfg.pretrain.minetEpochs} (MiNet) epochs; ` : '') +
-      (cfg.finetune ? `guided fine-tuning ${cfg.finetune.epochs} epochs, n = ${cfg.finetune.n}. ` : '') +
+      (cfg.finetune ? `guided fine-tuning ${cfg.finetune.epochs} epoch${cfg.finetune.epochs === 1 ? '' : 's'}, n = ${cfg.finetune.n}. ` : '') +
       (summary.fingerprint ? `Config fingerprint <code>${escapeHtml(summary.fingerprint)}</code>. ` : '') +
       `Each seed's predictions are pooled over all leave-one-subject-out folds before scoring (MEGC 2019); ` +
       (multi ? 'cells show mean ± sample standard deviation over seeds. ' : 'one seed, so no spread is shown. ') +
@@ -583,6 +583,16 @@ export function renderReportHtml(data: ReportData, opts: ReportOptions = {}): st
       parts.push(chart(`embedding-${i}`, embeddingSpec(embedStages(e.data, opts), e.data.labels)));
     });
   }
+
+  const leftOut = data.summary.leftOut ?? [];
+  parts.push('<h2>Clips left out</h2>');
+  parts.push(
+    leftOut.length === 0
+      ? '<p>None: every clip of the datasets was used.</p>'
+      : `<details><summary>${leftOut.length} clip(s) of the datasets are not in this run</summary><table><tr><th>Dataset</th><th>Clip</th><th>Kind</th><th>Reason</th></tr>${leftOut
+          .map((c) => `<tr><td>${escapeHtml(c.dataset)}</td><td>${escapeHtml(c.clip)}</td><td>${escapeHtml(c.kind)}</td><td>${escapeHtml(c.reason)}</td></tr>`)
+          .join('')}</table></details>`,
+  );
 
   parts.push('<h2>Per-fold accuracy</h2>');
   parts.push(`<details><summary>Accuracy on each held-out subject${multi ? ' (mean over seeds)' : ''}</summary>${foldTable(data.folds, variants)}</details>`);

@@ -4,7 +4,7 @@
  * command once training is done (and again by a rerun that resumes).
  */
 import type { MimanetConfig } from '../config.js';
-import { collectResults, collectTransfer, configFingerprint, foldRow, rowName, writeSummaryFiles, type FoldRef } from '../results/index.js';
+import { collectResults, collectTransfer, configFingerprint, foldRow, readRunRecord, rowName, writeSummaryFiles, type FoldRef, type LeftOutClip } from '../results/index.js';
 import { predictionsToCsv, renderSummaryMarkdown, summarize, TRANSFER_ROW, type Prediction, type Summary } from './summary.js';
 
 /** Summarises the configured seeds and rows of `cfg.out` and writes the summary files. */
@@ -22,11 +22,20 @@ export function writeRunSummary(cfg: MimanetConfig, dataset: { name: string; lab
     variants: cfg.microTrainShares.flatMap((share) => cfg.variants.map((v) => ({ name: rowName(v, share), losses: [...v], share }))),
     predictions,
   });
+  const leftOut = readRunRecord(cfg.out)?.leftOut ?? [];
   writeSummaryFiles(cfg.out, {
-    summary: { ...summary, config: cfg as unknown as Record<string, unknown>, fingerprint: configFingerprint(cfg) },
-    markdown: renderSummaryMarkdown(summary),
+    summary: { ...summary, config: cfg as unknown as Record<string, unknown>, fingerprint: configFingerprint(cfg), leftOut },
+    markdown: renderSummaryMarkdown(summary) + leftOutMarkdown(leftOut),
     predictionsCsv: predictionsToCsv(predictions, labels),
     folds: results.map(foldRow),
   });
   return summary;
+}
+
+/** The summary.md section listing every clip the run did not use, with its reason. */
+export function leftOutMarkdown(leftOut: readonly LeftOutClip[]): string {
+  if (leftOut.length === 0) return '\n## Clips left out\n\nNone: every clip of the datasets was used.\n';
+  const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const rows = leftOut.map((c) => `| ${esc(c.dataset)} | ${esc(c.clip)} | ${c.kind} | ${esc(c.reason)} |`);
+  return ['', '## Clips left out', '', `${leftOut.length} clip(s) of the datasets are not in this run (also in run.json, \`leftOut\`).`, '', '| dataset | clip | kind | reason |', '|---|---|---|---|', ...rows, ''].join('\n');
 }

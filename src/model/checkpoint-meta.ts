@@ -6,6 +6,7 @@
 import { INPUT_MODES, type InputMode, type Normalization } from '../data/batches.js';
 import { checkpointRecipe, type PreprocessingRecipe } from '../data/preprocess/recipe.js';
 import type { TemporalMode, TwoStreamConfig } from './twostream.js';
+import { finite, parseWith, z } from '../util/schema.js';
 
 export const CHECKPOINT_FORMAT = 'mimanet-checkpoint';
 export const META_FILE = 'mimanet.json';
@@ -26,6 +27,8 @@ export interface CheckpointMeta {
   preprocessing?: PreprocessingRecipe;
   /** Free-form provenance: dataset, config fingerprint, fold, date. */
   provenance?: Record<string, unknown>;
+  /** sha256 of weights.bin, checked on loading (absent in older checkpoints). */
+  weightsSha256?: string;
 }
 
 /** `mimanet.json` as read back: the fields checked, the preprocessing recipe resolved from any of its dialects. */
@@ -40,46 +43,43 @@ export interface ParsedMeta {
   provenance?: Record<string, unknown>;
 }
 
-function fail(file: string, field: string, value: unknown, want: string): never {
-  throw new Error(`${file}: ${field} is ${JSON.stringify(value)}, expected ${want}`);
-}
+const posInt = z.number().int().positive();
+
+/** `mimanet.json` as far as readers rely on it; the rest passes through. */
+const MetaSchema = z
+  .object({
+    format: z.literal(CHECKPOINT_FORMAT),
+    labels: z.array(z.string()).min(2, 'expected two or more class names'),
+    net: z
+      .object({ size: posInt, frames: posInt, classes: posInt.optional(), channels: z.number().refine((c): c is 1 | 3 => c === 1 || c === 3, 'expected 1 or 3') })
+      .passthrough(),
+    temporal: z.string().optional(),
+    normalization: z.object({
+      mean: z.array(finite).min(1).max(3),
+      std: z.array(finite.positive('expected a positive number')).min(1).max(3),
+      // absent in checkpoints older than the input modes: the frames as they are
+      input: z.enum(INPUT_MODES as unknown as [InputMode, ...InputMode[]]).optional(),
+    }),
+    provenance: z.record(z.unknown()).optional(),
+    weightsSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  })
+  .passthrough()
+  .superRefine((m, ctx) => {
+    for (const k of ['mean', 'std'] as const) {
+      const n = m.normalization[k].length;
+      if (n !== 1 && n !== m.net.channels) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['normalization', k], message: m.net.channels === 1 ? 'expected one number' : 'expected one or three numbers' });
+    }
+  });
 
 /** Checks the fields a reader relies on; errors name the file and the field and quote the value. */
 export function parseCheckpointMeta(json: unknown, file = META_FILE): ParsedMeta {
-  if (typeof json !== 'object' || json === null) fail(file, 'the content', json, 'an object');
-  const m = json as Record<string, unknown>;
-  if (m.format !== CHECKPOINT_FORMAT) fail(file, 'format', m.format, `"${CHECKPOINT_FORMAT}"`);
-  const labels = m.labels;
-  if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) fail(file, 'labels', labels, 'two or more class names');
-  const net = m.net as Record<string, unknown> | undefined;
-  if (typeof net !== 'object' || net === null) fail(file, 'net', net, 'an object');
-  const posInt = (k: string): number => {
-    const v = net[k];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) fail(file, `net.${k}`, v, 'a positive integer');
-    return v;
-  };
-  const size = posInt('size');
-  const frames = posInt('frames');
-  if (net.classes !== undefined) posInt('classes');
-  const channels = net.channels;
-  if (channels !== 1 && channels !== 3) fail(file, 'net.channels', channels, '1 or 3');
-  const norm = m.normalization as Record<string, unknown> | undefined;
-  if (typeof norm !== 'object' || norm === null) fail(file, 'normalization', norm, '{ mean, std }');
-  for (const k of ['mean', 'std'] as const) {
-    const v = norm[k];
-    const ok = Array.isArray(v) && (v.length === 1 || v.length === channels) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-    if (!ok) fail(file, `normalization.${k}`, v, channels === 1 ? 'one number' : 'one or three numbers');
-  }
-  if ((norm.std as number[]).some((s) => s <= 0)) fail(file, 'normalization.std', norm.std, 'positive numbers');
-  // absent in checkpoints older than the input modes: the frames as they are
-  const input = norm.input ?? 'frames';
-  if (!(INPUT_MODES as readonly unknown[]).includes(input)) fail(file, 'normalization.input', norm.input, `one of ${INPUT_MODES.join(', ')}`);
+  const m = parseWith(MetaSchema, json, file);
   return {
-    labels: labels as string[],
-    net: { ...(net as object), size, frames, channels } as ParsedMeta['net'],
-    temporal: String(m.temporal ?? 'mean'),
-    normalization: { mean: norm.mean as number[], std: norm.std as number[], input: input as InputMode },
+    labels: m.labels,
+    net: m.net as ParsedMeta['net'],
+    temporal: m.temporal ?? 'mean',
+    normalization: { mean: m.normalization.mean, std: m.normalization.std, input: (m.normalization.input ?? 'frames') as InputMode },
     preprocessing: checkpointRecipe(m, file),
-    provenance: m.provenance as Record<string, unknown> | undefined,
+    provenance: m.provenance,
   };
 }

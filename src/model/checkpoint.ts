@@ -14,8 +14,18 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemporalMode, TwoStreamNet } from './twostream.js';
 import { TemporalAggregate } from './custom-layers.js';
-import { CHECKPOINT_FORMAT, META_FILE, type CheckpointMeta } from './checkpoint-meta.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { CHECKPOINT_FORMAT, META_FILE, parseCheckpointMeta, type CheckpointMeta } from './checkpoint-meta.js';
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { z } from '../util/schema.js';
+import { checkFiniteWeights, sha256, WeightSpec } from './integrity.js';
+
+/** `model.json` as far as loading relies on it. */
+const ModelJson = z
+  .object({
+    modelTopology: z.record(z.unknown()),
+    weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(WeightSpec) })).min(1),
+  })
+  .passthrough();
 
 export { CUSTOM_LAYERS, TemporalAggregate, GradientReversal, type TemporalAggregateArgs } from './custom-layers.js';
 export { parseCheckpointMeta, type CheckpointMeta, type ParsedMeta } from './checkpoint-meta.js';
@@ -39,10 +49,12 @@ export function buildInferenceModel(net: TwoStreamNet, temporal: TemporalMode): 
 export async function saveCheckpoint(net: TwoStreamNet, dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'net'>): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const model = buildInferenceModel(net, meta.temporal);
+  let savedSha = '';
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weightData = artifacts.weightData ? new Uint8Array(tf.io.concatenateArrayBuffers(Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData])) : new Uint8Array();
       writeFileAtomic(join(dir, 'weights.bin'), weightData);
+      savedSha = sha256(weightData);
       writeJsonAtomic(join(dir, 'model.json'), {
         format: 'layers-model',
         generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
@@ -53,7 +65,7 @@ export async function saveCheckpoint(net: TwoStreamNet, dir: string, meta: Omit<
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: 1, net: net.config, ...meta };
+  const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: 1, net: net.config, ...meta, weightsSha256: savedSha };
   writeJsonAtomic(join(dir, META_FILE), full);
 }
 
@@ -66,24 +78,20 @@ export interface LoadedCheckpoint {
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const need = ['model.json', 'weights.bin', META_FILE];
   for (const f of need) if (!existsSync(join(dir, f))) throw new Error(`${dir}: not a mimanet checkpoint (missing ${f})`);
-  let modelJson: { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
-  let meta: CheckpointMeta;
-  try {
-    modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-  } catch (e) {
-    throw new Error(`${join(dir, 'model.json')}: cannot parse (${(e as Error).message})`);
-  }
-  try {
-    meta = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8'));
-  } catch (e) {
-    throw new Error(`${join(dir, META_FILE)}: cannot parse (${(e as Error).message})`);
-  }
-  if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${join(dir, META_FILE)}: format is ${JSON.stringify(meta.format)}, expected "${CHECKPOINT_FORMAT}"`);
+  const modelJson = readJsonFile(join(dir, 'model.json'), ModelJson);
+  const metaFile = join(dir, META_FILE);
+  const meta = readJsonFile(metaFile, z.unknown());
+  parseCheckpointMeta(meta, metaFile);
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
   const buf = readFileSync(join(dir, 'weights.bin'));
   const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (buf.length !== expected) throw new Error(`${join(dir, 'weights.bin')}: ${buf.length} bytes, model.json describes ${expected}`);
+  const recorded = (meta as CheckpointMeta).weightsSha256;
+  if (recorded && sha256(buf) !== recorded) {
+    throw new Error(`${join(dir, 'weights.bin')}: checksum mismatch (sha256 ${sha256(buf).slice(0, 12)}..., ${META_FILE} records ${recorded.slice(0, 12)}...): the weights are damaged or were replaced`);
+  }
+  checkFiniteWeights(buf, specs, join(dir, 'weights.bin'));
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }));
-  return { model, meta };
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData }));
+  return { model, meta: meta as CheckpointMeta };
 }

@@ -8,6 +8,8 @@
  * detection and eye alignment for models trained on real datasets, a plain
  * resize for models trained on (already aligned) synthetic faces.
  */
+import { z } from '../util/schema.js';
+import { readJsonFileIfExists } from '../util/fs.js';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -213,7 +215,7 @@ export async function readClipInput(path: string, g: InputGeometry, spec: Prepro
     if (opts.clip) throw new Error(`${path}: --clip needs a clip-cache folder (with clipset.json)`);
     const files = listFrameFiles(path);
     if (files.length === 0) throw new Error(`${path}: no frames (${FRAME_EXTENSIONS.join(', ')} files) in this folder`);
-    const { onset, apex } = onsetApex(files.length, path, opts);
+    const { onset, apex } = onsetApex(files.length, path, { ...readClipMeta(path), ...definedOnly(opts) });
     const s = chooseSpec();
     const run = files.slice(onset, apex + 1);
     const frames = s.align === 'face' ? await alignClip(run, path, g, s, opts.detector) : await resizeClip(run, g, s);
@@ -238,6 +240,20 @@ export async function readClipInput(path: string, g: InputGeometry, spec: Prepro
   const refs = Array.from({ length: apex - onset + 1 }, (_, k) => videoFrameRef(path, onset + k));
   const frames = s.align === 'face' ? await alignClip(refs, path, g, s, opts.detector) : await resizeClip(refs, g, s);
   return { kind: 'video', source: path, sourceFrames: info.frames, onset, apex, preprocessing: s, frames };
+}
+
+/** `clip.json` beside a clip's frames (`mimanet data synthetic` writes it): its onset and apex, used unless --onset or --apex say otherwise. */
+export const CLIP_META_FILE = 'clip.json';
+
+const ClipMeta = z.object({ onset: z.number().int().nonnegative(), apex: z.number().int().nonnegative() }).passthrough();
+
+function readClipMeta(dir: string): { onset?: number; apex?: number } {
+  const m = readJsonFileIfExists(join(dir, CLIP_META_FILE), ClipMeta);
+  return m ? { onset: m.onset, apex: m.apex } : {};
+}
+
+function definedOnly(opts: Pick<PredictOptions, 'onset' | 'apex'>): { onset?: number; apex?: number } {
+  return { ...(opts.onset !== undefined ? { onset: opts.onset } : {}), ...(opts.apex !== undefined ? { apex: opts.apex } : {}) };
 }
 
 /** A loaded checkpoint ready to score clips. */
@@ -291,6 +307,7 @@ export class Predictor {
   async predict(path: string, opts: PredictOptions = {}): Promise<PredictResult> {
     const input = await readClipInput(path, this.geometry, this.preprocessing, opts);
     const probs = await this.scoreFrames(input.frames);
+    if (probs.some((x) => !Number.isFinite(x))) throw new Error(`${this.dir}: the model gives non-finite probabilities (${probs.map(String).join(', ')}) for ${path}; its weights are damaged`);
     const index = probs.indexOf(Math.max(...probs));
     const { frames: _f, ...rest } = input;
     void _f;

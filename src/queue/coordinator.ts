@@ -15,11 +15,12 @@ import { resolve } from 'node:path';
 import { FlowProducer, type Job, type JobsOptions, type Queue } from 'bullmq';
 import type { MimanetConfig } from '../config.js';
 import { hasNetWeights } from '../model/io.js';
-import { configFingerprint, hasTransfer, manetPath, seedsOf, type RunInfo } from '../results/index.js';
+import { configFingerprint, hasTransfer, lockRunFolder, manetPath, seedsOf, type RunInfo } from '../results/index.js';
+import type { BackendInfo } from '../backend/index.js';
 import { experimentResult, planJobs, prepareExperiment, type ExperimentEvents, type ExperimentResult, type FoldJob } from '../train/experiment.js';
 import { MIMANET_VERSION } from '../version.js';
 import { connectionErrorLog, openQueue, type RedisTarget } from './redis.js';
-import { describeJob, foldJobId, jobOptions, manetJobId, releaseJobId, runId, type FoldJobData, type JobHeader, type QueueJobData } from './jobs.js';
+import { backendChoiceOf, describeJob, foldJobId, jobOptions, manetJobId, releaseJobId, runId, type FoldJobData, type JobHeader, type QueueJobData } from './jobs.js';
 
 export interface QueueRunOptions {
   target: RedisTarget;
@@ -28,6 +29,10 @@ export interface QueueRunOptions {
   /** Tries of each job before the run fails. */
   attempts: number;
   info: RunInfo;
+  /** The backend the run is made on (initialised here); every job computes on the same. */
+  backend: BackendInfo;
+  /** Resume a folder begun on another backend (see `mimanet run --allow-backend-change`). */
+  allowBackendChange?: boolean;
   events?: ExperimentEvents;
   /** How often the queue is looked at (default 1 s). */
   pollMs?: number;
@@ -54,14 +59,27 @@ interface Tracked {
 export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunOptions): Promise<ExperimentResult> {
   // workers on other machines read and write the same folder: an absolute path
   const cfg: MimanetConfig = { ...cfgIn, out: resolve(cfgIn.out) };
+  // the coordinator holds the folder's lock as a local run does; workers only add records to it
+  const lock = lockRunFolder(cfg.out);
+  try {
+    if (lock.note) opts.events?.log?.(lock.note);
+    return await coordinate(cfg, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function coordinate(cfg: MimanetConfig, opts: QueueRunOptions): Promise<ExperimentResult> {
   const events = opts.events ?? {};
   const log = events.log ?? (() => {});
-  const prepared = await prepareExperiment(cfg, opts.info, events);
-  const { data, folds } = prepared;
+  const prepared = await prepareExperiment(cfg, opts.info, events, opts);
+  const { data, folds, record } = prepared;
   events.plan?.(prepared.steps);
 
   const run = runId(cfg);
-  const header: JobHeader = { run, version: MIMANET_VERSION, fingerprint: configFingerprint(cfg), cfg };
+  // every worker computes on the backend this run is recorded with (`auto` resolved here)
+  const queued: MimanetConfig = { ...cfg, backend: backendChoiceOf(opts.backend) };
+  const header: JobHeader = { run, version: MIMANET_VERSION, fingerprint: configFingerprint(cfg), cfg: queued, record };
   const jobOpts: JobsOptions = jobOptions(opts.attempts);
   const foldData = (job: FoldJob): FoldJobData => ({ kind: 'fold', job, subject: folds[job.fold].subject });
   const queue: Queue = await openQueue(opts.target, opts.name, log);
@@ -169,6 +187,7 @@ export async function runExperimentOnQueue(cfgIn: MimanetConfig, opts: QueueRunO
   try {
     for (;;) {
       const { jobs } = planJobs(cfg, data, folds);
+      for (const j of jobs) j.record = record;
       const manetSeeds = seedsOf(cfg).filter(
         (seed) => (jobs.some((j) => j.seed === seed) || !hasTransfer(cfg.out, seed)) && !(hasNetWeights(manetPath(cfg.out, seed)) && hasTransfer(cfg.out, seed)),
       );

@@ -16,12 +16,12 @@
  * results folder, which every machine mounts at the same path.
  */
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { JobsOptions } from 'bullmq';
 import type { MimanetConfig } from '../config.js';
-import type { FoldJob } from '../train/experiment.js';
-import { configFingerprint, RUN_FILE, type RunRecord } from '../results/index.js';
-import { readJsonIfExists } from '../util/fs.js';
+import { checkBackendChoice, type BackendChoice, type BackendInfo } from '../backend/index.js';
+import type { FoldJob, RecordStamp } from '../train/experiment.js';
+import { configFingerprint, readRunRecord, settingsFingerprint } from '../results/index.js';
 import { MIMANET_VERSION } from '../version.js';
 
 /** Queue name used when none is given (`--queue-name`). */
@@ -41,8 +41,10 @@ export interface JobHeader {
   version: string;
   /** Settings fingerprint of `cfg` where it was queued. */
   fingerprint: string;
-  /** The run's resolved config; `out` is an absolute path. */
+  /** The run's resolved config; `out` is an absolute path, `backend` the one the run is made on. */
   cfg: MimanetConfig;
+  /** What every record of the run keeps: its settings, the backend included. */
+  record: RecordStamp;
 }
 
 export type QueueJobData = JobHeader &
@@ -98,10 +100,10 @@ export function describeJob(data: QueueJobData): string {
 /**
  * Why this worker must not run a job, or undefined when it may: the job was
  * queued by another mimanet version, this copy reads its config to another
- * fingerprint, or the results folder it writes to is not visible here or
- * belongs to another run.
+ * fingerprint, the results folder it writes to is not visible here or belongs
+ * to another run, or the worker is tied (`backend`) to another backend.
  */
-export function refusal(data: JobHeader, worker: string): string | undefined {
+export function refusal(data: JobHeader, worker: string, backend?: BackendChoice): string | undefined {
   const head = `worker ${worker} (mimanet ${MIMANET_VERSION}) refuses the job`;
   if (data.version !== MIMANET_VERSION) {
     return `${head}: it was queued by mimanet ${data.version}; run workers of the same version as \`mimanet run --queue\``;
@@ -110,12 +112,30 @@ export function refusal(data: JobHeader, worker: string): string | undefined {
   if (here !== data.fingerprint) {
     return `${head}: its config has fingerprint ${here} here but ${data.fingerprint} where it was queued; run workers of the same build as the coordinator`;
   }
-  const record = readJsonIfExists<RunRecord>(join(data.cfg.out, RUN_FILE));
-  if (!record) {
+  let run;
+  try {
+    run = readRunRecord(data.cfg.out);
+  } catch (e) {
+    return `${head}: ${(e as Error).message}`;
+  }
+  if (!run) {
     return `${head}: the results folder ${data.cfg.out} is not visible on this machine; mount the shared folder at the same path on every machine`;
   }
-  if (record.fingerprint !== data.fingerprint) {
-    return `${head}: ${data.cfg.out} holds a run with fingerprint ${record.fingerprint}, the job belongs to ${data.fingerprint}`;
+  const settings = settingsFingerprint(data.record.settings);
+  if (run.fingerprint !== settings) {
+    return `${head}: ${data.cfg.out} holds a run with settings fingerprint ${run.fingerprint}, the job belongs to ${settings}`;
+  }
+  if (backend !== undefined && backend !== data.cfg.backend) {
+    return `${head}: it runs only jobs on backend ${backend} (--backend), and this run is made on ${data.cfg.backend}; backends round differently, so their results are not mixed`;
   }
   return undefined;
+}
+
+/**
+ * The backend choice that initialises `info`'s backend again on a worker
+ * (`auto` resolved, so that every worker computes on the backend the run
+ * records).
+ */
+export function backendChoiceOf(info: BackendInfo): BackendChoice {
+  return info.name === 'tensorflow' ? 'tfjs-node' : checkBackendChoice(info.name);
 }

@@ -21,7 +21,7 @@ export interface QueueWorkerOptions {
   name: string;
   /** Jobs run at once, each on its own thread with the cores shared out. */
   concurrency: number;
-  /** Computes on this backend instead of the run's `backend` setting. */
+  /** Takes only jobs of runs made on this backend (refuses the others). */
   backend?: BackendChoice;
   /** A job whose worker has not renewed its lock for this long goes to another worker. */
   stalledAfterS: number;
@@ -49,27 +49,27 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<RunningQu
   const processor = async (job: Job<QueueJobData>, token?: string): Promise<string> => {
     const data = job.data;
     const what = `${job.id} (${describeJob(data)})`;
-    const why = refusal(data, id);
+    const why = refusal(data, id, o.backend);
     if (why) {
       o.log(`${what}: ${why}`);
       throw new UnrecoverableError(why);
     }
     if (data.kind === 'release') {
-      const { run, version, fingerprint, cfg } = data;
+      const { run, version, fingerprint, cfg, record } = data;
       await queue.addBulk(
-        data.folds.map((f) => ({ name: 'fold', data: { run, version, fingerprint, cfg, ...f } satisfies QueueJobData, opts: { ...data.opts, jobId: foldJobId(run, f.job) } })),
+        data.folds.map((f) => ({ name: 'fold', data: { run, version, fingerprint, cfg, record, ...f } satisfies QueueJobData, opts: { ...data.opts, jobId: foldJobId(run, f.job) } })),
       );
       return `queued ${data.folds.length} fold jobs`;
     }
     let task: WorkerTask;
-    if (data.kind === 'manet') task = { job: 0, manet: data.seed };
+    if (data.kind === 'manet') task = { job: 0, manet: data.seed, record: data.record };
     else {
       const { seed, fold, share } = data.job;
       const variants = data.job.variants.filter((v) => !hasFoldResult(data.cfg.out, seed, { index: fold, subject: data.subject }, v, share));
       if (variants.length === 0) return 'already in the results folder';
       task = { job: 0, data: { ...data.job, variants } };
     }
-    const cfg = o.backend ? { ...data.cfg, backend: o.backend } : data.cfg;
+    const cfg = data.cfg;
     const abort = new AbortController();
     running.set(String(job.id), abort);
     const t0 = Date.now();

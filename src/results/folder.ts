@@ -2,12 +2,13 @@
  * Reading and writing a results folder: the one place that knows its files'
  * formats. Training writes through it, the summary and the report read through it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { MimanetConfig } from '../config.js';
 import type { LossTerm } from '../model/losses.js';
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { ensureDir, readJsonFile, readJsonFileIfExists, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { parseWith, quote, z } from '../util/schema.js';
 import { formatCsv, parseCsv } from './csv.js';
 import {
   CONFIG_FILE,
@@ -24,13 +25,56 @@ import {
   transferPath,
   type FoldRef,
 } from './layout.js';
-import type { CurveFile, EmbeddingsFile, FoldRow, FoldVariantResult, RunInfo, RunRecord, SummaryFile, TransferRecord } from './records.js';
+import {
+  CurveFile,
+  EmbeddingsFile,
+  FoldVariantResult,
+  RunRecord,
+  Settings,
+  SummaryFileSchema,
+  TransferRecord,
+  type FoldRow,
+  type RunInfo,
+  type SummaryFile,
+} from './records.js';
 
-/** Settings that change results; seeds and rows may grow between reruns of one folder. */
+/** The config sections that change results; seeds, rows and shares may grow between reruns of one folder. */
+function relevantConfig(cfg: MimanetConfig): Record<string, unknown> {
+  return { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
+}
+
+/** Fingerprint of the config's settings (no backend): what checkpoints and summaries name. */
 export function configFingerprint(cfg: MimanetConfig): string {
-  // shares add rows like seeds do; they are not a setting of the rows already there
-  const relevant = { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify(relevantConfig(cfg))).digest('hex').slice(0, 16);
+}
+
+/**
+ * The settings a result depends on, flattened to dotted paths so that a
+ * refusal can name the field that differs, with the backend it is computed on
+ * (backends round differently, so their results are not interchangeable).
+ */
+export function runSettings(cfg: MimanetConfig, backend: string): Settings {
+  const flat: Settings = {};
+  const walk = (v: unknown, key: string): void => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(x, key ? `${key}.${k}` : k);
+    } else if (Array.isArray(v)) flat[key] = JSON.stringify(v);
+    else if (v !== undefined) flat[key] = v as string | number | boolean | null;
+  };
+  walk(relevantConfig(cfg), '');
+  flat.backend = backend;
+  return flat;
+}
+
+export function settingsFingerprint(settings: Settings): string {
+  const sorted = Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
+}
+
+/** The fields in which `then` differs from `now`, e.g. `finetune.lr (0.001 there, 0.0003 now)`. */
+export function settingsDiff(then: Settings, now: Settings): Array<{ field: string; text: string }> {
+  const keys = [...new Set([...Object.keys(then), ...Object.keys(now)])].sort();
+  return keys.filter((k) => then[k] !== now[k]).map((k) => ({ field: k, text: `${k} (${quote(then[k])} there, ${quote(now[k])} now)` }));
 }
 
 /** The seeds of a config: seed, seed + 1, ..., seed + seeds - 1. */
@@ -38,39 +82,140 @@ export function seedsOf(cfg: Pick<MimanetConfig, 'seed' | 'seeds'>): number[] {
   return Array.from({ length: cfg.seeds }, (_, i) => cfg.seed + i);
 }
 
+export interface PrepareOptions {
+  /** Accept pieces made on another backend (each new row records the change). */
+  allowBackendChange?: boolean;
+  /** The backend option's name, for the hint of a refusal. Default `--allow-backend-change`. */
+  allowFlag?: string;
+}
+
+export interface PreparedFolder {
+  /** The settings new records are written with. */
+  settings: Settings;
+  /** Set when pieces of other backends were accepted: this backend and the earlier ones. */
+  backendChange?: { backend: string; earlier: string[] };
+  /** Things worth a log line: records set aside as damaged, an unreadable run.json. */
+  notes: string[];
+}
+
+/** Weight files keep the settings they were trained under in `meta.settings` (see src/model/io.ts). */
+const WeightMeta = z.object({ meta: z.object({ settings: Settings }).partial().optional() }).passthrough();
+
+/** A record found in the folder, with the settings it was made under (undefined: an older record without them). */
+interface FoundRecord {
+  file: string;
+  settings: Settings | undefined;
+}
+
+/** Moves a damaged record aside (kept for inspection) so that its piece is computed again. */
+function setAside(file: string, why: string, notes: string[], also: string[] = []): void {
+  const to = `${file}.invalid`;
+  renameSync(file, to);
+  for (const f of also) if (existsSync(f)) renameSync(f, `${f}.invalid`);
+  notes.push(`${file}: ${why}; moved to ${to}, that piece is computed again`);
+}
+
+/** Every record of earlier runs in a results folder: row results, transfer records and weight files. */
+function existingRecords(dir: string, notes: string[]): FoundRecord[] {
+  const found: FoundRecord[] = [];
+  const read = <S extends z.ZodTypeAny>(file: string, schema: S, also: string[] = []): z.infer<S> | undefined => {
+    try {
+      return readJsonFile(file, schema);
+    } catch (e) {
+      setAside(file, (e as Error).message.slice(file.length + 2), notes, also);
+      return undefined;
+    }
+  };
+  const weights = (file: string): void => {
+    const w = read(file, WeightMeta, [file.replace(/\.json$/, '.bin')]);
+    if (w) found.push({ file, settings: w.meta?.settings });
+  };
+  for (const { path } of seedDirs(dir)) {
+    if (existsSync(join(path, 'manet.json'))) weights(join(path, 'manet.json'));
+    const transfer = join(path, 'manet-transfer.json');
+    if (existsSync(transfer)) {
+      const t = read(transfer, TransferRecord);
+      if (t) found.push({ file: transfer, settings: t.settings });
+    }
+    for (const file of foldFiles(path)) {
+      const name = basename(file);
+      if (FOLD_RESULT_FILE.test(name)) {
+        const r = read(file, FoldVariantResult);
+        if (r) found.push({ file, settings: r.settings });
+      } else if (/^minet-pretrained(@share[0-9.e-]+)?\.json$/.test(name)) weights(file);
+    }
+  }
+  return found;
+}
+
 /**
- * Checks and records the run folder `cfg.out`: a folder made with other
- * settings is not mixed into; the resolved config is saved beside the results.
+ * Checks and records the run folder `cfg.out` before a run adds to it. Every
+ * record already there (row results, weights, transfer records; not only
+ * run.json) must have been made under the same settings, or the run is
+ * refused with the differing fields named; a different backend is accepted
+ * only with `allowBackendChange`. Damaged records are set aside and redone.
+ * The resolved config is saved beside the results.
  */
-export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo): void {
-  mkdirSync(cfg.out, { recursive: true });
-  const fingerprint = configFingerprint(cfg);
+export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: PrepareOptions = {}): PreparedFolder {
+  ensureDir(cfg.out);
+  const backend = String(info.backend.name ?? 'unknown');
+  const settings = runSettings(cfg, backend);
+  const fingerprint = settingsFingerprint(settings);
+  const notes: string[] = [];
   const runPath = join(cfg.out, RUN_FILE);
-  const prev = readJsonIfExists<RunRecord>(runPath);
-  if (prev && prev.fingerprint !== fingerprint) {
+  let prev: RunRecord | undefined;
+  try {
+    prev = readJsonFileIfExists(runPath, RunRecord);
+  } catch (e) {
+    notes.push(`${(e as Error).message}; it is rewritten (the records of the folder are checked one by one)`);
+  }
+  const records = existingRecords(cfg.out, notes);
+  // older folders: no settings in the records, only run.json's config fingerprint (and its backend)
+  const legacyOk = prev !== undefined && prev.settings === undefined && prev.fingerprint === configFingerprint(cfg);
+  const legacySettings = legacyOk ? { ...settings, backend: String(prev!.backend.name ?? backend) } : undefined;
+  if (prev?.settings) records.unshift({ file: runPath, settings: prev.settings });
+  else if (prev && !legacyOk) {
+    throw new Error(`${cfg.out} holds results of a run with other settings (${RUN_FILE}: fingerprint ${prev.fingerprint}, now ${configFingerprint(cfg)}); choose another --out or delete the folder`);
+  }
+  const earlier = new Set<string>();
+  for (const r of records) {
+    const then = r.settings ?? legacySettings;
+    const where = relative(cfg.out, r.file) || r.file;
+    if (!then) {
+      const why = prev ? '' : ` and ${runPath} is missing`;
+      throw new Error(`${r.file} records no settings${why}, so it cannot be checked against this run; choose another --out or delete the folder`);
+    }
+    const diff = settingsDiff(then, settings);
+    const other = diff.filter((d) => d.field !== 'backend');
+    if (other.length > 0) {
+      throw new Error(`${cfg.out} holds results made with other settings: ${where} differs in ${other.map((d) => d.text).join(', ')}; choose another --out or delete the folder`);
+    }
+    if (diff.length > 0) earlier.add(String(then.backend));
+  }
+  if (earlier.size > 0 && !opts.allowBackendChange) {
+    const was = [...earlier].join(', ');
     throw new Error(
-      `${cfg.out} holds results of a run with other settings (fingerprint ${prev.fingerprint}, now ${fingerprint}); choose another --out or delete the folder`,
+      `${cfg.out} was begun on backend ${was} and this run uses ${backend}; backends round differently, so their results would be mixed. ` +
+        `Resume with --backend ${[...earlier][0]}, choose another --out, or pass ${opts.allowFlag ?? '--allow-backend-change'} to continue here (each new row records its backend)`,
     );
   }
-  writeJsonAtomic(runPath, { fingerprint, started: new Date().toISOString(), ...info } satisfies RunRecord);
+  const now = new Date().toISOString();
+  const history = [...(prev?.history ?? (prev ? [{ started: prev.started, backend: String(prev.backend.name ?? 'unknown'), workers: prev.workers }] : [])), { started: now, backend, workers: info.workers }];
+  writeJsonAtomic(runPath, { fingerprint, started: prev?.started ?? now, settings, history, ...info } satisfies RunRecord);
   writeJsonAtomic(join(cfg.out, CONFIG_FILE), cfg);
+  return { settings, notes, ...(earlier.size > 0 ? { backendChange: { backend, earlier: [...earlier] } } : {}) };
+}
+
+/** run.json of a results folder; undefined when there is none. */
+export function readRunRecord(dir: string): RunRecord | undefined {
+  return readJsonFileIfExists(join(dir, RUN_FILE), RunRecord);
 }
 
 // ---------------------------------------------------------------- JSON records
 
-/** Reads JSON, naming the file in any error. */
+/** Reads JSON, naming the file in any error (no shape check: see readJsonFile for records). */
 export function readJson<T>(path: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`${path}: cannot read (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
-  }
+  return readJsonFile(path, z.unknown()) as T;
 }
 
 export function writeCurve(weightsBase: string, curve: CurveFile): void {
@@ -79,7 +224,7 @@ export function writeCurve(weightsBase: string, curve: CurveFile): void {
 
 /** The pretraining curve beside a net's weights; empty when there is none. */
 export function readCurve(weightsBase: string): CurveFile | undefined {
-  return readJsonIfExists<CurveFile>(curvePath(weightsBase));
+  return readJsonFileIfExists(curvePath(weightsBase), CurveFile);
 }
 
 export function writeFoldResult(out: string, fold: FoldRef, result: FoldVariantResult): void {
@@ -97,7 +242,7 @@ export function collectResults(cfg: MimanetConfig, folds: readonly FoldRef[]): F
     for (const share of cfg.microTrainShares) {
       for (const fold of folds) {
         for (const v of cfg.variants) {
-          const r = readJsonIfExists<FoldVariantResult>(foldResultPath(cfg.out, seed, fold, v, share));
+          const r = readJsonFileIfExists(foldResultPath(cfg.out, seed, fold, v, share), FoldVariantResult);
           if (r) out.push(r);
         }
       }
@@ -117,8 +262,8 @@ export function hasTransfer(out: string, seed: number): boolean {
 /** The transfer records of the configured seeds that are on disk. */
 export function collectTransfer(cfg: MimanetConfig): TransferRecord[] {
   return seedsOf(cfg)
-    .map((seed) => readJsonIfExists<TransferRecord>(transferPath(cfg.out, seed)))
-    .filter((r): r is TransferRecord => r !== undefined && r !== null);
+    .map((seed) => readJsonFileIfExists(transferPath(cfg.out, seed), TransferRecord))
+    .filter((r): r is TransferRecord => r !== undefined);
 }
 
 /** The `seed-S` folders of a results folder, by seed. */
@@ -130,23 +275,22 @@ export function seedDirs(dir: string): Array<{ seed: number; path: string }> {
     .sort((a, b) => a.seed - b.seed);
 }
 
+/** The files of every fold folder of a seed folder, in fold and name order. */
+function foldFiles(seedPath: string): string[] {
+  const folds = join(seedPath, 'folds');
+  if (!existsSync(folds)) return [];
+  return readdirSync(folds)
+    .sort()
+    .map((f) => join(folds, f))
+    .filter((d) => statSync(d).isDirectory())
+    .flatMap((d) => readdirSync(d).sort().map((name) => join(d, name)));
+}
+
 /** Every row result file under a results folder, whatever config made it. */
 export function scanFoldResults(dir: string): FoldVariantResult[] {
   const out: FoldVariantResult[] = [];
   for (const { path } of seedDirs(dir)) {
-    const folds = join(path, 'folds');
-    if (!existsSync(folds)) continue;
-    for (const f of readdirSync(folds).sort()) {
-      const fdir = join(folds, f);
-      if (!statSync(fdir).isDirectory()) continue;
-      for (const name of readdirSync(fdir).sort()) {
-        if (!FOLD_RESULT_FILE.test(name)) continue;
-        const file = join(fdir, name);
-        const r = readJson<FoldVariantResult>(file);
-        if (!Array.isArray(r.curves) || typeof r.variant !== 'string') throw new Error(`${file}: not a fold result (no "curves" list or "variant")`);
-        out.push(r);
-      }
-    }
+    for (const file of foldFiles(path)) if (FOLD_RESULT_FILE.test(basename(file))) out.push(readJsonFile(file, FoldVariantResult));
   }
   return out;
 }
@@ -159,20 +303,7 @@ export function writeEmbeddings(out: string, seed: number, e: EmbeddingsFile): v
 
 /** Checks the shape of an embeddings file; errors name the file and the point. */
 export function validateEmbeddings(e: unknown, file: string): EmbeddingsFile {
-  const x = e as Partial<EmbeddingsFile>;
-  if (typeof x !== 'object' || x === null || !Array.isArray(x.points) || !Array.isArray(x.labels)) throw new Error(`${file}: expected { fold, labels, points }`);
-  let width = -1;
-  x.points.forEach((p, i) => {
-    const where = `${file}: point ${i}`;
-    if (p.stage !== 'before' && p.stage !== 'after') throw new Error(`${where}: stage ${JSON.stringify(p.stage)}, expected "before" or "after"`);
-    if (p.net !== 'MiNet' && p.net !== 'MaNet') throw new Error(`${where}: net ${JSON.stringify(p.net)}, expected "MiNet" or "MaNet"`);
-    if (p.domain !== 'micro' && p.domain !== 'macro') throw new Error(`${where}: domain ${JSON.stringify(p.domain)}, expected "micro" or "macro"`);
-    if (typeof p.label !== 'string') throw new Error(`${where}: label ${JSON.stringify(p.label)} is not a string`);
-    if (!Array.isArray(p.z) || p.z.length === 0 || p.z.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`${where}: z is not a list of finite numbers`);
-    if (width < 0) width = p.z.length;
-    else if (p.z.length !== width) throw new Error(`${where}: z has ${p.z.length} values, point 0 has ${width}`);
-  });
-  return x as EmbeddingsFile;
+  return parseWith(EmbeddingsFile, e, file);
 }
 
 /** The embeddings of every seed that has them. */
@@ -180,7 +311,7 @@ export function readEmbeddings(dir: string): Array<{ seed: number; file: string;
   const found: Array<{ seed: number; file: string; data: EmbeddingsFile }> = [];
   for (const { seed, path } of seedDirs(dir)) {
     const file = join(path, EMBEDDINGS_FILE);
-    if (existsSync(file)) found.push({ seed, file, data: validateEmbeddings(readJson(file), file) });
+    if (existsSync(file)) found.push({ seed, file, data: readJsonFile(file, EmbeddingsFile) });
   }
   return found;
 }
@@ -255,7 +386,5 @@ export function writeSummaryFiles(out: string, files: SummaryFiles): void {
 export function readSummaryFile(dir: string): SummaryFile {
   const path = join(dir, SUMMARY_JSON);
   if (!existsSync(path)) throw new Error(`${dir}: no summary.json; is this a results folder of \`mimanet run\`?`);
-  const summary = readJson<SummaryFile>(path);
-  if (!Array.isArray(summary.variants) || !Array.isArray(summary.labels)) throw new Error(`${path}: expected "variants" and "labels" lists`);
-  return summary;
+  return readJsonFile(path, SummaryFileSchema) as unknown as SummaryFile;
 }

@@ -3,3 +3,4 @@ export * from './layout.js';
 export * from './records.js';
 export * from './csv.js';
 export * from './folder.js';
+export * from './lock.js';

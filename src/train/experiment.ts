@@ -34,6 +34,7 @@ import {
   foldDir,
   hasFoldResult,
   hasTransfer,
+  lockRunFolder,
   manetPath,
   minetPretrainedPath,
   prepareRunFolder,
@@ -48,6 +49,7 @@ import {
   type EmbeddingPoint,
   type FoldVariantResult,
   type RunInfo,
+  type Settings,
   type TransferRecord,
 } from '../results/index.js';
 
@@ -73,6 +75,14 @@ export interface FoldJob {
   share: number;
   variants: LossTerm[][];
   needsPretrain: boolean;
+  /** What each record of the job keeps: the settings (backend included) and an accepted backend change. */
+  record?: RecordStamp;
+}
+
+/** Kept with every record a run writes, so a folder is never resumed under other settings. */
+export interface RecordStamp {
+  settings: Settings;
+  backendChange?: { backend: string; earlier: string[] };
 }
 
 /** Everything a fold job needs that can be rebuilt in a worker from the config. */
@@ -115,6 +125,8 @@ export interface MinetPretraining {
   seed: number;
   where: string;
   stage: string;
+  /** Kept in the weight file (the settings they were trained under). */
+  meta?: Record<string, unknown>;
 }
 
 /**
@@ -146,12 +158,12 @@ export async function obtainMinet(
     onStep: (s) => events.tick?.(1, { stage: p.stage, L_c: s.losses.c }),
   });
   writeCurve(p.base, { epochs: curve });
-  await saveNetWeights(minet, p.base);
+  await saveNetWeights(minet, p.base, p.meta);
   return { curve, init };
 }
 
 /** Pretrains (or loads) MaNet for one seed. */
-export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}): Promise<TwoStreamNet> {
+export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}, meta?: Record<string, unknown>): Promise<TwoStreamNet> {
   const base = manetPath(cfg.out, seed);
   const manet = withInitSeed(deriveSeed(seed, 'manet'), () => new TwoStreamNet(netConfig(cfg, data.macro.labels.length), 'MaNet'));
   if (hasNetWeights(base)) {
@@ -175,7 +187,7 @@ export async function obtainManet(cfg: MimanetConfig, data: ExperimentData, seed
     const acc = train.filter((p, i) => p.pred === data.macro.clips[i].label).length / all.length;
     writeCurve(base, { epochs: curve, trainAccuracy: acc });
     events.log?.(`seed ${seed}: MaNet pretrained on ${all.length} macro clips, training accuracy ${acc.toFixed(3)}`);
-    await saveNetWeights(manet, base);
+    await saveNetWeights(manet, base, meta);
     return manet;
   } catch (e) {
     manet.dispose();
@@ -234,6 +246,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
         seed: deriveSeed(job.seed, 'minet-train', fold.subject, ...shareSalt(job.share)),
         where: `${where}, MiNet pretraining`,
         stage: `fold ${fold.index + 1} MiNet`,
+        meta: job.record && { settings: job.record.settings },
       },
       events,
     );
@@ -271,6 +284,7 @@ export async function runFoldJob(ctx: ExperimentContext, job: FoldJob, events: E
           curves,
           pretrainCurve,
           seconds: (Date.now() - t0) / 1000,
+          ...job.record,
         };
         const isLast = variantKey(losses) === variantKey(cfg.variants[cfg.variants.length - 1]) && job.share === 1;
         if (cfg.foldCheckpoints === 'all' || (cfg.foldCheckpoints === 'last' && isLast)) {
@@ -384,11 +398,13 @@ export interface RunOptions {
   workers: number;
   info: RunInfo;
   events?: ExperimentEvents;
+  /** Resume a folder whose pieces were made on another backend (each new row records it). */
+  allowBackendChange?: boolean;
   /** Runs fold jobs on workers; supplied by the worker pool so this module stays free of thread code. */
   runJobsInWorkers?: (cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents) => Promise<void>;
 }
 
-/** A run checked and planned: its data, LOSO folds and the fold jobs still to do (see {@link planJobs}). */
+/** A run checked and planned: its data, LOSO folds, the fold jobs still to do (see {@link planJobs}) and the stamp of its records. */
 export interface PreparedExperiment {
   data: ExperimentData;
   folds: Fold[];
@@ -397,6 +413,8 @@ export interface PreparedExperiment {
   steps: number;
   /** Fold-rows already on disk. */
   done: number;
+  /** What every record of the run keeps (set on each of `jobs`). */
+  record: RecordStamp;
 }
 
 /**
@@ -404,7 +422,12 @@ export interface PreparedExperiment {
  * folder of other settings) and plans what remains: the part of a run shared
  * by the local runner below and the queue coordinator (src/queue).
  */
-export async function prepareExperiment(cfg: MimanetConfig, info: RunInfo, events: ExperimentEvents = {}): Promise<PreparedExperiment> {
+export async function prepareExperiment(
+  cfg: MimanetConfig,
+  info: RunInfo,
+  events: ExperimentEvents = {},
+  opts: Pick<RunOptions, 'allowBackendChange'> = {},
+): Promise<PreparedExperiment> {
   const data = await loadExperimentData(cfg, { log: events.log ?? (() => {}) });
   const folds = losoFolds(data.micro.clips);
   for (const fold of folds) checkFoldClasses(fold, data.micro.clips, data.micro.labels);
@@ -413,13 +436,19 @@ export async function prepareExperiment(cfg: MimanetConfig, info: RunInfo, event
       throw new Error(`fold ${fold.index + 1} (held-out subject ${fold.subject}): ${fold.train.length} training clips, fewer than finetune.n=${cfg.finetune.n}`);
     }
   }
-  prepareRunFolder(cfg, info);
+  const leftOut = data.leftOut ?? [];
+  const folder = prepareRunFolder(cfg, { ...info, leftOut }, { allowBackendChange: opts.allowBackendChange });
+  for (const n of folder.notes) events.log?.(n);
+  if (folder.backendChange) events.log?.(`continuing a folder begun on backend ${folder.backendChange.earlier.join(', ')} on ${folder.backendChange.backend} (--allow-backend-change); each new row records it`);
+  if (leftOut.length > 0) events.log?.(`${leftOut.length} clip(s) left out of this run, listed in run.json and summary.md`);
+  const record: RecordStamp = { settings: folder.settings, ...(folder.backendChange ? { backendChange: folder.backendChange } : {}) };
   const { jobs, steps, done } = planJobs(cfg, data, folds);
+  for (const j of jobs) j.record = record;
   events.log?.(
     `${data.micro.name}: ${data.micro.clips.length} micro clips, ${folds.length} subjects (LOSO folds); ${data.macro.name}: ${data.macro.clips.length} macro clips; ` +
       `${cfg.variants.length} rows x ${cfg.microTrainShares.length} training share(s) x ${cfg.seeds} seed(s); ${done} fold-rows already done, ${jobs.reduce((s, j) => s + j.variants.length, 0)} to run`,
   );
-  return { data, folds, jobs, steps, done };
+  return { data, folds, jobs, steps, done, record };
 }
 
 /** What a finished run reports, from its plan. */
@@ -443,10 +472,10 @@ export function seedsNeedingManet(cfg: MimanetConfig, jobs: readonly FoldJob[]):
  * The unit every fold job of a seed waits for: MaNet pretrained (or loaded),
  * and the transfer diagnostic written when it is missing. Returns MaNet.
  */
-export async function runManetJob(cfg: MimanetConfig, data: ExperimentData, seed: number, events: ExperimentEvents = {}): Promise<TwoStreamNet> {
-  const manet = await obtainManet(cfg, data, seed, events);
+export async function runManetJob(cfg: MimanetConfig, data: ExperimentData, seed: number, record: RecordStamp, events: ExperimentEvents = {}): Promise<TwoStreamNet> {
+  const manet = await obtainManet(cfg, data, seed, events, { settings: record.settings });
   try {
-    if (!hasTransfer(cfg.out, seed)) writeTransfer(cfg.out, await scoreTransfer(cfg, data, manet, seed));
+    if (!hasTransfer(cfg.out, seed)) writeTransfer(cfg.out, { ...(await scoreTransfer(cfg, data, manet, seed)), settings: record.settings });
     return manet;
   } catch (e) {
     manet.dispose();
@@ -461,12 +490,22 @@ export async function runManetJob(cfg: MimanetConfig, data: ExperimentData, seed
  */
 export async function runExperiment(cfg: MimanetConfig, opts: RunOptions): Promise<ExperimentResult> {
   const events = opts.events ?? {};
-  const prepared = await prepareExperiment(cfg, opts.info, events);
-  const { data, folds, jobs, steps } = prepared;
+  const lock = lockRunFolder(cfg.out);
+  try {
+    if (lock.note) events.log?.(lock.note);
+    return await runLocked(cfg, opts, events);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(cfg: MimanetConfig, opts: RunOptions, events: ExperimentEvents): Promise<ExperimentResult> {
+  const prepared = await prepareExperiment(cfg, opts.info, events, opts);
+  const { data, folds, jobs, steps, record } = prepared;
   events.plan?.(steps);
   const manets = new Map<number, TwoStreamNet>();
   try {
-    for (const seed of seedsNeedingManet(cfg, jobs)) manets.set(seed, await runManetJob(cfg, data, seed, events));
+    for (const seed of seedsNeedingManet(cfg, jobs)) manets.set(seed, await runManetJob(cfg, data, seed, record, events));
     if (opts.workers > 1 && jobs.length > 1 && opts.runJobsInWorkers) {
       // workers load MaNet from disk; free this thread's copies first
       for (const m of manets.values()) m.dispose();

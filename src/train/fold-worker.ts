@@ -16,7 +16,7 @@ try {
   const ctx = await workerContext(init.cfg, init.seeds);
   const events: ExperimentEvents = { tick: (steps, info) => send({ type: 'tick', steps, info }), log: (message) => send({ type: 'log', message }) };
   port.on('message', (msg: WorkerTask) => {
-    const work = 'manet' in msg ? runManetJob(init.cfg, ctx.data, msg.manet, events).then((m) => m.dispose()) : runFoldJob(ctx, msg.data, events);
+    const work = 'manet' in msg ? runManetJob(init.cfg, ctx.data, msg.manet, msg.record, events).then((m) => m.dispose()) : runFoldJob(ctx, msg.data, events);
     work
       .then(() => send({ type: 'done', job: msg.job }))
       .catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? e.message : String(e), name: e instanceof Error ? e.name : 'Error' }));

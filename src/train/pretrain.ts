@@ -18,7 +18,7 @@ export class NonFiniteLossError extends Error {
     readonly term: string,
     readonly value: number,
   ) {
-    super(`${where}: loss term ${term} became ${value} at epoch ${epoch + 1}; lower the learning rate or check the input data`);
+    super(`${where}: loss term ${term} became ${value} at epoch ${epoch + 1}; lower the learning rate, or check the input data and the weights training started from`);
     this.name = 'NonFiniteLossError';
   }
 }

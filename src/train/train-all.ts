@@ -22,7 +22,7 @@ import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
 import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { parseImagenetInit, readSafetensors } from '../model/safetensors.js';
 import { netConfig, obtainManet, obtainMinet, finetuneOptions, normalizationOf, type ExperimentEvents } from './experiment.js';
-import { configFingerprint, manetPath, prepareRunFolder, seedDir, type RunInfo } from '../results/index.js';
+import { configFingerprint, lockRunFolder, manetPath, prepareRunFolder, seedDir, type RunInfo, type Settings } from '../results/index.js';
 import { pretrainSteps, predictClips } from './pretrain.js';
 import { finetuneSteps, guidedFinetune } from './finetune.js';
 import { deriveSeed } from '../util/rng.js';
@@ -103,8 +103,26 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   if (all.length < cfg.finetune.n) throw new Error(`micro dataset "${micro.name}": ${all.length} clips, fewer than finetune.n=${cfg.finetune.n}`);
 
   const work: MimanetConfig = { ...cfg, out: trainingDir(cfg.out) };
-  prepareRunFolder(work, opts.info ?? { backend: {}, workers: 1 });
   checkInitRecord(work.out, init);
+  const lock = lockRunFolder(work.out);
+  try {
+    const { settings } = prepareRunFolder(work, opts.info ?? { backend: {}, workers: 1 });
+    return await trainLocked(cfg, work, data, { losses, init, initSpec, imagenet, settings, t0, events });
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(
+  cfg: MimanetConfig,
+  work: MimanetConfig,
+  data: Awaited<ReturnType<typeof loadExperimentData>>,
+  o: { losses: LossTerm[]; init: string | undefined; initSpec: string; imagenet: string | undefined; settings: Settings; t0: number; events: ExperimentEvents },
+): Promise<TrainAllResult> {
+  const { losses, init, initSpec, imagenet, settings, t0, events } = o;
+  const seed = cfg.seed;
+  const { micro, macro } = data;
+  const all = micro.clips.map((_, i) => i);
   // MaNet and MiNet start from the same initialisation: the option's, else the config's
   const run: MimanetConfig = { ...work, model: { ...work.model, init: initSpec } };
   const minetBase = join(seedDir(work.out, seed), 'minet-pretrained');
@@ -117,14 +135,14 @@ export async function trainAll(cfg: MimanetConfig, opts: TrainAllOptions = {}): 
   );
   events.plan?.(steps);
 
-  const manet = await obtainManet(run, data, seed, events);
+  const manet = await obtainManet(run, data, seed, events, { settings });
   const minet = withInitSeed(deriveSeed(seed, 'minet', 'all-subjects'), () => new TwoStreamNet(netConfig(cfg, micro.labels.length), 'MiNet'));
   try {
     const { curve: pretrainCurve, init: initReport } = await obtainMinet(
       run,
       data,
       minet,
-      { base: minetBase, train: all, seed: deriveSeed(seed, 'minet-train', 'all-subjects'), where: 'MiNet pretraining on all micro subjects', stage: 'MiNet' },
+      { base: minetBase, train: all, seed: deriveSeed(seed, 'minet-train', 'all-subjects'), where: 'MiNet pretraining on all micro subjects', stage: 'MiNet', meta: { settings } },
       events,
     );
     if (initReport) events.log?.(`ImageNet weights ${imagenet}: ${initReport.loaded.length} tensors loaded per trunk, ${initReport.skipped.length} skipped (${initReport.skipped.filter((s) => !s.endsWith('num_batches_tracked')).join(', ')})`);

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { MimanetConfig } from '../config.js';
-import type { ExperimentEvents, FoldJob } from './experiment.js';
+import type { ExperimentEvents, FoldJob, RecordStamp } from './experiment.js';
 
 export type WorkerMessage =
   | { type: 'tick'; steps: number; info: Record<string, string | number> }
@@ -27,7 +27,7 @@ export interface WorkerInit {
  * What a worker thread is sent: a fold job, or (queue workers, src/queue) a
  * seed's MaNet unit (`runManetJob`). `job` numbers the task in its 'done' reply.
  */
-export type WorkerTask = { job: number; data: FoldJob } | { job: number; manet: number };
+export type WorkerTask = { job: number; data: FoldJob } | { job: number; manet: number; record: RecordStamp };
 
 /** The worker entry; run from TypeScript sources (tests, tsx), it first registers the TypeScript loader in the new thread. */
 function spawnWorker(init: WorkerInit): Worker {

@@ -17,6 +17,11 @@ export interface ProgressOptions {
    * plain lines every few seconds instead of being redrawn in place.
    */
   enabled?: boolean;
+  /**
+   * Where no bar is drawn (not a terminal, or CI), write one plain line of
+   * progress at most this often, so a long run in a log is not silent. Default: none.
+   */
+  lineEveryMs?: number;
 }
 
 export interface Progress {
@@ -25,6 +30,9 @@ export interface Progress {
   /** Draws the final state and releases the terminal. Call it in a `finally`: a running bar keeps a redraw timer alive. Idempotent. */
   stop(): void;
 }
+
+/** How often a command writes a progress line where no bar is drawn (a log file, CI). */
+export const PROGRESS_LINE_MS = 30_000;
 
 /** Significant digits for numeric payload values. */
 export const DEFAULT_INFO_DIGITS = 4;
@@ -43,7 +51,7 @@ const NOOP: Progress = { tick() {}, stop() {} };
 export function createProgress(opts: ProgressOptions): Progress {
   const stream = opts.stream ?? process.stderr;
   const enabled = opts.enabled ?? (stream.isTTY === true && !process.env.CI);
-  if (!enabled) return NOOP;
+  if (!enabled) return opts.lineEveryMs !== undefined && opts.enabled === undefined ? lineProgress(opts, stream, opts.lineEveryMs) : NOOP;
   if (!Number.isFinite(opts.total) || opts.total < 0) {
     throw new Error(`createProgress(${opts.label}): total must be a non-negative number, got ${JSON.stringify(opts.total)}`);
   }
@@ -76,5 +84,27 @@ export function createProgress(opts: ProgressOptions): Progress {
       stopped = true;
       bar.stop();
     },
+  };
+}
+
+/** Progress as a plain line every `everyMs` (checked on each tick: no timer keeps the process alive). */
+function lineProgress(opts: ProgressOptions, stream: NodeJS.WriteStream, everyMs: number): Progress {
+  const t0 = Date.now();
+  let last = t0;
+  let value = 0;
+  const info: Record<string, string | number> = {};
+  return {
+    tick(n = 1, extra) {
+      value += n;
+      if (extra) Object.assign(info, extra);
+      const now = Date.now();
+      if (now - last < everyMs) return;
+      last = now;
+      const share = opts.total > 0 ? value / opts.total : 1;
+      const eta = share > 0 ? Math.round(((now - t0) / share - (now - t0)) / 1000) : NaN;
+      const extraText = formatInfo(info);
+      stream.write(`${opts.label}: ${value}/${opts.total} (${Math.round(share * 100)}%), ${Math.round((now - t0) / 1000)} s elapsed, ETA ${Number.isFinite(eta) ? `${eta} s` : 'unknown'}${extraText ? `, ${extraText}` : ''}\n`);
+    },
+    stop() {},
   };
 }

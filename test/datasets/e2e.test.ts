@@ -113,12 +113,20 @@ describe('real datasets end to end: inspect, prepare, run', () => {
     expect(text.out).toMatch(/^megc2019: 9 clips from 6 subjects \(label scheme megc2019\)\n {2}per source: smic 3, casme2 3, samm 3\n/);
     expect(text.out).toMatch(/\[error\] samm \(clip 006_006_9_9, row 17, .*SAMM_Micro_FACS_Codes_v2\.xlsx\): clip folder .*006_9_9 not found/);
     expect(text.out).toMatch(/\[error\] casme2 \(clip sub02_EP07_01, row 7, .*CASME2-coding-20140508\.xlsx\): clip folder .*sub02\/EP07_01 not found/);
-    expect(text.out).toMatch(/\[note\] casme2 \(clip sub02_EP02_01f, row \d+\): Apex Frame "\/" is missing; using the middle of onset 20 \.\. offset 26: frame 23/);
+    expect(text.out).toMatch(/\[note\] casme2 \(clip sub02_EP02_01f, row \d+\): Apex Frame is "\/" \(no apex\); using the middle of onset 20 \.\. offset 26: frame 23/);
     for (const clip of ['casme2/sub01_EP05_03', 'casme2/sub01_EP06_01', 'samm/006_006_2_1', 'smic/s07_s07_ne_01']) {
       expect(text.out).toContain(`[excluded] megc2019 (clip ${clip})`);
     }
 
+    // --root takes NAME=DIR as run does, and plain DIR
+    const named = await cli(['data', 'inspect', '--dataset', 'megc2019', '--root', `smic=${smic}`, '--root', `casme2=${casme2Composite}`, '--root', `samm=${samm}`, '--json']);
+    expect(named.code).toBe(0);
+    expect(JSON.parse(named.out).counts).toEqual(report.counts);
+    const asRun = JSON.parse((await cli(['data', 'inspect', '--dataset', 'casme2', '--root', `casme2=${casme2}`, '--json'])).out);
+    const wrong = await cli(['data', 'inspect', '--dataset', 'casme2', '--root', `samm=${casme2}`]);
+    expect(wrong.err).toMatch(/option --root samm=\.\.\.: --dataset is casme2; give its folder as --root DIR or --root casme2=DIR/);
     const single = JSON.parse((await cli(['data', 'inspect', '--dataset', 'casme2', '--root', casme2, '--json'])).out);
+    expect(asRun.counts).toEqual(single.counts);
     expect([single.scheme, single.clips, single.perClass, single.counts]).toEqual([
       'casme2-5',
       10,
@@ -167,6 +175,17 @@ describe('real datasets end to end: inspect, prepare, run', () => {
     expect(r.err).not.toMatch(/preparing/); // both caches were complete
     expect({ ...clipMtimes(megcCache), ...clipMtimes(ckCache) }).toEqual(before);
     expect(r.err).toMatch(/megc2019: 9 micro clips, 6 subjects \(LOSO folds\); ckplus: 3 macro clips/);
+    // the caches were prepared with --skip-bad before: the run still lists what they left out, with why
+    const leftOut = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).leftOut as Array<{ dataset: string; clip: string; kind: string; reason: string }>;
+    expect(leftOut.filter((c) => c.kind === 'error').map((c) => c.clip).sort()).toEqual(['006_006_9_9', 'sub02_EP07_01']);
+    expect(leftOut.filter((c) => c.kind === 'excluded').map((c) => c.clip)).toEqual(expect.arrayContaining(['casme2/sub01_EP05_03', 'smic/s07_s07_ne_01']));
+    expect(new Set(leftOut.map((c) => `${c.dataset}/${c.clip}`)).size).toBe(leftOut.length);
+    const md = readFileSync(join(out, 'summary.md'), 'utf8');
+    expect(md).toMatch(/## Clips left out\n\n\d+ clip\(s\) of the datasets are not in this run/);
+    expect(md).toMatch(/\| samm \| 006_006_9_9 \| error \| \[error\] samm \(clip 006_006_9_9, row 17, .*\): clip folder .* not found \|/);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Clips left out</h2>');
+    expect(html).toContain('<td>sub02_EP07_01</td>');
     expect(r.out).toMatch(/L_c \+ L_s \+ L_sam \+ L_t \+ L_con\s+\d\.\d{3}/);
 
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
@@ -250,7 +269,7 @@ describe('run on real datasets: bad input gets one clear line', () => {
     oneLine(await run(['--micro', 'casme3', '--macro', 'ckplus', '--root', `ckplus=${ckplus}`]), /^mimanet: error: --micro \(data\.micro\) is "casme3": expected one of casme2, samm, smic, megc2019$/);
     oneLine(await run(['--micro', 'ckplus', '--macro', 'ckplus']), /--micro \(data\.micro\) is "ckplus": expected one of casme2, samm, smic, megc2019 \(ckplus is a macro dataset\)/);
     oneLine(await run(['--micro', 'casme2', '--macro', 'ck+']), /--macro \(data\.macro\) is "ck\+": expected one of ckplus, mmi/);
-    oneLine(await run(['--micro', 'casme2']), /config field "data\.macro" is "": expected a macro dataset name/);
+    oneLine(await run(['--micro', 'casme2']), /^mimanet: error: option --macro is missing: a run on a real --micro dataset needs a macro dataset too \(ckplus or mmi\), or data\.macro in the config$/);
   });
 
   it('a root folder that does not exist, or a root of no known dataset', async () => {

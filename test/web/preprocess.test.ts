@@ -89,9 +89,9 @@ describe('mimanet.json checks', () => {
   const good = { format: 'mimanet-checkpoint', labels: ['a', 'b'], net: { size: 32, channels: 1, frames: 4 }, temporal: 'mean', normalization: { mean: [0.5], std: [0.5] } };
   it('accepts a checkpoint description and names the bad field otherwise', () => {
     expect(parseMeta(good).net).toMatchObject({ size: 32, channels: 1, frames: 4 });
-    expect(() => parseMeta({ ...good, format: 'x' })).toThrow('mimanet.json: format is "x", expected "mimanet-checkpoint"');
-    expect(() => parseMeta({ ...good, net: { ...good.net, channels: 2 } })).toThrow('net.channels is 2, expected 1 or 3');
-    expect(() => parseMeta({ ...good, normalization: { mean: [0.5], std: [0] } })).toThrow('normalization.std is [0], expected positive numbers');
-    expect(() => parseMeta({ ...good, normalization: { mean: [0.1, 0.2], std: [0.5] } })).toThrow('normalization.mean is [0.1,0.2], expected one number');
+    expect(() => parseMeta({ ...good, format: 'x' })).toThrow('mimanet.json: field "format" is "x": expected "mimanet-checkpoint"');
+    expect(() => parseMeta({ ...good, net: { ...good.net, channels: 2 } })).toThrow('field "net.channels" is 2: expected 1 or 3');
+    expect(() => parseMeta({ ...good, normalization: { mean: [0.5], std: [0] } })).toThrow('field "normalization.std[0]" is 0: expected a positive number');
+    expect(() => parseMeta({ ...good, normalization: { mean: [0.1, 0.2], std: [0.5] } })).toThrow('field "normalization.mean" is [0.1,0.2]: expected one number');
   });
 });

@@ -1,9 +1,12 @@
 /** `mimanet serve`: its server, its checks and its flags (no browser needed). */
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, checkModelDir, type RunningServer } from '../../src/cli/serve.js';
+import { startServer, checkModelDir, streamBody, type RunningServer } from '../../src/cli/serve.js';
 import { main } from '../../src/cli/index.js';
 import { tempDir } from '../helpers.js';
 
@@ -87,5 +90,100 @@ describe('mimanet serve', () => {
       process.stderr.write = write;
     }
     expect(errors.join('')).toContain('mimanet: error: option --port is "http": expected an integer from 0 to 65535');
+  });
+});
+
+/** Open file descriptors of this process (Linux). */
+function openHandles(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+describe('mimanet serve under hostile clients', () => {
+  it('refuses symlinks that lead out of the model folder or the page, and keeps serving', async () => {
+    const { web, model } = fakeSite();
+    const outside = join(model, '..');
+    symlinkSync(outside, join(model, 'up-link'));
+    symlinkSync(join(outside, 'secret.txt'), join(model, 'secret-link.txt'));
+    symlinkSync('/proc/self/mem', join(model, 'mem'));
+    symlinkSync('/etc', join(web, 'etc-link'));
+    symlinkSync(join(model, 'weights.bin'), join(model, 'inside-link.bin'));
+    const errors: string[] = [];
+    const s = await startServer({ port: 0, webRoot: web, model, onError: (m) => errors.push(m) });
+    open.push(s);
+    for (const bad of ['model/up-link/secret.txt', 'model/secret-link.txt', 'model/mem', 'etc-link/hostname']) {
+      const r = await fetch(`${s.url}${bad}`);
+      expect(r.status, bad).toBe(403);
+      expect(await r.text(), bad).toContain('leads outside the served folder');
+    }
+    // a link that stays inside is fine
+    expect((await fetch(`${s.url}model/inside-link.bin`)).status).toBe(200);
+    expect((await fetch(s.url)).status).toBe(200);
+  });
+
+  it('closes the file of every cancelled download: 300 cancels leave no handle open', async () => {
+    const { web, model } = fakeSite();
+    writeFileSync(join(model, 'weights.bin'), new Uint8Array(4 << 20));
+    const s = await startServer({ port: 0, webRoot: web, model });
+    open.push(s);
+    const cancel = async (): Promise<void> => {
+      const ac = new AbortController();
+      const r = await fetch(`${s.url}model/weights.bin`, { signal: ac.signal });
+      await r.body!.getReader().read();
+      ac.abort();
+    };
+    await cancel();
+    await new Promise((ok) => setTimeout(ok, 200));
+    const before = openHandles();
+    for (let i = 0; i < 300; i++) await cancel();
+    await new Promise((ok) => setTimeout(ok, 500));
+    expect(openHandles() - before).toBeLessThan(10);
+    const whole = await fetch(`${s.url}model/weights.bin`);
+    expect((await whole.arrayBuffer()).byteLength).toBe(4 << 20);
+  }, 60_000);
+
+  it('ends the connection of a download whose file fails to read, reports it, and keeps serving', async () => {
+    const failing = (): Readable => {
+      let sent = false;
+      return new Readable({
+        read() {
+          if (!sent) {
+            sent = true;
+            this.push(Buffer.alloc(10));
+          } else this.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+        },
+      });
+    };
+    const reported: string[] = [];
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Length': 100 });
+      streamBody(failing(), res, (e) => reported.push(e.message));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      for (let i = 0; i < 2; i++) await expect(fetch(`http://127.0.0.1:${port}/x`).then((r) => r.arrayBuffer())).rejects.toThrow();
+      expect(reported).toEqual(['EIO: i/o error, read', 'EIO: i/o error, read']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+    }
+  });
+
+  it('answers a malformed request with 400 and a directory or NUL byte with 4xx, and stays up', async () => {
+    const { web, model } = fakeSite();
+    mkdirSync(join(model, 'sub'));
+    const s = await startServer({ port: 0, webRoot: web, model });
+    open.push(s);
+    const raw = await new Promise<string>((ok, fail) => {
+      const sock = connect(s.port, '127.0.0.1', () => sock.write('GARBAGE / HTTP/9\r\n\x00\r\n\r\n'));
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('end', () => ok(got));
+      sock.on('error', fail);
+    });
+    expect(raw).toMatch(/^HTTP\/1.1 400/);
+    expect((await fetch(`${s.url}model/sub`)).status).toBe(404);
+    expect((await fetch(`${s.url}model/weights.bin%00.txt`)).status).toBe(400);
+    expect((await fetch(s.url)).status).toBe(200);
   });
 });

@@ -101,7 +101,7 @@ export async function readAnnotatedClips(layout: AnnotatedLayout): Promise<ReadR
     }
     if (apex === null) {
       if (offset === undefined) {
-        err(`Apex Frame ${quote(at('apexframe'))} is missing and there is no valid offset to fall back on`, id);
+        err(`Apex Frame is ${quote(at('apexframe'))} (no apex) and there is no valid offset to fall back on`, id);
         continue;
       }
       apex = fallbackApex(onset, offset);
@@ -110,7 +110,7 @@ export async function readAnnotatedClips(layout: AnnotatedLayout): Promise<ReadR
         kind: 'note',
         clip: id,
         row,
-        problem: `Apex Frame ${quote(at('apexframe'))} is missing; using the middle of onset ${onset} .. offset ${offset}: frame ${apex}`,
+        problem: `Apex Frame is ${quote(at('apexframe'))} (no apex); using the middle of onset ${onset} .. offset ${offset}: frame ${apex}`,
       });
     }
     if (onset > apex) {

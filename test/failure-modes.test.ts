@@ -1,0 +1,23 @@
+/** docs/failure-modes.md names, for each bad input, the test that checks it: each named test must exist. */
+import { describe, it, expect } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+
+describe('docs/failure-modes.md', () => {
+  it('names only tests that exist, one per entry', () => {
+    const rows = readFileSync(join(root, 'docs', 'failure-modes.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| input') && !l.startsWith('|---'));
+    expect(rows.length).toBeGreaterThanOrEqual(25);
+    for (const row of rows) {
+      const m = /`(test\/[^`]+\.test\.ts)`: "([^"]+)" \|$/.exec(row);
+      expect(m, `entry without a test: ${row}`).not.toBeNull();
+      const [, file, title] = m!;
+      expect(existsSync(join(root, file)), `${file} (named in: ${row.slice(0, 60)})`).toBe(true);
+      const source = readFileSync(join(root, file), 'utf8');
+      expect(source.includes(`it('${title}'`) || source.includes(`it("${title}"`), `${file} has no test "${title}"`).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,69 @@
+/** Small pieces of the hardening: worker cap, lock ownership, settings diff, error quoting, folder creation. */
+import { describe, it, expect } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { capWorkers } from '../src/cli/run.js';
+import { readByNote } from '../src/cli/data.js';
+import { lockRunFolder, settingsDiff, LOCK_FILE } from '../src/results/index.js';
+import { resolveConfig, ConfigError } from '../src/config.js';
+import { quote } from '../src/util/schema.js';
+import { runCli, tempDir } from './helpers.js';
+
+describe('--workers', () => {
+  it('is capped at the cores and the folds, with a note; smaller requests stand', () => {
+    expect(capWorkers(100, 2)).toEqual({ workers: 2, note: '--workers 100: using 2, one per core (2 cores); more would only add memory' });
+    expect(capWorkers(8, 16, 4)).toEqual({ workers: 4, note: '--workers 8: using 4, one per fold (4 folds); more would only add memory' });
+    expect(capWorkers(2, 16, 15)).toEqual({ workers: 2 });
+  });
+});
+
+describe('the lock of a results folder', () => {
+  it('is released by its holder only, and a second lock in the same folder is refused while it is held', () => {
+    const dir = tempDir('lock');
+    const lock = lockRunFolder(dir);
+    expect(lock.note).toBeUndefined();
+    expect(() => lockRunFolder(dir)).toThrow(/is in use by another mimanet run \(pid \d+, started .*\); wait for it to finish or choose another --out/);
+    // someone else's lock (another start time) is left alone by release
+    const other = JSON.stringify({ ...JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')), started: '1999-01-01T00:00:00.000Z' });
+    writeFileSync(join(dir, LOCK_FILE), other);
+    lock.release();
+    expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toBe(other);
+    writeFileSync(join(dir, LOCK_FILE), 'garbage');
+    const again = lockRunFolder(dir);
+    expect(again.note).toMatch(/unreadable lock; taken over/);
+    again.release();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  });
+});
+
+describe('settings and error wording', () => {
+  it('names each differing field with both values', () => {
+    expect(settingsDiff({ 'finetune.lr': 0.0003, backend: 'wasm', flip: true }, { 'finetune.lr': 0.001, backend: 'wasm', flip: true }).map((d) => d.text)).toEqual(['finetune.lr (0.0003 there, 0.001 now)']);
+  });
+
+  it('quotes NaN and Infinity as themselves, not as null (YAML .nan, .inf)', () => {
+    expect(quote(NaN)).toBe('NaN');
+    expect(quote([1, -Infinity])).toBe('[1,"-Infinity"]');
+    expect(() => resolveConfig({ finetune: { lr: NaN } })).toThrow(ConfigError);
+    expect(() => resolveConfig({ finetune: { lr: NaN } })).toThrow(/is NaN/);
+    expect(() => resolveConfig({ finetune: { tau: Infinity } })).toThrow(/is Infinity/);
+  });
+
+  it('model: null in a config names the field', () => {
+    expect(() => resolveConfig({ model: null } as never)).toThrow(/config field "model" is null: expected an object/);
+  });
+
+  it('data prepare says which run reads what it prepared', () => {
+    expect(readByNote({ frames: 8, height: 32, channels: 1 }, false)).toBe('prepared T=8, 32x32, grey: what `mimanet run --preset quick` reads (the default preset)');
+    expect(readByNote({ frames: 16, height: 112, channels: 3 }, false)).toMatch(/^prepared T=16, 112x112, RGB: what `mimanet run --preset paper` reads \(the default run, preset quick, reads T=8, 32x32, grey: add --preset quick to prepare for it\)$/);
+    expect(readByNote({ frames: 5, height: 20, channels: 1 }, false)).toMatch(/no preset reads this geometry/);
+  });
+});
+
+describe('--out where no folder can be made', () => {
+  it('fails at once naming the folder instead of hanging (/proc)', async () => {
+    const r = await runCli(['run', '--out', '/proc/mimanet-no-such/x', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/mimanet: error: \/proc\/mimanet-no-such\/x: cannot create the folder \/proc\/mimanet-no-such \(ENOENT\)/);
+  }, 20_000);
+});
