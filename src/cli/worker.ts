@@ -4,7 +4,8 @@ import { ConfigError } from '../config.js';
 import { startQueueWorker } from '../queue/worker.js';
 import { DEFAULT_QUEUE_NAME } from '../queue/jobs.js';
 import { PASSWORD_ENV, parseRedisUrl } from '../queue/redis.js';
-import { BACKEND_HELP, backendFlag, intFlag } from './run.js';
+import { BACKEND_CHOICES } from '../backend/index.js';
+import { backendFlag, intFlag } from './run.js';
 
 interface WorkerFlags {
   queue: string;
@@ -29,7 +30,7 @@ export function registerWorkerCommand(program: Command): void {
     .requiredOption('--queue <url>', `Redis: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (TLS); the password may come from ${PASSWORD_ENV} instead, and is never printed`)
     .option('--queue-name <name>', `the queue to take jobs from, as given to \`mimanet run --queue-name\` (default ${DEFAULT_QUEUE_NAME})`)
     .option('--concurrency <n>', 'jobs run at once, each on its own thread with the cores shared out (default 1)')
-    .option('--backend <name>', `run only jobs of runs made on this backend (${BACKEND_HELP} but auto), refusing the others; without it a worker computes each job on the backend its run was made on`)
+    .option('--backend <name>', `run only jobs of runs made on this backend (${BACKEND_CHOICES.filter((b) => b !== 'auto').join(', ')}), refusing the others; without it a worker computes each job on the backend its run was made on`)
     .option('--stalled-after <seconds>', `a job whose worker stops renewing its lock for this long (a killed worker, a lost machine) is given to another worker (default ${DEFAULT_STALLED_AFTER_S})`)
     .option('--quiet', 'no log lines')
     .action(async (flags: WorkerFlags) => {
@@ -38,6 +39,8 @@ export function registerWorkerCommand(program: Command): void {
       if (concurrency < 1) throw new ConfigError(`option --concurrency is ${concurrency}: expected 1 or more`);
       const stalledAfterS = flags.stalledAfter === undefined ? DEFAULT_STALLED_AFTER_S : Number(flags.stalledAfter);
       if (!Number.isFinite(stalledAfterS) || stalledAfterS < 1) throw new ConfigError(`option --stalled-after is ${JSON.stringify(flags.stalledAfter)}: expected seconds, 1 or more`);
+      const backend = flags.backend === undefined ? undefined : backendFlag(flags.backend);
+      if (backend === 'auto') throw new ConfigError('option --backend of a worker names the backend of the runs it takes (tfjs-node, native, wasm or cpu); a run records the one it resolved auto to');
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${new Date().toISOString()} ${m}\n`);
       };
@@ -45,7 +48,7 @@ export function registerWorkerCommand(program: Command): void {
         target,
         name: flags.queueName ?? DEFAULT_QUEUE_NAME,
         concurrency,
-        backend: flags.backend === undefined ? undefined : backendFlag(flags.backend),
+        backend,
         stalledAfterS,
         log,
       });
