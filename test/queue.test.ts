@@ -216,7 +216,8 @@ async function waitForState(queue: Queue, id: string, state: string, timeoutMs =
   const t0 = Date.now();
   for (;;) {
     const job = (await queue.getJob(id)) as Job;
-    if ((await job.getState()) === state) return job;
+    // read the job again once it is there: the copy fetched before the state changed lacks failedReason
+    if ((await job.getState()) === state) return (await queue.getJob(id)) as Job;
     if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} not ${state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

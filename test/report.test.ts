@@ -171,7 +171,7 @@ describe('HTML report', () => {
     // (the page's own script mentions the failure text, so only element content counts)
     expect(/id="[^"]+"[^>]*>chart failed/.test(dom)).toBe(false);
     const drawn = ['confusion-0', 'confusion-1', 'curves', 'pretrain', 'embedding-0', 'paired-differences'].filter((id) => new RegExp(`id="${id}"[^>]*>\\s*<svg`).test(dom));
-    expect(drawn).toHaveLength(5);
+    expect(drawn).toHaveLength(6);
     // the t-SNE chart draws one mark per point: 120 points, twice (by class, by domain)
     const emb = dom.slice(dom.indexOf('id="embedding-0"'));
     expect(emb.slice(0, emb.indexOf('</svg>')).split('aria-roledescription="point"').length - 1).toBe(240);
