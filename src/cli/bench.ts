@@ -17,6 +17,7 @@ import { GuidedStep } from '../train/finetune.js';
 import { PRESETS } from '../config.js';
 import { MACRO_LABELS, MACRO_TO_MICRO, MICRO_LABELS } from '../data/synthetic/config.js';
 import { Rng } from '../util/rng.js';
+import { formatReport, runAgainstTorch } from './bench-torch.js';
 
 /** The benchmark times the `paper` preset's nets, heads and Eq. 8 settings. */
 const PAPER = PRESETS.paper;
@@ -168,7 +169,11 @@ export function registerBenchCommand(program: Command): void {
     .option('--steps <n>', 'timed repetitions', String(DEFAULT_BENCH_OPTIONS.steps))
     .option('--skip-finetune', 'time only the ResNet18 step and forward pass')
     .option('--backend <name>', BACKEND_HELP, 'auto')
+    .option('--threads <n>', 'threads of the backend (native, wasm); default: the backend\'s own')
     .option('--json', 'print only the JSON object')
+    .option('--against-torch', 'interleave PyTorch (bench/torch_ref.py) and mimanet, each run its own process, and report per-pair ratios (needs python3-torch)')
+    .option('--pairs <n>', 'PyTorch/mimanet pairs of --against-torch', '5')
+    .option('--python <cmd>', 'interpreter with PyTorch for --against-torch (default: MIMANET_PYTHON, python3, /usr/bin/python3)')
     .action(async (f: Record<string, string | boolean | undefined>) => {
       const o: BenchOptions = {
         size: positiveInt('size', f.size as string),
@@ -186,7 +191,20 @@ export function registerBenchCommand(program: Command): void {
           throw new Error(`option --frames is ${o.frames}: ${(e as Error).message}`);
         }
       }
-      const backend = await initBackend(backendFlag(f.backend as string | undefined));
+      const threads = f.threads === undefined ? undefined : positiveInt('threads', f.threads as string);
+      if (f.againstTorch) {
+        const report = runAgainstTorch({
+          bench: o,
+          pairs: positiveInt('pairs', f.pairs as string),
+          threads: threads ?? 2,
+          backend: backendFlag(f.backend as string | undefined),
+          python: f.python as string | undefined,
+          log: f.json ? undefined : (line) => process.stderr.write(`mimanet bench: ${line}\n`),
+        });
+        process.stdout.write(f.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n\n' + JSON.stringify(report) + '\n');
+        return;
+      }
+      const backend = await initBackend(backendFlag(f.backend as string | undefined), threads === undefined ? {} : { threads });
       if (!f.json) process.stderr.write(`mimanet bench: backend ${backend.name} (${backend.threads} thread(s)), ${o.size}x${o.size}, width ${o.width}\n`);
       const result = await runBench(o, backend);
       process.stdout.write(JSON.stringify(result) + '\n');
