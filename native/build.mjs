@@ -4,6 +4,8 @@
 //   --optional  a failed build prints why and exits 0; mimanet then runs on wasm.
 // Environment: CXX (compiler, default c++), MIMANET_NATIVE_MARCH (default native),
 // MIMANET_SKIP_NATIVE=1 (do nothing), NODE_API_INCLUDE (directory holding node_api.h).
+// At run time the addon opens oneDNN (Debian: libdnnl2) for large GEMMs when it is installed;
+// nothing about it is needed to build. MIMANET_BLAS=off keeps the built-in kernels.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -39,6 +41,7 @@ function build() {
   const args = ['-O3', `-march=${march}`, '-std=gnu++20', '-fPIC', '-shared', '-pthread', '-ffp-contract=fast',
     '-DNODE_GYP_MODULE_NAME=mimanet_native', `-I${include}`, source];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
+  if (process.platform === 'linux') args.push('-ldl'); // dlopen of the optional oneDNN (libdnnl2)
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   execFileSync(cxx, [...args, '-o', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });

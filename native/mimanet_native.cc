@@ -26,6 +26,11 @@
 
 #include <atomic>
 #include <thread>
+
+#if defined(__linux__) || defined(__APPLE__)
+#include <dlfcn.h>
+#define MIMANET_DLOPEN 1
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define CPU_RELAX() _mm_pause()
@@ -292,6 +297,67 @@ void pack_b_sliver(const View& B, long p0, long kc, long j, int nr, float* d) {
 // Scratch buffers are per calling thread: Node worker threads may run kernels at the same time.
 thread_local AlignedBuf g_bpack;
 
+// ---------------------------------------------------------------- optional oneDNN SGEMM
+//
+// When oneDNN's shared library (Debian: libdnnl2, the library PyTorch's CPU kernels use) can be
+// opened at run time, large GEMMs go to its JIT-compiled dnnl_sgemm (row-major, OpenMP threads);
+// otherwise, or with MIMANET_BLAS=off, the packed kernel below does them. Nothing is needed at
+// build time: the one function is declared here and looked up with dlopen.
+typedef int (*dnnl_sgemm_fn)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                             int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+typedef void (*omp_set_threads_fn)(int);
+
+struct Blas {
+  dnnl_sgemm_fn sgemm = nullptr;
+  omp_set_threads_fn set_threads = nullptr;
+  const char* name = nullptr;
+};
+
+Blas& blas() {
+  static Blas b = [] {
+    Blas r;
+#ifdef MIMANET_DLOPEN
+    const char* want = std::getenv("MIMANET_BLAS");
+    if (want && (std::strcmp(want, "off") == 0 || std::strcmp(want, "0") == 0 || std::strcmp(want, "none") == 0)) return r;
+    // OpenMP workers that spin after each GEMM take the cores from this addon's own pool, which
+    // runs the elementwise kernels in between; let them sleep unless the user chose otherwise
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    const char* libs[] = {"libdnnl.so.3", "libdnnl.so.2", "libdnnl.so", "libdnnl.3.dylib", "libdnnl.2.dylib", "libdnnl.dylib"};
+    for (const char* lib : libs) {
+      void* h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+      if (!h) continue;
+      r.sgemm = reinterpret_cast<dnnl_sgemm_fn>(dlsym(h, "dnnl_sgemm"));
+      if (!r.sgemm) continue;
+      r.name = lib;
+      // oneDNN's CPU runtime is OpenMP here; its threads follow omp_set_num_threads
+      r.set_threads = reinterpret_cast<omp_set_threads_fn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+      if (!r.set_threads) {
+        if (void* g = dlopen("libgomp.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD))
+          r.set_threads = reinterpret_cast<omp_set_threads_fn>(dlsym(g, "omp_set_num_threads"));
+      }
+      break;
+    }
+#endif
+    return r;
+  }();
+  return b;
+}
+
+// C = A B (+ C) through oneDNN when both operands are plain or transposed row-major matrices.
+bool blas_sgemm(long M, long N, long K, View A, View B, float* C, long ldc, bool accumulate) {
+  const Blas& b = blas();
+  if (!b.sgemm || M * N * K < 64L * 64 * 64) return false;
+  char ta, tb;
+  long lda, ldb;
+  if (A.cs == 1 && A.rs >= K) { ta = 'N'; lda = A.rs; }
+  else if (A.rs == 1 && A.cs >= M) { ta = 'T'; lda = A.cs; }
+  else return false;
+  if (B.cs == 1 && B.rs >= N) { tb = 'N'; ldb = B.rs; }
+  else if (B.rs == 1 && B.cs >= K) { tb = 'T'; ldb = B.cs; }
+  else return false;
+  return b.sgemm(ta, tb, M, N, K, 1.0f, A.p, lda, B.p, ldb, accumulate ? 1.0f : 0.0f, C, ldc) == 0;
+}
+
 // C[M x N] (ldc) = A[M x K] * B[K x N] (+ C when accumulate). Threads split rows and column groups.
 void sgemm(long M, long N, long K, View A, View B, float* C, long ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
@@ -300,6 +366,7 @@ void sgemm(long M, long N, long K, View A, View B, float* C, long ldc, bool accu
       for (long i = 0; i < M; i++) std::memset(C + i * ldc, 0, N * sizeof(float));
     return;
   }
+  if (blas_sgemm(M, N, K, A, B, C, ldc, accumulate)) return;
   const int T = max_threads();
   for (long jc = 0; jc < N; jc += NC) {
     const long nc = std::min(NC, N - jc);
@@ -956,6 +1023,7 @@ napi_value set_threads(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   pool().set_threads(n);
+  if (blas().set_threads) blas().set_threads(n);
   return nullptr;
 }
 
@@ -966,8 +1034,9 @@ napi_value get_threads(napi_env env, napi_callback_info) {
 }
 
 napi_value simd_info(napi_env env, napi_callback_info) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%d-float vectors, %dx%d tiles", VL, MR, NR);
+  char text[128];
+  std::snprintf(text, sizeof text, "%d-float vectors, %dx%d tiles%s%s", VL, MR, NR, blas().sgemm ? ", GEMMs by oneDNN " : "",
+                blas().sgemm ? blas().name : "");
   napi_value r;
   NAPI_OK(napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &r));
   return r;

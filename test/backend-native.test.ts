@@ -122,6 +122,31 @@ describe.skipIf(!built)('native backend', () => {
     }, 'matmul');
   });
 
+  it('GEMMs large enough for the optional oneDNN path match cpu, every transpose and the conv gradients', async () => {
+    // 96 x 80 x 72 and up: above the size at which a loaded oneDNN takes the GEMM (MIMANET_BLAS=off keeps the packed kernel)
+    const a = randn(96 * 80, 12), b = randn(80 * 72, 13);
+    await matchesCpu(() => {
+      const A = tf.tensor2d(a, [96, 80]), B = tf.tensor2d(b, [80, 72]);
+      return [
+        tf.matMul(A, B),
+        tf.matMul(tf.transpose(A), B, true, false),
+        tf.matMul(A, tf.transpose(B), false, true),
+        tf.matMul(tf.transpose(A), tf.transpose(B), true, true),
+      ];
+    }, 'large matmul', 1e-3);
+    const xShape: [number, number, number, number] = [2, 12, 12, 32];
+    const fShape: [number, number, number, number] = [3, 3, 32, 48];
+    const xv = randn(size(xShape), 14), wv = randn(size(fShape), 15), dyv = randn(2 * 12 * 12 * 48, 16);
+    await matchesCpu(() => {
+      const x = tf.tensor4d(xv, xShape), w = tf.tensor4d(wv, fShape), dy = tf.tensor4d(dyv, [2, 12, 12, 48]);
+      return [
+        tf.conv2d(x, w, 1, 'same'),
+        tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: xShape }) as tf.Tensor,
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: fShape }) as tf.Tensor,
+      ];
+    }, 'large conv', 1e-3);
+  });
+
   const BINARY: Array<[number[], number[]]> = [
     [[2, 3, 4, 5], [2, 3, 4, 5]], [[2, 3, 4, 5], [5]], [[2, 3, 4, 5], []], [[], [3, 4]], [[2, 1, 4, 1], [3, 1, 5]],
     [[1, 1, 1, 7], [6, 5, 4, 7]], [[6, 1], [1, 9]], [[2, 3, 1, 5, 1, 2], [3, 4, 5, 6, 2]], [[4, 1, 3], [4, 5, 3]],
