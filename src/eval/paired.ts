@@ -42,14 +42,16 @@ export interface PairedOptions {
   seed?: number;
 }
 
-function score(labels: number[], preds: number[], idx: Int32Array, classes: number, metric: PairedMetric): number {
+/** UF1 and UAR of the clips at `idx` (a resample), from one confusion matrix. */
+function scores(labels: number[], preds: number[], idx: Int32Array, classes: number): Record<PairedMetric, number> {
   const y = new Array<number>(idx.length);
   const p = new Array<number>(idx.length);
   for (let i = 0; i < idx.length; i++) {
     y[i] = labels[idx[i]];
     p[i] = preds[idx[i]];
   }
-  return computeMetrics(y, p, classes)[metric];
+  const m = computeMetrics(y, p, classes);
+  return { UF1: m.UF1, UAR: m.UAR };
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -60,33 +62,49 @@ function percentile(sorted: number[], q: number): number {
 }
 
 /**
- * Difference row - baseline of UF1 or UAR (each seed's predictions pooled over
- * its folds, as everywhere else), with a percentile interval of a two-level
- * paired bootstrap (seeds, then clips within a seed).
+ * Differences row - baseline of UF1 and UAR (each seed's predictions pooled
+ * over its folds, as everywhere else), with percentile intervals of one
+ * two-level paired bootstrap (seeds, then clips within a seed): both metrics
+ * are read off the same resamples.
  */
-export function pairedDifference(seeds: PairedSeed[], classes: number, metric: PairedMetric, opts: PairedOptions = {}): PairedDifference {
+export function pairedDifferences(seeds: PairedSeed[], classes: number, opts: PairedOptions = {}): Record<PairedMetric, PairedDifference> {
   if (seeds.length === 0) throw new Error('pairedDifference: no seeds to compare');
   for (const s of seeds) {
     if (s.row.length !== s.labels.length || s.base.length !== s.labels.length || s.labels.length === 0) {
       throw new Error(`pairedDifference: seed ${s.seed} has ${s.labels.length} labels, ${s.row.length} row and ${s.base.length} baseline predictions; both rows must score the same clips`);
     }
   }
-  const all = seeds.map((s) => Int32Array.from(s.labels, (_, i) => i));
-  const perSeed = seeds.map((s, k) => score(s.labels, s.row, all[k], classes, metric) - score(s.labels, s.base, all[k], classes, metric));
-  const mean = perSeed.reduce((a, b) => a + b, 0) / perSeed.length;
+  const metrics: PairedMetric[] = ['UF1', 'UAR'];
+  const diff = (s: PairedSeed, idx: Int32Array): Record<PairedMetric, number> => {
+    const r = scores(s.labels, s.row, idx, classes);
+    const b = scores(s.labels, s.base, idx, classes);
+    return { UF1: r.UF1 - b.UF1, UAR: r.UAR - b.UAR };
+  };
+  const perSeed = seeds.map((s) => diff(s, Int32Array.from(s.labels, (_, i) => i)));
   const rng = new Rng(opts.seed ?? DEFAULT_BOOTSTRAP_SEED);
   const B = opts.replicates ?? DEFAULT_BOOTSTRAP_REPLICATES;
-  const reps: number[] = [];
+  const reps: Record<PairedMetric, number[]> = { UF1: [], UAR: [] };
   for (let b = 0; b < B; b++) {
-    let sum = 0;
+    const sum = { UF1: 0, UAR: 0 };
     for (let d = 0; d < seeds.length; d++) {
       const s = seeds[rng.int(seeds.length)];
       const idx = new Int32Array(s.labels.length);
       for (let i = 0; i < idx.length; i++) idx[i] = rng.int(idx.length);
-      sum += score(s.labels, s.row, idx, classes, metric) - score(s.labels, s.base, idx, classes, metric);
+      const x = diff(s, idx);
+      for (const m of metrics) sum[m] += x[m];
     }
-    reps.push(sum / seeds.length);
+    for (const m of metrics) reps[m].push(sum[m] / seeds.length);
   }
-  reps.sort((a, b) => a - b);
-  return { mean, perSeed, ci95: [percentile(reps, 0.025), percentile(reps, 0.975)], wins: perSeed.filter((d) => d > 0).length };
+  const out = {} as Record<PairedMetric, PairedDifference>;
+  for (const m of metrics) {
+    const per = perSeed.map((x) => x[m]);
+    const sorted = reps[m].sort((a, b) => a - b);
+    out[m] = { mean: per.reduce((a, b) => a + b, 0) / per.length, perSeed: per, ci95: [percentile(sorted, 0.025), percentile(sorted, 0.975)], wins: per.filter((d) => d > 0).length };
+  }
+  return out;
+}
+
+/** One metric of `pairedDifferences`. */
+export function pairedDifference(seeds: PairedSeed[], classes: number, metric: PairedMetric, opts: PairedOptions = {}): PairedDifference {
+  return pairedDifferences(seeds, classes, opts)[metric];
 }

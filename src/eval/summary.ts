@@ -6,7 +6,7 @@
 import { computeMetrics, meanStd } from './metrics.js';
 import { csvField } from '../results/csv.js';
 import type { ClipPrediction } from '../results/records.js';
-import { pairedDifference, type PairedDifference } from './paired.js';
+import { pairedDifferences, type PairedDifference } from './paired.js';
 
 /** One test-clip prediction of one LOSO fold. */
 export interface Prediction extends ClipPrediction {
@@ -239,7 +239,7 @@ function compareRows(row: Prediction[], base: Prediction[], baseName: string, cl
       return [{ seed, labels: both.map((p) => p.label), row: both.map((p) => p.pred), base: both.map((p) => bmap.get(p.clipId)!.pred) }];
     });
   if (seeds.length === 0) return undefined;
-  return { baseline: baseName, UF1: pairedDifference(seeds, classes, 'UF1'), UAR: pairedDifference(seeds, classes, 'UAR') };
+  return { baseline: baseName, ...pairedDifferences(seeds, classes) };
 }
 
 // ---------------------------------------------------------------- rendering
