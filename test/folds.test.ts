@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkFoldClasses, losoFolds, naturalCompare } from '../src/train/folds.js';
+import { checkFoldClasses, losoFolds, naturalCompare, shareOfTraining } from '../src/train/folds.js';
+import { Rng } from '../src/util/rng.js';
 
 const clips = [
   { subject: 'synth-smic/s10', label: 0 },
@@ -76,5 +77,38 @@ describe('checkFoldClasses', () => {
   it('rejects labels outside the class list', () => {
     const fold = { index: 4, subject: 'x/s1', train: [0], test: [1] };
     expect(() => checkFoldClasses(fold, [{ label: 3 }, { label: 0 }], ['a', 'b'])).toThrow(/fold 5 .*clip 0 has label 3/);
+  });
+});
+
+describe('shareOfTraining', () => {
+  // 5 subjects, 2 clips each; subject s4 alone has class 2
+  const clips = Array.from({ length: 10 }, (_, i) => ({ subject: `s${Math.floor(i / 2)}`, label: i >= 8 ? 2 : i % 2 }));
+  const fold = losoFolds(clips)[0]; // s0 held out; s1..s4 train
+
+  it('keeps every training clip at share 1', () => {
+    expect(shareOfTraining(fold, clips, 3, 1, new Rng(1))).toBe(fold.train);
+  });
+
+  it('keeps whole subjects, never the held-out one, and tops up until every class is present', () => {
+    const sizes: number[] = [];
+    for (let seed = 0; seed < 20; seed++) {
+      const kept = shareOfTraining(fold, clips, 3, 0.5, new Rng(seed));
+      const subjects = new Set(kept.map((i) => clips[i].subject));
+      expect(subjects.has('s0')).toBe(false);
+      for (const s of subjects) expect(kept.filter((i) => clips[i].subject === s)).toHaveLength(2);
+      expect(new Set(kept.map((i) => clips[i].label))).toEqual(new Set([0, 1, 2]));
+      // ceil(0.5 * 4) = 2 subjects, more only until s4 (the one subject with class 2) is in
+      expect(subjects.size).toBeGreaterThanOrEqual(2);
+      expect(subjects.has('s4')).toBe(true);
+      sizes.push(subjects.size);
+      expect(shareOfTraining(fold, clips, 3, 0.5, new Rng(seed))).toEqual(kept);
+    }
+    // the share is applied: some draws keep just 2 of the 4 training subjects
+    expect(Math.min(...sizes)).toBe(2);
+    expect(() => shareOfTraining(fold, clips, 3, 0, new Rng(1))).toThrow(/share 0 is not in \(0, 1\]/);
+  });
+
+  it('adds subjects until there are at least minClips clips', () => {
+    for (let seed = 0; seed < 10; seed++) expect(shareOfTraining(fold, clips, 3, 0.25, new Rng(seed), 5).length).toBeGreaterThanOrEqual(6);
   });
 });
