@@ -31,6 +31,19 @@
 #include <dlfcn.h>
 #define MIMANET_DLOPEN 1
 #endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+// oneDNN's header (Debian: libdnnl-dev) gives the types of its convolution primitives; the library
+// itself is still opened at run time, so a build with the header runs where the library is missing.
+#if defined(MIMANET_DLOPEN) && !defined(MIMANET_NO_DNNL_CONV) && __has_include(<oneapi/dnnl/dnnl.h>)
+#include <oneapi/dnnl/dnnl.h>
+#if DNNL_VERSION_MAJOR == 2
+#define MIMANET_DNNL_CONV 1
+#include <unordered_map>
+#include <string>
+#endif
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define CPU_RELAX() _mm_pause()
@@ -311,6 +324,7 @@ struct Blas {
   dnnl_sgemm_fn sgemm = nullptr;
   omp_set_threads_fn set_threads = nullptr;
   const char* name = nullptr;
+  void* handle = nullptr;
 };
 
 Blas& blas() {
@@ -329,6 +343,7 @@ Blas& blas() {
       r.sgemm = reinterpret_cast<dnnl_sgemm_fn>(dlsym(h, "dnnl_sgemm"));
       if (!r.sgemm) continue;
       r.name = lib;
+      r.handle = h;
       // oneDNN's CPU runtime is OpenMP here; its threads follow omp_set_num_threads
       r.set_threads = reinterpret_cast<omp_set_threads_fn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
       if (!r.set_threads) {
@@ -420,6 +435,225 @@ struct ConvP {
   }
 };
 
+// One Adam step (Kingma and Ba 2015) of n parameters: m and v are updated in place and the new
+// parameters written to out, in the order of src/train/optimizer.ts's loop so that both agree.
+void adam(const float* p, const float* g, float* m, float* v, float* out, long n, float step, float b1, float b2,
+          float sc2, float eps) {
+  parallel_range(n, 16384, [&](long i0, long i1) {
+    for (long k = i0; k < i1; k++) {
+      const float gk = g[k];
+      const float mk = b1 * m[k] + (1 - b1) * gk;
+      const float vk = b2 * v[k] + (1 - b2) * gk * gk;
+      m[k] = mk;
+      v[k] = vk;
+      out[k] = p[k] - (step * mk) / (__builtin_sqrtf(vk) * sc2 + eps);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- optional oneDNN convolutions
+//
+// With oneDNN's header at build time and its library at run time, convolutions and both their
+// gradients run as oneDNN primitives (the direct, JIT-compiled kernels PyTorch's CPU convolutions
+// use) instead of im2col/col2im around a GEMM. Activations stay NHWC; filters are HWIO on the
+// tfjs side and reordered to the layout the primitive picks. Primitives are built once per
+// shape and kept. MIMANET_BLAS=off or MIMANET_DNNL_CONV=off keeps the im2col path.
+#ifdef MIMANET_DNNL_CONV
+struct DnnlApi {
+#define MIMANET_DNNL_FN(name) decltype(&::name) name = nullptr;
+#define MIMANET_DNNL_FNS(X)                                                                                      \
+  X(dnnl_version) X(dnnl_engine_create) X(dnnl_stream_create) X(dnnl_stream_wait) X(dnnl_memory_desc_init_by_tag) \
+  X(dnnl_dilated_convolution_forward_desc_init) X(dnnl_dilated_convolution_backward_data_desc_init)              \
+  X(dnnl_dilated_convolution_backward_weights_desc_init) X(dnnl_primitive_desc_create)                           \
+  X(dnnl_primitive_desc_destroy) X(dnnl_primitive_desc_query_md) X(dnnl_primitive_create)                        \
+  X(dnnl_primitive_execute) X(dnnl_memory_create) X(dnnl_memory_destroy) X(dnnl_reorder_primitive_desc_create)  \
+  X(dnnl_memory_desc_equal) X(dnnl_memory_desc_get_size) X(dnnl_primitive_attr_create)                          \
+  X(dnnl_primitive_attr_destroy) X(dnnl_primitive_attr_set_scratchpad_mode)
+  MIMANET_DNNL_FNS(MIMANET_DNNL_FN)
+#undef MIMANET_DNNL_FN
+  dnnl_engine_t engine = nullptr;
+  bool ok = false;
+};
+
+const DnnlApi& dnnl_api() {
+  static DnnlApi a = [] {
+    DnnlApi r;
+    const char* want = std::getenv("MIMANET_DNNL_CONV");
+    if (want && (std::strcmp(want, "off") == 0 || std::strcmp(want, "0") == 0)) return r;
+    void* h = blas().handle;
+    if (!h) return r;
+#define MIMANET_DNNL_SYM(name) \
+  r.name = reinterpret_cast<decltype(r.name)>(dlsym(h, #name)); \
+  if (!r.name) return r;
+    MIMANET_DNNL_FNS(MIMANET_DNNL_SYM)
+#undef MIMANET_DNNL_SYM
+    // the structs of the header must be the library's: same major version
+    if (r.dnnl_version()->major != DNNL_VERSION_MAJOR) return r;
+    if (r.dnnl_engine_create(&r.engine, dnnl_cpu, 0) != dnnl_success) return r;
+    r.ok = true;
+    return r;
+  }();
+  return a;
+}
+
+// One convolution primitive of a given shape and direction, with the reorders between the
+// tfjs layouts (NHWC, HWIO) and the layouts the primitive chose. Arguments 0 and 1 are inputs,
+// 2 is the output: forward (src, weights, dst), backward data (diff_dst, weights, diff_src),
+// backward weights (src, diff_dst, diff_weights).
+struct DnnlConv {
+  dnnl_primitive_t prim = nullptr;
+  int arg[3];
+  dnnl_memory_desc_t user[3], mine[3];
+  dnnl_primitive_t reorder[3] = {nullptr, nullptr, nullptr};
+  size_t bytes[3] = {0, 0, 0};
+  dnnl_memory_desc_t scratch_md;
+  size_t scratch_bytes = 0;
+};
+
+std::string conv_key(int kind, const ConvP& p) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%d:%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld", kind, p.B, p.H,
+                p.W, p.Ci, p.KH, p.KW, p.Co, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.OH, p.OW);
+  return buf;
+}
+
+// Builds the primitive; nullptr when oneDNN refuses the shape (the caller then uses im2col).
+DnnlConv* make_dnnl_conv(const DnnlApi& d, int kind, const ConvP& p) {
+  const dnnl_dims_t src_dims = {p.B, p.Ci, p.H, p.W}, dst_dims = {p.B, p.Co, p.OH, p.OW},
+                    w_dims = {p.Co, p.Ci, p.KH, p.KW};
+  const dnnl_dims_t strides = {p.sh, p.sw}, dil = {p.dh - 1, p.dw - 1}, pad_l = {p.pt, p.pl};
+  const dnnl_dims_t pad_r = {(p.OH - 1) * p.sh + (p.KH - 1) * p.dh + 1 - p.H - p.pt,
+                             (p.OW - 1) * p.sw + (p.KW - 1) * p.dw + 1 - p.W - p.pl};
+  dnnl_memory_desc_t src_u, dst_u, w_u, src_a, dst_a, w_a;
+  // activations stay NHWC (oneDNN's blocked layouts measured slower here once the reorders in and
+  // out are paid); the filters take whatever layout the primitive prefers
+  const dnnl_format_tag_t act_tag = dnnl_nhwc;
+  if (d.dnnl_memory_desc_init_by_tag(&src_u, 4, src_dims, dnnl_f32, dnnl_nhwc) != dnnl_success ||
+      d.dnnl_memory_desc_init_by_tag(&dst_u, 4, dst_dims, dnnl_f32, dnnl_nhwc) != dnnl_success ||
+      d.dnnl_memory_desc_init_by_tag(&w_u, 4, w_dims, dnnl_f32, dnnl_hwio) != dnnl_success ||
+      d.dnnl_memory_desc_init_by_tag(&src_a, 4, src_dims, dnnl_f32, act_tag) != dnnl_success ||
+      d.dnnl_memory_desc_init_by_tag(&dst_a, 4, dst_dims, dnnl_f32, act_tag) != dnnl_success ||
+      d.dnnl_memory_desc_init_by_tag(&w_a, 4, w_dims, dnnl_f32, dnnl_format_tag_any) != dnnl_success)
+    return nullptr;
+  dnnl_primitive_attr_t attr = nullptr;
+  if (d.dnnl_primitive_attr_create(&attr) != dnnl_success) return nullptr;
+  d.dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  dnnl_primitive_desc_t fwd_pd = nullptr, pd = nullptr;
+  dnnl_convolution_desc_t fwd, cd;
+  bool ok = d.dnnl_dilated_convolution_forward_desc_init(&fwd, dnnl_forward_training, dnnl_convolution_direct, &src_a,
+                                                         &w_a, nullptr, &dst_a, strides, dil, pad_l, pad_r) ==
+                dnnl_success &&
+            d.dnnl_primitive_desc_create(&fwd_pd, &fwd, attr, d.engine, nullptr) == dnnl_success;
+  auto* c = new DnnlConv();
+  const dnnl_memory_desc_t* u[3];
+  dnnl_query_t q[3];
+  if (ok && kind == 0) {
+    pd = fwd_pd;
+    fwd_pd = nullptr;
+    c->arg[0] = DNNL_ARG_SRC, c->arg[1] = DNNL_ARG_WEIGHTS, c->arg[2] = DNNL_ARG_DST;
+    u[0] = &src_u, u[1] = &w_u, u[2] = &dst_u;
+    q[0] = dnnl_query_src_md, q[1] = dnnl_query_weights_md, q[2] = dnnl_query_dst_md;
+  } else if (ok && kind == 1) {
+    ok = d.dnnl_dilated_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src_a, &w_a, &dst_a,
+                                                            strides, dil, pad_l, pad_r) == dnnl_success &&
+         d.dnnl_primitive_desc_create(&pd, &cd, attr, d.engine, fwd_pd) == dnnl_success;
+    c->arg[0] = DNNL_ARG_DIFF_DST, c->arg[1] = DNNL_ARG_WEIGHTS, c->arg[2] = DNNL_ARG_DIFF_SRC;
+    u[0] = &dst_u, u[1] = &w_u, u[2] = &src_u;
+    q[0] = dnnl_query_diff_dst_md, q[1] = dnnl_query_weights_md, q[2] = dnnl_query_diff_src_md;
+  } else if (ok) {
+    ok = d.dnnl_dilated_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src_a, &w_a, nullptr,
+                                                               &dst_a, strides, dil, pad_l, pad_r) == dnnl_success &&
+         d.dnnl_primitive_desc_create(&pd, &cd, attr, d.engine, fwd_pd) == dnnl_success;
+    c->arg[0] = DNNL_ARG_SRC, c->arg[1] = DNNL_ARG_DIFF_DST, c->arg[2] = DNNL_ARG_DIFF_WEIGHTS;
+    u[0] = &src_u, u[1] = &dst_u, u[2] = &w_u;
+    q[0] = dnnl_query_src_md, q[1] = dnnl_query_diff_dst_md, q[2] = dnnl_query_diff_weights_md;
+  }
+  if (fwd_pd) d.dnnl_primitive_desc_destroy(fwd_pd);
+  ok = ok && d.dnnl_primitive_create(&c->prim, pd) == dnnl_success;
+  for (int i = 0; ok && i < 3; i++) {
+    c->user[i] = *u[i];
+    c->mine[i] = *d.dnnl_primitive_desc_query_md(pd, q[i], 0);
+    if (d.dnnl_memory_desc_equal(&c->user[i], &c->mine[i])) continue;
+    c->bytes[i] = d.dnnl_memory_desc_get_size(&c->mine[i]);
+    dnnl_primitive_desc_t rpd = nullptr;
+    const dnnl_memory_desc_t* from = i < 2 ? &c->user[i] : &c->mine[i];
+    const dnnl_memory_desc_t* to = i < 2 ? &c->mine[i] : &c->user[i];
+    ok = d.dnnl_reorder_primitive_desc_create(&rpd, from, d.engine, to, d.engine, nullptr) == dnnl_success &&
+         d.dnnl_primitive_create(&c->reorder[i], rpd) == dnnl_success;
+    if (rpd) d.dnnl_primitive_desc_destroy(rpd);
+  }
+  if (ok) {
+    c->scratch_md = *d.dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    c->scratch_bytes = d.dnnl_memory_desc_get_size(&c->scratch_md);
+  }
+  if (pd) d.dnnl_primitive_desc_destroy(pd);
+  d.dnnl_primitive_attr_destroy(attr);
+  if (!ok) {
+    delete c;  // primitives of a refused shape are few and small; they are not worth tracking
+    return nullptr;
+  }
+  return c;
+}
+
+// Runs the convolution through oneDNN; false when oneDNN is not available or refuses the shape.
+bool dnnl_conv(int kind, const ConvP& p, const float* in0, const float* in1, float* out) {
+  const DnnlApi& d = dnnl_api();
+  if (!d.ok) return false;
+  static std::mutex mu;
+  static std::unordered_map<std::string, DnnlConv*> cache;
+  DnnlConv* c;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    const std::string key = conv_key(kind, p);
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, make_dnnl_conv(d, kind, p)).first;
+    c = it->second;
+  }
+  if (!c) return false;
+  // memory objects, streams and scratch buffers are per calling thread: Node workers may run
+  // kernels at the same time, and a primitive with a user scratchpad can then run concurrently
+  thread_local dnnl_stream_t stream = nullptr;
+  thread_local AlignedBuf tmp[3], scratch;
+  if (!stream && d.dnnl_stream_create(&stream, d.engine, dnnl_stream_default_flags) != dnnl_success) return false;
+  void* handles[3] = {const_cast<float*>(in0), const_cast<float*>(in1), out};
+  dnnl_memory_t user[3] = {nullptr, nullptr, nullptr}, mine[3] = {nullptr, nullptr, nullptr}, scr = nullptr;
+  bool ok = true;
+  for (int i = 0; i < 3 && ok; i++) {
+    ok = d.dnnl_memory_create(&user[i], &c->user[i], d.engine, handles[i]) == dnnl_success;
+    if (ok && c->reorder[i])
+      ok = d.dnnl_memory_create(&mine[i], &c->mine[i], d.engine, tmp[i].get(c->bytes[i] / sizeof(float) + 1)) ==
+           dnnl_success;
+  }
+  if (ok)
+    ok = d.dnnl_memory_create(&scr, &c->scratch_md, d.engine, scratch.get(c->scratch_bytes / sizeof(float) + 1)) ==
+         dnnl_success;
+  for (int i = 0; i < 2 && ok; i++) {
+    if (!c->reorder[i]) continue;
+    const dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, user[i]}, {DNNL_ARG_TO, mine[i]}};
+    ok = d.dnnl_primitive_execute(c->reorder[i], stream, 2, a) == dnnl_success;
+  }
+  if (ok) {
+    dnnl_exec_arg_t a[4];
+    for (int i = 0; i < 3; i++) a[i] = {c->arg[i], c->reorder[i] ? mine[i] : user[i]};
+    a[3] = {DNNL_ARG_SCRATCHPAD, scr};
+    ok = d.dnnl_primitive_execute(c->prim, stream, 4, a) == dnnl_success;
+  }
+  if (ok && c->reorder[2]) {
+    const dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, mine[2]}, {DNNL_ARG_TO, user[2]}};
+    ok = d.dnnl_primitive_execute(c->reorder[2], stream, 2, a) == dnnl_success;
+  }
+  if (ok) ok = d.dnnl_stream_wait(stream) == dnnl_success;
+  for (int i = 0; i < 3; i++) {
+    if (user[i]) d.dnnl_memory_destroy(user[i]);
+    if (mine[i]) d.dnnl_memory_destroy(mine[i]);
+  }
+  if (scr) d.dnnl_memory_destroy(scr);
+  return ok;
+}
+#else
+bool dnnl_conv(int, const ConvP&, const float*, const float*, float*) { return false; }
+#endif
+
 // cols[r - r0][(kh*KW + kw)*Ci + ci] = x at output row r's tap (kh, kw), zero outside the image.
 void im2col(const float* x, const ConvP& p, long r0, long r1, float* cols) {
   const long K = p.K();
@@ -477,6 +711,7 @@ void col2im(const float* dcols, const ConvP& p, long b0, long b1, float* dx) {
 thread_local AlignedBuf g_cols;
 
 void conv2d(const float* x, const float* w, float* y, const ConvP& p) {
+  if (dnnl_conv(0, p, x, w, y)) return;
   const long K = p.K(), rows = p.B * p.OH * p.OW;
   const View Wv{w, p.Co, 1};
   if (p.pointwise()) {
@@ -493,6 +728,7 @@ void conv2d(const float* x, const float* w, float* y, const ConvP& p) {
 }
 
 void conv2d_backprop_filter(const float* x, const float* dy, float* dw, const ConvP& p) {
+  if (dnnl_conv(2, p, x, dy, dw)) return;
   const long K = p.K(), rows = p.B * p.OH * p.OW;
   if (p.pointwise()) {
     sgemm(K, p.Co, rows, View{x, 1, K}, View{dy, p.Co, 1}, dw, p.Co, false);
@@ -508,6 +744,7 @@ void conv2d_backprop_filter(const float* x, const float* dy, float* dw, const Co
 }
 
 void conv2d_backprop_input(const float* dy, const float* w, float* dx, const ConvP& p) {
+  if (dnnl_conv(1, p, dy, w, dx)) return;
   const long K = p.K(), per_img = p.OH * p.OW;
   const View Wt{w, 1, p.Co};  // W^T: element (co, k) = w[k * Co + co]
   if (p.pointwise()) {
@@ -683,6 +920,126 @@ void channel_affine(const float* x, const float* a, const float* b, float* y, lo
   });
 }
 
+// ---------------------------------------------------------------- batch normalisation (training)
+//
+// Per-channel statistics and the closed-form gradient of y = [relu](gamma x^ + beta) with
+// x^ = (x - mean) * invStd, over `rows` rows of C channels. Each pass reads x (and dy) once,
+// instead of the several elementwise kernels the same formulas cost as tensor ops. Sums are
+// taken in float over blocks of rows and added up in double.
+
+// Splits `rows` into at most 64 chunks and gives f(chunk, r0, r1); partial results go per chunk.
+template <typename F>
+long for_row_chunks(long rows, F&& f) {
+  const long n = std::max<long>(1, std::min<long>(64, rows / 64));
+  parallel_range(n, 1, [&](long c0, long c1) {
+    for (long ch = c0; ch < c1; ch++) f(ch, rows * ch / n, rows * (ch + 1) / n);
+  });
+  return n;
+}
+
+constexpr long BN_BLOCK = 128;  // rows summed in float before going into the double totals
+
+// mean[c] and the biased variance var[c] of x[rows, C] (shifted by the first row against cancellation).
+void bn_stats(const float* x, long rows, long C, float* mean, float* var) {
+  if (rows <= 0) {
+    for (long c = 0; c < C; c++) mean[c] = var[c] = NAN;
+    return;
+  }
+  std::vector<double> part(static_cast<size_t>(64 * 2 * C), 0.0);
+  const float* shift = x;
+  const long n = for_row_chunks(rows, [&](long ch, long r0, long r1) {
+    std::vector<float> s(static_cast<size_t>(2 * C));
+    double* ps = part.data() + ch * 2 * C;
+    for (long b0 = r0; b0 < r1; b0 += BN_BLOCK) {
+      std::fill(s.begin(), s.end(), 0.f);
+      float* __restrict sa = s.data();
+      float* __restrict sq = s.data() + C;
+      for (long r = b0; r < std::min(r1, b0 + BN_BLOCK); r++) {
+        const float* xr = x + r * C;
+        for (long c = 0; c < C; c++) {
+          const float d = xr[c] - shift[c];
+          sa[c] += d;
+          sq[c] += d * d;
+        }
+      }
+      for (long c = 0; c < 2 * C; c++) ps[c] += s[c];
+    }
+  });
+  for (long c = 0; c < C; c++) {
+    double s = 0, q = 0;
+    for (long ch = 0; ch < n; ch++) s += part[ch * 2 * C + c], q += part[ch * 2 * C + C + c];
+    const double m = s / rows;
+    mean[c] = static_cast<float>(shift[c] + m);
+    var[c] = static_cast<float>(std::max(0.0, q / rows - m * m));
+  }
+}
+
+// y = x * a[c] + b[c], then max(0, .) when relu.
+void bn_apply(const float* x, const float* a, const float* b, float* y, long rows, long C, bool relu) {
+  parallel_range(rows, std::max<long>(1, PAR_MIN / C), [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      if (relu)
+        for (long c = 0; c < C; c++) { const float v = xr[c] * a[c] + b[c]; yr[c] = v > 0.f ? v : 0.f; }
+      else
+        for (long c = 0; c < C; c++) yr[c] = xr[c] * a[c] + b[c];
+    }
+  });
+}
+
+// Gradient of y = [relu](gamma x^ + beta): dgamma, dbeta and dx, given x, dy, mean, invStd, gamma, beta.
+// With relu, dy is first masked where gamma x^ + beta <= 0 (where the forward output was 0).
+void bn_grad(const float* x, const float* dy, const float* mean, const float* inv, const float* gamma,
+             const float* beta, float* dx, float* dgamma, float* dbeta, long rows, long C, bool relu) {
+  std::vector<double> part(static_cast<size_t>(64 * 2 * C), 0.0);
+  const long n = for_row_chunks(rows, [&](long ch, long r0, long r1) {
+    std::vector<float> s(static_cast<size_t>(2 * C));
+    double* ps = part.data() + ch * 2 * C;
+    for (long b0 = r0; b0 < r1; b0 += BN_BLOCK) {
+      std::fill(s.begin(), s.end(), 0.f);
+      float* __restrict sb = s.data();
+      float* __restrict sg = s.data() + C;
+      for (long r = b0; r < std::min(r1, b0 + BN_BLOCK); r++) {
+        const float* xr = x + r * C;
+        const float* gr = dy + r * C;
+        for (long c = 0; c < C; c++) {
+          const float xh = (xr[c] - mean[c]) * inv[c];
+          float g = gr[c];
+          if (relu) g = gamma[c] * xh + beta[c] > 0.f ? g : 0.f;
+          sb[c] += g;
+          sg[c] += g * xh;
+        }
+      }
+      for (long c = 0; c < 2 * C; c++) ps[c] += s[c];
+    }
+  });
+  std::vector<float> k1(static_cast<size_t>(C)), k2(static_cast<size_t>(C)), k3(static_cast<size_t>(C));
+  for (long c = 0; c < C; c++) {
+    double sb = 0, sg = 0;
+    for (long ch = 0; ch < n; ch++) sb += part[ch * 2 * C + c], sg += part[ch * 2 * C + C + c];
+    dbeta[c] = static_cast<float>(sb);
+    dgamma[c] = static_cast<float>(sg);
+    // dx = gamma invStd (dy - dbeta / N - x^ dgamma / N)
+    k1[c] = gamma[c] * inv[c];
+    k2[c] = static_cast<float>(sb / rows);
+    k3[c] = static_cast<float>(sg / rows);
+  }
+  parallel_range(rows, std::max<long>(1, PAR_MIN / C), [&](long r0, long r1) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      const float* gr = dy + r * C;
+      float* o = dx + r * C;
+      for (long c = 0; c < C; c++) {
+        const float xh = (xr[c] - mean[c]) * inv[c];
+        float g = gr[c];
+        if (relu) g = gamma[c] * xh + beta[c] > 0.f ? g : 0.f;
+        o[c] = k1[c] * (g - k2[c] - xh * k3[c]);
+      }
+    }
+  });
+}
+
 struct PoolP {
   long B, H, W, C, KH, KW, sh, sw, pt, pl, OH, OW;
 };
@@ -722,16 +1079,46 @@ void max_pool(const float* x, float* y, const PoolP& p) {
 
 void max_pool_grad(const float* dy, const float* x, float* dx, const PoolP& p) {
   std::memset(dx, 0, sizeof(float) * p.B * p.H * p.W * p.C);
-  // Windows of one image overlap, so images (not rows) are the unit of parallel work.
+  // Windows of one image overlap, so images (not rows) are the unit of parallel work. Per window,
+  // the tap of each channel's first (row-major) maximum is found a vector of channels at a time
+  // (a later tap wins only when strictly greater), then dy goes to that tap.
+  typedef int vi __attribute__((vector_size(sizeof(vf))));
   pool().run(p.B, [&](long b) {
-    std::vector<float> best(static_cast<size_t>(p.C));
-    std::vector<long> arg(static_cast<size_t>(p.C));
+    long taps[64];
     for (long oh = 0; oh < p.OH; oh++)
       for (long ow = 0; ow < p.OW; ow++) {
-        pool_window<true>(x, p, b, oh, ow, best.data(), arg.data());
+        const long h0 = oh * p.sh - p.pt, w0 = ow * p.sw - p.pl;
+        const long r0 = std::max<long>(0, h0), r1 = std::min(p.H, h0 + p.KH);
+        const long c0 = std::max<long>(0, w0), c1 = std::min(p.W, w0 + p.KW);
+        long nt = 0;
+        for (long r = r0; r < r1; r++)
+          for (long q = c0; q < c1 && nt < 64; q++) taps[nt++] = ((b * p.H + r) * p.W + q) * p.C;
+        if (nt == 0) continue;
         const float* g = dy + ((b * p.OH + oh) * p.OW + ow) * p.C;
-        for (long c = 0; c < p.C; c++)
-          if (arg[c] >= 0) dx[arg[c]] += g[c];
+        long c = 0;
+        if (p.KH * p.KW <= 64) {
+          for (; c + VL <= p.C; c += VL) {
+            vf best = vload(x + taps[0] + c);
+            vi arg = vi{};
+            for (long t = 1; t < nt; t++) {
+              const vf v = vload(x + taps[t] + c);
+              const vi gt = v > best;
+              best = gt ? v : best;
+              arg = gt ? vi{} + static_cast<int>(t) : arg;
+            }
+            for (int l = 0; l < VL; l++) dx[taps[arg[l]] + c + l] += g[c + l];
+          }
+        }
+        for (; c < p.C; c++) {
+          long at = -1;
+          float best = 0;
+          for (long r = r0; r < r1; r++)
+            for (long q = c0; q < c1; q++) {
+              const long i = ((b * p.H + r) * p.W + q) * p.C + c;
+              if (at < 0 || x[i] > best) { best = x[i]; at = i; }
+            }
+          dx[at] += g[c];
+        }
       }
   });
 }
@@ -906,6 +1293,24 @@ napi_value binary_entry(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adam(p, g, m, v, out, hyper): hyper = [step, beta1, beta2, 1 / sqrt(1 - beta2^t), epsilon]
+napi_value adam_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *p, *g, *m, *v, *out, *h;
+  size_t np, ng, nm, nv, no, nh;
+  if (argc != 6 || !get_f32(env, a[0], &p, &np) || !get_f32(env, a[1], &g, &ng) || !get_f32(env, a[2], &m, &nm) ||
+      !get_f32(env, a[3], &v, &nv) || !get_f32(env, a[4], &out, &no) || !get_f32(env, a[5], &h, &nh))
+    return nullptr;
+  if (ng != np || nm != np || nv != np || no != np || nh != 5) {
+    napi_throw_range_error(env, nullptr, "mimanet_native: adam expects p, g, m, v and out of one length and 5 hyperparameters");
+    return nullptr;
+  }
+  adam(p, g, m, v, out, static_cast<long>(np), h[0], h[1], h[2], h[3], h[4]);
+  return nullptr;
+}
+
 // unary(op, x, out, alpha)
 napi_value unary_entry(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -964,6 +1369,91 @@ napi_value channel_affine_entry(napi_env env, napi_callback_info info) {
   }
   channel_affine(x, a, b, y, static_cast<long>(nx / na), static_cast<long>(na));
   return nullptr;
+}
+
+// bnStats(x, mean, variance): C = mean.length
+napi_value bn_stats_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value v[3];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, v, nullptr, nullptr));
+  float *x, *m, *s;
+  size_t nx, nm, ns;
+  if (argc != 3 || !get_f32(env, v[0], &x, &nx) || !get_f32(env, v[1], &m, &nm) || !get_f32(env, v[2], &s, &ns))
+    return nullptr;
+  if (nm == 0 || ns != nm || nx % nm != 0) {
+    napi_throw_range_error(env, nullptr, "mimanet_native: bnStats needs mean and variance of one length dividing x");
+    return nullptr;
+  }
+  bn_stats(x, static_cast<long>(nx / nm), static_cast<long>(nm), m, s);
+  return nullptr;
+}
+
+// bnApply(x, a, b, y, relu): y = [relu](x a[c] + b[c]), C = a.length
+napi_value bn_apply_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value v[5];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, v, nullptr, nullptr));
+  float *x, *a, *b, *y;
+  size_t nx, na, nb, ny;
+  bool relu = false;
+  if (argc != 5 || !get_f32(env, v[0], &x, &nx) || !get_f32(env, v[1], &a, &na) || !get_f32(env, v[2], &b, &nb) ||
+      !get_f32(env, v[3], &y, &ny))
+    return nullptr;
+  NAPI_OK(napi_get_value_bool(env, v[4], &relu));
+  if (na == 0 || nb != na || nx % na != 0 || ny < nx) {
+    napi_throw_range_error(env, nullptr, "mimanet_native: bnApply needs a, b of one length dividing x");
+    return nullptr;
+  }
+  bn_apply(x, a, b, y, static_cast<long>(nx / na), static_cast<long>(na), relu);
+  return nullptr;
+}
+
+// bnGrad(x, dy, mean, invStd, gamma, beta, dx, dgamma, dbeta, relu): C = mean.length
+napi_value bn_grad_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value v[10];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, v, nullptr, nullptr));
+  float* p[9];
+  size_t n[9];
+  if (argc != 10) {
+    napi_throw_type_error(env, nullptr, "mimanet_native: bnGrad takes 10 arguments");
+    return nullptr;
+  }
+  for (int i = 0; i < 9; i++)
+    if (!get_f32(env, v[i], &p[i], &n[i])) return nullptr;
+  bool relu = false;
+  NAPI_OK(napi_get_value_bool(env, v[9], &relu));
+  const size_t C = n[2];
+  if (C == 0 || n[0] % C != 0 || n[1] != n[0] || n[6] != n[0] || n[3] != C || n[4] != C || n[5] != C || n[7] != C ||
+      n[8] != C) {
+    napi_throw_range_error(env, nullptr, "mimanet_native: bnGrad needs x, dy, dx of one size and per-channel vectors of C");
+    return nullptr;
+  }
+  bn_grad(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], static_cast<long>(n[0] / C), static_cast<long>(C), relu);
+  return nullptr;
+}
+
+// adviseHugePages(array): asks the kernel to back the 2 MiB-aligned interior of a fresh, untouched
+// buffer with transparent huge pages (Linux, where THP is in "madvise" mode). The first write then
+// faults once per 2 MiB instead of once per 4 KiB, which on some virtual machines is most of the
+// cost of a new multi-megabyte tensor. Returns whether the advice was taken.
+napi_value advise_huge_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value v[1];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, v, nullptr, nullptr));
+  float* p;
+  size_t n;
+  if (argc != 1 || !get_f32(env, v[0], &p, &n)) return nullptr;
+  bool ok = false;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = 2u << 20;
+  const uintptr_t a = (reinterpret_cast<uintptr_t>(p) + huge - 1) & ~(huge - 1);
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(p + n)) & ~(huge - 1);
+  if (b > a) ok = madvise(reinterpret_cast<void*>(a), b - a, MADV_HUGEPAGE) == 0;
+#endif
+  napi_value r;
+  NAPI_OK(napi_get_boolean(env, ok, &r));
+  return r;
 }
 
 bool read_pool(napi_env env, napi_value v, PoolP* p) {
@@ -1034,9 +1524,14 @@ napi_value get_threads(napi_env env, napi_callback_info) {
 }
 
 napi_value simd_info(napi_env env, napi_callback_info) {
-  char text[128];
-  std::snprintf(text, sizeof text, "%d-float vectors, %dx%d tiles%s%s", VL, MR, NR, blas().sgemm ? ", GEMMs by oneDNN " : "",
-                blas().sgemm ? blas().name : "");
+  char text[192];
+#ifdef MIMANET_DNNL_CONV
+  const bool conv = dnnl_api().ok;
+#else
+  const bool conv = false;
+#endif
+  std::snprintf(text, sizeof text, "%d-float vectors, %dx%d tiles%s%s%s", VL, MR, NR, blas().sgemm ? ", GEMMs by oneDNN " : "",
+                blas().sgemm ? blas().name : "", conv ? ", convolutions by oneDNN" : "");
   napi_value r;
   NAPI_OK(napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &r));
   return r;
@@ -1054,6 +1549,11 @@ napi_value init(napi_env env, napi_value exports) {
       {"channelAffine", nullptr, channel_affine_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool", nullptr, max_pool_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, max_pool_grad_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, adam_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adviseHugePages", nullptr, advise_huge_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnStats", nullptr, bn_stats_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnApply", nullptr, bn_apply_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnGrad", nullptr, bn_grad_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, get_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"simdInfo", nullptr, simd_info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
 import { NATIVE_ADDON_PATH, NATIVE_KERNELS, broadcastPlan, reductionPlan } from '../src/backend/native.js';
-import { randn } from './helpers.js';
+import { FlatAdam } from '../src/train/optimizer.js';
+import { numTensors, randn } from './helpers.js';
 
 // The addon is optional (built by `node native/build.mjs`); without it these tests are skipped.
 const built = existsSync(NATIVE_ADDON_PATH);
@@ -195,11 +196,15 @@ describe.skipIf(!built)('native backend', () => {
     { b: 1, h: 9, w: 8, c: 4, k: 3, s: 1, pad: 'same' as const },
     { b: 2, h: 9, w: 7, c: 2, k: 3, s: 2, pad: 'valid' as const },
     { b: 1, h: 7, w: 9, c: 3, k: 1, s: 2, pad: 'valid' as const },
+    // more channels than one SIMD vector (and a remainder): the vectorised argmax of the gradient
+    { b: 2, h: 9, w: 10, c: 37, k: 3, s: 2, pad: 'same' as const },
+    // small integers: many ties inside a window, where the first maximum must take the gradient
+    { b: 2, h: 8, w: 8, c: 35, k: 3, s: 2, pad: 'same' as const, ties: true },
   ];
 
   it.each(POOL)('MaxPool and its gradient match cpu: %o', async (c) => {
     const shape = [c.b, c.h, c.w, c.c] as [number, number, number, number];
-    const xv = randn(size(shape), 14).map((v) => v - 0.7);
+    const xv = randn(size(shape), 14).map((v) => ('ties' in c ? Math.round(v) : v - 0.7));
     const outShape = tf.backend_util.computePool2DInfo(shape, c.k, c.s, 1, c.pad).outShape;
     const wv = Float32Array.from({ length: size(outShape) }, (_, i) => i + 1);
     await matchesCpu(() => {
@@ -259,6 +264,53 @@ describe.skipIf(!built)('native backend', () => {
     expect(Array.from(b.dataSync())).toEqual([9, 9, 9, 9]);
     expect(Array.from(c.dataSync())).toEqual([5, 5, 5, 5]);
     tf.dispose([b, c]);
+  });
+});
+
+describe.skipIf(!built)('FlatAdam on the native backend', () => {
+  /** Three Adam steps of two variables on `backend` with fixed gradients; the values after each step. */
+  async function adamSteps(backend: string): Promise<{ values: number[][]; addonCalls: number }> {
+    await tf.setBackend(backend);
+    // count the addon's Adam calls through an object that shadows it (its own properties are read-only)
+    const b = tf.backend() as unknown as { addon?: Record<string, unknown> };
+    let addonCalls = 0;
+    const orig = b.addon;
+    if (orig) {
+      const adam = orig.adam as (...a: unknown[]) => void;
+      b.addon = Object.create(orig, {
+        adam: { value: (...a: unknown[]) => { addonCalls++; adam.apply(orig, a); } },
+      }) as Record<string, unknown>;
+    }
+    const big = randn(70000, 11); // spans several of the addon's work items
+    const vars = [tf.variable(tf.tensor1d(big)), tf.variable(tf.tensor2d([[1, -2], [0.5, 3]]))];
+    const opt = new FlatAdam(vars, { lr: 0.05, epsilon: 1e-3 });
+    const values: number[][] = [];
+    try {
+      for (let k = 0; k < 3; k++) {
+        const grads = vars.map((v, i) => tf.tidy(() => tf.add(tf.mul(v, 0.5 + k), i === 0 ? -0.25 : 0.1 * k)));
+        const before = numTensors();
+        opt.apply(grads);
+        expect(numTensors(), 'tensor count after a step').toBe(before);
+        tf.dispose(grads);
+        values.push([...vars[0].dataSync(), ...vars[1].dataSync()]);
+      }
+    } finally {
+      if (orig) b.addon = orig;
+      opt.dispose();
+      tf.dispose(vars);
+    }
+    return { values, addonCalls };
+  }
+
+  it('runs the update in the addon and agrees with the JavaScript loop of the cpu backend', async () => {
+    const cpu = await adamSteps('cpu');
+    const nat = await adamSteps('native');
+    expect(cpu.addonCalls).toBe(0);
+    expect(nat.addonCalls).toBe(6); // two variables, three steps
+    nat.values.forEach((v, k) => expectClose(Float32Array.from(v), Float32Array.from(cpu.values[k]), `step ${k + 1}`, 1e-6));
+    // the parameters moved: a no-op update would agree with itself but not with this
+    expect(Math.abs(nat.values[2][70000] - 1)).toBeGreaterThan(0.1);
+    await tf.setBackend('native');
   });
 });
 

@@ -1,7 +1,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useFastBatchNorm } from '../src/model/batchnorm.js';
-import { useCpu, numTensors } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { initBackend } from '../src/backend/index.js';
+import { NATIVE_ADDON_PATH } from '../src/backend/native.js';
+import { useCpu, numTensors, randn } from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -59,5 +62,58 @@ describe('closed-form batch-norm gradient', () => {
     const g = tf.variableGrads(() => tf.sum(fast.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
     tf.dispose([g.value, ...Object.values(g.grads)]);
     expect(numTensors()).toBe(before);
+  });
+});
+
+const nativeBuilt = existsSync(NATIVE_ADDON_PATH);
+
+describe('batch norm with the following ReLU fused into it', () => {
+  const cases = [
+    ...['cpu', ...(nativeBuilt ? ['native'] : [])].flatMap((backend) => [false, true].map((fuse) => ({ backend, fuse }))),
+  ];
+  it.each(cases)('matches stock batch norm then ReLU in output, gradients and moving statistics: %o', async ({ backend, fuse }) => {
+    if (backend === 'native') await initBackend('native');
+    else await tf.setBackend('cpu');
+    try {
+      const shape = [3, 5, 4, 6];
+      const make = (): tf.layers.Layer => tf.layers.batchNormalization({ axis: -1, epsilon: 1e-5, momentum: 0.9, gammaInitializer: 'randomNormal', betaInitializer: 'randomNormal' });
+      const stock = make();
+      const relu = tf.layers.reLU();
+      const fast = useFastBatchNorm(make(), fuse ? relu : undefined);
+      const x = tf.tensor(randn(3 * 5 * 4 * 6, 21), shape).mul(2).add(0.5);
+      stock.apply(x);
+      fast.apply(x);
+      fast.setWeights(stock.getWeights());
+      const w = tf.tensor(randn(3 * 5 * 4 * 6, 22), shape);
+      const netStock = (v: tf.Tensor, training: boolean) => tf.relu(stock.apply(v, { training }) as tf.Tensor);
+      const netFast = (v: tf.Tensor, training: boolean) => relu.apply(fast.apply(v, { training }), { training }) as tf.Tensor;
+      const close = (p: tf.Tensor, q: tf.Tensor, what: string): void => {
+        const pd = p.dataSync();
+        const qd = q.dataSync();
+        expect(pd.length, what).toBe(qd.length);
+        pd.forEach((v, i) => expect(v, `${what} [${i}]`).toBeCloseTo(qd[i], 4));
+      };
+      const varsOf = (layer: tf.layers.Layer): tf.Variable[] => layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+      const lossOf = (net: typeof netStock) => () => tf.sum(tf.mul(w, net(x, true))) as tf.Scalar;
+      const gs = tf.variableGrads(lossOf(netStock), varsOf(stock));
+      const gf = tf.variableGrads(lossOf(netFast), varsOf(fast));
+      close(gf.value, gs.value, 'loss');
+      varsOf(stock).forEach((v, i) => close(gf.grads[varsOf(fast)[i].name], gs.grads[v.name], `d${v.name}`));
+      close(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, netFast(v, true))))(x), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, netStock(v, true))))(x), 'dx');
+      // some outputs are cut by the ReLU, so the mask matters
+      const y = netFast(x, true);
+      expect(y.dataSync().filter((v) => v === 0).length).toBeGreaterThan(20);
+      close(y, netStock(x, true), 'training output');
+      stock.getWeights().slice(2).forEach((t, i) => close(fast.getWeights()[2 + i], t, 'moving statistics'));
+      close(netFast(x, false), netStock(x, false), 'inference output');
+      // the ReLU layer still applies max(0, .) to anything else
+      close(relu.apply(tf.tensor1d([-1, 2, -3])) as tf.Tensor, tf.tensor1d([0, 2, 0]), 'ReLU of other input');
+      const before = numTensors();
+      const g = tf.variableGrads(lossOf(netFast), varsOf(fast));
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+      expect(numTensors(), 'tensors left by a training step').toBe(before);
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });

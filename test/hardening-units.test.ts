@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capWorkers } from '../src/cli/run.js';
 import { readByNote } from '../src/cli/data.js';
-import { lockRunFolder, settingsDiff, LOCK_FILE } from '../src/results/index.js';
+import { lockRunFolder, settingsDiff, LOCK_FILE, backendIdentity, prepareRunFolder } from '../src/results/index.js';
 import { resolveConfig, ConfigError } from '../src/config.js';
 import { quote } from '../src/util/schema.js';
 import { runCli, tempDir } from './helpers.js';
@@ -66,4 +66,19 @@ describe('--out where no folder can be made', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/mimanet: error: \/proc\/mimanet-no-such\/x: cannot create the folder \/proc\/mimanet-no-such \(ENOENT\)/);
   }, 20_000);
+});
+
+describe('the native backend\'s kernels in a results folder', () => {
+  it('names the kernels in the backend a folder records, and refuses a change of kernels without --allow-backend-change', () => {
+    expect(backendIdentity({ name: 'native', kernels: 'onednn' })).toBe('native/onednn');
+    expect(backendIdentity({ name: 'wasm' })).toBe('wasm');
+    const out = tempDir('kernels');
+    const cfg = resolveConfig({ out });
+    const first = prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'builtin' }, workers: 1 });
+    expect(first.settings.backend).toBe('native/builtin');
+    expect(() => prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'onednn' }, workers: 1 }))
+      .toThrow(/begun on backend native\/builtin and this run uses native\/onednn/);
+    const allowed = prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'onednn' }, workers: 1 }, { allowBackendChange: true });
+    expect(allowed.backendChange).toEqual({ backend: 'native/onednn', earlier: ['native/builtin'] });
+  });
 });

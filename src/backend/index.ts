@@ -28,6 +28,12 @@ export interface BackendInfo {
   threads: number;
   tfjsVersion: string;
   notes?: string;
+  /**
+   * For the native backend, which kernels do the heavy work: `onednn` (oneDNN's convolutions and
+   * GEMMs), `onednn-gemm` (its GEMMs only) or `builtin`. They round differently, so a results
+   * folder counts a change of kernels as a change of backend.
+   */
+  kernels?: string;
 }
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'native', 'wasm', 'cpu'];
@@ -80,7 +86,9 @@ async function useNative(opts: BackendOptions): Promise<Omit<BackendInfo, 'reque
   }
   if (opts.threads !== undefined) lib.setThreads(opts.threads);
   if (!(await tf.setBackend(NATIVE_BACKEND))) throw new Error(`backend 'native' is unavailable: it failed to initialise`);
-  return { name: NATIVE_BACKEND, threads: lib.getThreads(), tfjsVersion: tf.version_core, notes: lib.simdInfo() };
+  const notes = lib.simdInfo();
+  const kernels = notes.includes('convolutions by oneDNN') ? 'onednn' : notes.includes('GEMMs by oneDNN') ? 'onednn-gemm' : 'builtin';
+  return { name: NATIVE_BACKEND, threads: lib.getThreads(), tfjsVersion: tf.version_core, notes, kernels };
 }
 
 async function useWasm(opts: BackendOptions): Promise<Omit<BackendInfo, 'requested'>> {

@@ -34,6 +34,17 @@ export interface NativeAddon {
   /** params: B,H,W,C, KH,KW, strideH,strideW, padTop,padLeft, OH,OW. */
   maxPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /** One Adam step: m, v updated in place, new parameters in out; hyper = [step, beta1, beta2, 1 / sqrt(1 - beta2^t), epsilon]. */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, hyper: Float32Array): void;
+  /** Per-channel mean and biased variance of x over all rows; C = mean.length. */
+  bnStats(x: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  /** y = x * a[c] + b[c], then max(0, .) when relu; C = a.length. */
+  bnApply(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean): void;
+  /** Gradient of y = [relu](gamma (x - mean) invStd + beta): dx, dgamma, dbeta; C = mean.length. */
+  bnGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, invStd: Float32Array, gamma: Float32Array,
+    beta: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, relu: boolean): void;
+  /** Asks for transparent huge pages under a fresh buffer (Linux); whether the advice was taken. */
+  adviseHugePages(a: Float32Array): boolean;
   setThreads(n: number): void;
   getThreads(): number;
   simdInfo(): string;
@@ -61,6 +72,12 @@ export function loadNativeAddon(): NativeAddon {
   }
   return addon;
 }
+
+/**
+ * Fresh buffers of at least this many floats (4 MiB) are backed by transparent huge pages where
+ * the kernel allows it: their first write then costs one page fault per 2 MiB instead of 512.
+ */
+const HUGE_PAGE_MIN = 1 << 20;
 
 /** Default cap on the bytes of released output buffers kept for reuse (512 MiB: most of the speed of reuse, without doubling peak memory). */
 export const DEFAULT_POOL_BYTES = 1 << 29;
@@ -99,6 +116,7 @@ export class NativeBackend extends MathBackendCPU {
       return reused;
     }
     const a = new Float32Array(n);
+    if (n >= HUGE_PAGE_MIN) this.addon.adviseHugePages?.(a);
     if (n > 0) this.made.set(a.buffer, a);
     return a;
   }
@@ -161,6 +179,82 @@ export class NativeBackend extends MathBackendCPU {
     this.trimPool();
     super.dispose();
   }
+}
+
+/** Adam's per-step constants, as src/train/optimizer.ts computes them. */
+export interface AdamStepConstants {
+  /** lr / (1 - beta1^t). */
+  step: number;
+  beta1: number;
+  beta2: number;
+  /** 1 / sqrt(1 - beta2^t). */
+  sc2: number;
+  epsilon: number;
+}
+
+/**
+ * One Adam step of `value` in the addon, reading the tensors' buffers in place (no copies out of
+ * the backend) and returning the updated value as a new tensor; null when the active backend is
+ * not the native one or a tensor is not float32, and the caller then runs its own loop.
+ */
+export function nativeAdamStep(value: tf.Tensor, grad: tf.Tensor, m: Float32Array, v: Float32Array,
+  c: AdamStepConstants): tf.Tensor | null {
+  const b = tf.backend();
+  if (!(b instanceof NativeBackend) || value.dtype !== 'float32' || grad.dtype !== 'float32') return null;
+  const p = b.data.get(value.dataId)?.values;
+  const g = b.data.get(grad.dataId)?.values;
+  if (!(p instanceof Float32Array) || !(g instanceof Float32Array) || g.length !== p.length) return null;
+  const out = b.alloc(p.length);
+  b.addon.adam(p, g, m, v, out, Float32Array.of(c.step, c.beta1, c.beta2, c.sc2, c.epsilon));
+  return tf.tensor(out, value.shape, 'float32');
+}
+
+/** The native backend and the float32 buffers of `ts`, or null when any of that is missing. */
+function nativeBuffers(ts: tf.Tensor[]): { b: NativeBackend; bufs: Float32Array[] } | null {
+  const b = tf.backend();
+  if (!(b instanceof NativeBackend)) return null;
+  const bufs: Float32Array[] = [];
+  for (const t of ts) {
+    const v = t.dtype === 'float32' ? b.data.get(t.dataId)?.values : undefined;
+    if (!(v instanceof Float32Array)) return null;
+    bufs.push(v);
+  }
+  return { b, bufs };
+}
+
+/**
+ * Training-mode batch norm over the last axis in the addon: batch mean and biased variance in one
+ * pass, y = [relu](gamma (x - mean) invStd + beta) in another. Null when not on the native backend.
+ */
+export function nativeBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+  relu: boolean): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; invStd: tf.Tensor1D } | null {
+  const nb = nativeBuffers([x, gamma, beta]);
+  const C = gamma.size;
+  if (!nb || C === 0 || beta.size !== C || x.shape[x.rank - 1] !== C || x.size === 0) return null;
+  const { b, bufs: [xv, g, be] } = nb;
+  const mean = new Float32Array(C), variance = new Float32Array(C), invStd = new Float32Array(C);
+  b.addon.bnStats(xv, mean, variance);
+  const a = new Float32Array(C), shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    invStd[c] = 1 / Math.sqrt(variance[c] + epsilon);
+    a[c] = g[c] * invStd[c];
+    shift[c] = be[c] - mean[c] * a[c];
+  }
+  const y = b.alloc(xv.length);
+  b.addon.bnApply(xv, a, shift, y, relu);
+  return { y: tf.tensor(y, x.shape, 'float32'), mean: tf.tensor1d(mean), variance: tf.tensor1d(variance), invStd: tf.tensor1d(invStd) };
+}
+
+/** The gradient of {@link nativeBatchNormTrain}: [dx, dgamma, dbeta], or null when not on the native backend. */
+export function nativeBatchNormGrad(x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor, invStd: tf.Tensor, gamma: tf.Tensor,
+  beta: tf.Tensor, relu: boolean): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
+  const nb = nativeBuffers([x, dy, mean, invStd, gamma, beta]);
+  if (!nb || dy.size !== x.size) return null;
+  const { b, bufs: [xv, dyv, m, inv, g, be] } = nb;
+  const C = m.length;
+  const dx = b.alloc(xv.length), dgamma = new Float32Array(C), dbeta = new Float32Array(C);
+  b.addon.bnGrad(xv, dyv, m, inv, g, be, dx, dgamma, dbeta, relu);
+  return [tf.tensor(dx, x.shape, 'float32'), tf.tensor1d(dgamma), tf.tensor1d(dbeta)];
 }
 
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];

@@ -14,6 +14,7 @@ import { buildResNet18 } from '../model/resnet.js';
 import { TwoStreamNet } from '../model/twostream.js';
 import { maxIntervalStart, checkIntervals } from '../model/twostream.js';
 import { GuidedStep } from '../train/finetune.js';
+import { FlatAdam } from '../train/optimizer.js';
 import { PRESETS } from '../config.js';
 import { MACRO_LABELS, MACRO_TO_MICRO, MICRO_LABELS } from '../data/synthetic/config.js';
 import { Rng } from '../util/rng.js';
@@ -88,12 +89,15 @@ export async function runBench(o: BenchOptions, backend: { name: string; threads
   const head = tf.layers.dense({ units: 5 });
   const x = tf.randomNormal([o.batch, o.size, o.size, C], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: o.batch }, () => rng.int(5)), 'int32'), 5);
-  const optimizer = tf.train.adam(PAPER.pretrain.lr);
   const net = (training: boolean): tf.Tensor => head.apply(trunk.apply(x, { training }) as tf.Tensor) as tf.Tensor;
+  tf.tidy(() => net(false)); // builds the head's variables
+  // the optimiser of pretraining and fine-tuning (src/train), not tf.train.adam
+  const optimizer = new FlatAdam([...trunk.trainableWeights, ...head.trainableWeights].map((w) => w.read() as tf.Variable),
+    { lr: PAPER.pretrain.lr });
   const trainStepMs = await time(async () => {
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, net(true)) as tf.Scalar, true);
-    await loss!.data();
-    loss!.dispose();
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, net(true)) as tf.Scalar);
+    await loss.data();
+    loss.dispose();
   }, o.steps);
   const forwardMs = await time(async () => {
     const out = tf.tidy(() => net(false));

@@ -56,6 +56,13 @@ function bn(name: string): tf.layers.Layer {
   return useFastBatchNorm(tf.layers.batchNormalization({ name, axis: -1, epsilon: BN_EPS, momentum: BN_MOMENTUM }));
 }
 
+/** Batch norm then ReLU; in training the ReLU runs inside the batch norm, which saves less for the backward pass. */
+function bnRelu(x: tf.SymbolicTensor, name: string, reluName: string): tf.SymbolicTensor {
+  const relu = tf.layers.reLU({ name: reluName });
+  const norm = useFastBatchNorm(tf.layers.batchNormalization({ name, axis: -1, epsilon: BN_EPS, momentum: BN_MOMENTUM }), relu);
+  return relu.apply(norm.apply(x)) as tf.SymbolicTensor;
+}
+
 /** Stable per-layer seed so that weight initialisation is reproducible; tf.randomSeed-like behaviour on top comes from `withSeed`. */
 function hashSeed(name: string): number {
   let h = 2166136261 ^ initSeedBase;
@@ -88,8 +95,7 @@ export function layerSeed(name: string): number {
  */
 function basicBlock(x: tf.SymbolicTensor, p: string, filters: number, stride: number, inChannels: number): tf.SymbolicTensor {
   let y = conv(`${p}_conv1`, filters, 3, stride).apply(x) as tf.SymbolicTensor;
-  y = bn(`${p}_bn1`).apply(y) as tf.SymbolicTensor;
-  y = tf.layers.reLU({ name: `${p}_relu1` }).apply(y) as tf.SymbolicTensor;
+  y = bnRelu(y, `${p}_bn1`, `${p}_relu1`);
   y = conv(`${p}_conv2`, filters, 3, 1).apply(y) as tf.SymbolicTensor;
   y = bn(`${p}_bn2`).apply(y) as tf.SymbolicTensor;
   let shortcut = x;
@@ -107,8 +113,7 @@ export function buildResNet18(args: ResNetArgs): tf.LayersModel {
   const p = prefix ? `${prefix}_` : '';
   const input = tf.input({ shape: [size, size, channels], name: `${p}input` });
   let x = conv(`${p}conv1`, width, 7, 2).apply(input) as tf.SymbolicTensor;
-  x = bn(`${p}bn1`).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.reLU({ name: `${p}relu` }).apply(x) as tf.SymbolicTensor;
+  x = bnRelu(x, `${p}bn1`, `${p}relu`);
   x = tf.layers.maxPooling2d({ name: `${p}maxpool`, poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   let c = width;
   const stages: Array<[number, number]> = [

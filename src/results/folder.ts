@@ -43,6 +43,12 @@ function relevantConfig(cfg: MimanetConfig): Record<string, unknown> {
   return { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
 }
 
+/** The backend as results depend on it: its name, with the native backend's kernels (`native/onednn`). */
+export function backendIdentity(b: { name?: unknown; kernels?: unknown }): string {
+  const name = String(b.name ?? 'unknown');
+  return typeof b.kernels === 'string' && b.kernels !== '' ? `${name}/${b.kernels}` : name;
+}
+
 /** Fingerprint of the config's settings (no backend): what checkpoints and summaries name. */
 export function configFingerprint(cfg: MimanetConfig): string {
   return createHash('sha256').update(JSON.stringify(relevantConfig(cfg))).digest('hex').slice(0, 16);
@@ -158,7 +164,7 @@ function existingRecords(dir: string, notes: string[]): FoundRecord[] {
  */
 export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: PrepareOptions = {}): PreparedFolder {
   ensureDir(cfg.out);
-  const backend = String(info.backend.name ?? 'unknown');
+  const backend = backendIdentity(info.backend);
   const settings = runSettings(cfg, backend);
   const fingerprint = settingsFingerprint(settings);
   const notes: string[] = [];
@@ -172,7 +178,7 @@ export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: Prepar
   const records = existingRecords(cfg.out, notes);
   // older folders: no settings in the records, only run.json's config fingerprint (and its backend)
   const legacyOk = prev !== undefined && prev.settings === undefined && prev.fingerprint === configFingerprint(cfg);
-  const legacySettings = legacyOk ? { ...settings, backend: String(prev!.backend.name ?? backend) } : undefined;
+  const legacySettings = legacyOk ? { ...settings, backend: backendIdentity(prev!.backend) } : undefined;
   if (prev?.settings) records.unshift({ file: runPath, settings: prev.settings });
   else if (prev && !legacyOk) {
     throw new Error(`${cfg.out} holds results of a run with other settings (${RUN_FILE}: fingerprint ${prev.fingerprint}, now ${configFingerprint(cfg)}); choose another --out or delete the folder`);
@@ -200,7 +206,7 @@ export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: Prepar
     );
   }
   const now = new Date().toISOString();
-  const history = [...(prev?.history ?? (prev ? [{ started: prev.started, backend: String(prev.backend.name ?? 'unknown'), workers: prev.workers }] : [])), { started: now, backend, workers: info.workers }];
+  const history = [...(prev?.history ?? (prev ? [{ started: prev.started, backend: backendIdentity(prev.backend), workers: prev.workers }] : [])), { started: now, backend, workers: info.workers }];
   writeJsonAtomic(runPath, { fingerprint, started: prev?.started ?? now, settings, history, ...info } satisfies RunRecord);
   writeJsonAtomic(join(cfg.out, CONFIG_FILE), cfg);
   return { settings, notes, ...(earlier.size > 0 ? { backendChange: { backend, earlier: [...earlier] } } : {}) };

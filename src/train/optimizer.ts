@@ -6,9 +6,12 @@
  * launched more kernels than the forward pass, and slicing one flat update
  * vector is no better on wasm (its Slice copies the whole input). Here each
  * variable costs one read of its gradient and value and one write: the update
- * itself is a plain loop over Float32Arrays.
+ * itself is a plain loop over Float32Arrays (on the native backend, the same
+ * loop in C++ on the tensors' own buffers).
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeAdamStep } from '../backend/native.js';
+import { withEarlyRelease } from './release.js';
 
 export interface FlatAdamOptions {
   /** Learning rate. */
@@ -44,7 +47,8 @@ export class FlatAdam {
 
   /** Computes the gradients of `loss` for the variables, applies one Adam step, returns the loss (caller disposes). */
   minimize(loss: () => tf.Scalar): tf.Scalar {
-    const { value, grads } = tf.variableGrads(loss, this.vars);
+    // saved activations and intermediate gradients are freed as the backward pass leaves them behind
+    const { value, grads } = withEarlyRelease(() => tf.variableGrads(loss, this.vars));
     try {
       this.apply(this.vars.map((v) => grads[v.name]));
     } finally {
@@ -65,6 +69,13 @@ export class FlatAdam {
     this.vars.forEach((variable, i) => {
       const g = grads[i];
       if (!g) return;
+      // on the native backend the same loop runs in the addon, on the tensors' own buffers
+      const next = nativeAdamStep(variable, g, this.m[i], this.v[i], { step, beta1: b1, beta2: b2, sc2, epsilon: eps });
+      if (next) {
+        variable.assign(next);
+        next.dispose();
+        return;
+      }
       const gv = g.dataSync() as Float32Array;
       const p = Float32Array.from(variable.dataSync() as Float32Array);
       const m = this.m[i];
