@@ -3,9 +3,11 @@
 // nothing downloaded). Usage: node native/build.mjs [--optional]
 //   --optional  a failed build prints why and exits 0; mimanet then runs on wasm.
 // Environment: CXX (compiler, default c++), MIMANET_NATIVE_MARCH (default native),
-// MIMANET_SKIP_NATIVE=1 (do nothing), NODE_API_INCLUDE (directory holding node_api.h).
-// At run time the addon opens oneDNN (Debian: libdnnl2) for large GEMMs when it is installed;
-// nothing about it is needed to build. MIMANET_BLAS=off keeps the built-in kernels.
+// MIMANET_SKIP_NATIVE=1 (do nothing), NODE_API_INCLUDE (directory holding node_api.h),
+// DNNL_INCLUDE (directory holding oneapi/dnnl/dnnl.h, when not under /usr or /usr/local).
+// oneDNN (Debian: libdnnl-dev) is optional: with its header at build time the addon can run
+// convolutions as oneDNN primitives, and at run time it opens the library (libdnnl2) for those and
+// for large GEMMs. Without either, the built-in kernels run. MIMANET_BLAS=off keeps them anyway.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,11 +44,13 @@ function build() {
     '-DNODE_GYP_MODULE_NAME=mimanet_native', `-I${include}`, source];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
   if (process.platform === 'linux') args.push('-ldl'); // dlopen of the optional oneDNN (libdnnl2)
+  const dnnl = ['/usr/include', '/usr/local/include', process.env.DNNL_INCLUDE].find((d) => d && existsSync(join(d, 'oneapi', 'dnnl', 'dnnl.h')));
+  if (dnnl && dnnl !== '/usr/include') args.push(`-I${dnnl}`);
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   execFileSync(cxx, [...args, '-o', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });
   renameSync(tmp, out);
-  return `built ${out} (-march=${march})`;
+  return `built ${out} (-march=${march}${dnnl ? ', with the oneDNN header' : ', no oneDNN header: convolutions by im2col'})`;
 }
 
 try {

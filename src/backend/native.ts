@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { fastPaths, type AdamStepConstants } from './fast-paths.js';
 
 /** tfjs name of the backend. */
 export const NATIVE_BACKEND = 'native';
@@ -179,17 +180,6 @@ export class NativeBackend extends MathBackendCPU {
     this.trimPool();
     super.dispose();
   }
-}
-
-/** Adam's per-step constants, as src/train/optimizer.ts computes them. */
-export interface AdamStepConstants {
-  /** lr / (1 - beta1^t). */
-  step: number;
-  beta1: number;
-  beta2: number;
-  /** 1 / sqrt(1 - beta2^t). */
-  sc2: number;
-  epsilon: number;
 }
 
 /**
@@ -638,6 +628,10 @@ export function registerNativeBackend(): NativeAddon {
     if (tf.getKernel(kernelName, NATIVE_BACKEND) == null) tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc });
   }
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(lib), 0);
+  // each returns null unless the native backend is the active one
+  fastPaths.adamStep = nativeAdamStep;
+  fastPaths.batchNormTrain = nativeBatchNormTrain;
+  fastPaths.batchNormGrad = nativeBatchNormGrad;
   registered = true;
   return lib;
 }

@@ -11,12 +11,12 @@
  * inference), so checkpoints load anywhere; only its training call changes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeBatchNormGrad, nativeBatchNormTrain } from '../backend/native.js';
+import { fastPaths } from '../backend/fast-paths.js';
 
 /**
  * y = gamma x^ + beta over all axes but the last (then max(0, y) when `relu`), with the
  * closed-form gradient. Returns y, batch mean and (biased) variance. On the native backend both
- * directions are single passes in the addon; elsewhere they are tensor ops.
+ * directions are single passes in the addon (see backend/fast-paths); elsewhere they are tensor ops.
  */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu = false): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
@@ -26,7 +26,7 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
   // Saved tensors live until the backward pass reaches this layer, so the forward keeps one
   // full-size tensor (its input) and the backward recomputes x^ (and the ReLU mask) from it.
   const f = tf.customGrad(((input: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-    const native = nativeBatchNormTrain(input, g, b, epsilon, relu);
+    const native = fastPaths.batchNormTrain?.(input, g, b, epsilon, relu) ?? null;
     if (native) {
       mean = tf.keep(native.mean);
       variance = tf.keep(native.variance);
@@ -35,7 +35,7 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
         value: native.y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [sx, sm, sInvStd, sg, sb] = saved;
-          const grads = nativeBatchNormGrad(sx, dy, sm, sInvStd, sg, sb, relu);
+          const grads = fastPaths.batchNormGrad?.(sx, dy, sm, sInvStd, sg, sb, relu) ?? null;
           if (!grads) throw new Error('batch norm: the native backend was switched off between the forward and backward pass');
           return grads;
         },

@@ -10,7 +10,7 @@
  * loop in C++ on the tensors' own buffers).
  */
 import * as tf from '@tensorflow/tfjs';
-import { nativeAdamStep } from '../backend/native.js';
+import { fastPaths } from '../backend/fast-paths.js';
 import { withEarlyRelease } from './release.js';
 
 export interface FlatAdamOptions {
@@ -70,7 +70,7 @@ export class FlatAdam {
       const g = grads[i];
       if (!g) return;
       // on the native backend the same loop runs in the addon, on the tensors' own buffers
-      const next = nativeAdamStep(variable, g, this.m[i], this.v[i], { step, beta1: b1, beta2: b2, sc2, epsilon: eps });
+      const next = fastPaths.adamStep?.(variable, g, this.m[i], this.v[i], { step, beta1: b1, beta2: b2, sc2, epsilon: eps }) ?? null;
       if (next) {
         variable.assign(next);
         next.dispose();
