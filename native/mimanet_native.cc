@@ -429,6 +429,9 @@ auto item = [&](long it) {
 
 struct ConvP {
   long B, H, W, Ci, KH, KW, Co, sh, sw, dh, dw, pt, pl, OH, OW;
+  // Identifies the filter's contents (tfjs tensors are immutable; the caller numbers their data
+  // once each), so a filter reordered for oneDNN is reused while it is unchanged; 0: unknown.
+  long filter_token = 0;
   long K() const { return KH * KW * Ci; }
   bool pointwise() const {
     return KH == 1 && KW == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && OH == H && OW == W;
@@ -508,6 +511,10 @@ struct DnnlConv {
   size_t bytes[3] = {0, 0, 0};
   dnnl_memory_desc_t scratch_md;
   size_t scratch_bytes = 0;
+  // the filter (input 1 of forward and backward data) in the primitive's layout, for filter_token
+  std::mutex filter_mu;
+  long filter_token = 0;
+  AlignedBuf filter;
 };
 
 std::string conv_key(int kind, const ConvP& p) {
@@ -627,11 +634,24 @@ bool dnnl_conv(int kind, const ConvP& p, const float* in0, const float* in1, flo
   if (ok)
     ok = d.dnnl_memory_create(&scr, &c->scratch_md, d.engine, scratch.get(c->scratch_bytes / sizeof(float) + 1)) ==
          dnnl_success;
+  // an unchanged filter is not reordered again (inference, and the forward and backward data
+  // passes of one step); the lock is held until the primitive has read it
+  std::unique_lock<std::mutex> filter_lock(c->filter_mu, std::defer_lock);
+  bool reuse_filter = false;
+  if (ok && kind != 2 && c->reorder[1] && p.filter_token != 0 && filter_lock.try_lock()) {
+    reuse_filter = c->filter_token == p.filter_token;
+    d.dnnl_memory_destroy(mine[1]);
+    mine[1] = nullptr;
+    ok = d.dnnl_memory_create(&mine[1], &c->mine[1], d.engine, c->filter.get(c->bytes[1] / sizeof(float) + 1)) ==
+         dnnl_success;
+    c->filter_token = 0;  // until the reorder below has filled the buffer
+  }
   for (int i = 0; i < 2 && ok; i++) {
-    if (!c->reorder[i]) continue;
+    if (!c->reorder[i] || (i == 1 && reuse_filter)) continue;
     const dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, user[i]}, {DNNL_ARG_TO, mine[i]}};
     ok = d.dnnl_primitive_execute(c->reorder[i], stream, 2, a) == dnnl_success;
   }
+  if (ok && filter_lock.owns_lock()) c->filter_token = p.filter_token;
   if (ok) {
     dnnl_exec_arg_t a[4];
     for (int i = 0; i < 3; i++) a[i] = {c->arg[i], c->reorder[i] ? mine[i] : user[i]};
@@ -1163,11 +1183,11 @@ bool read_conv(napi_env env, napi_value v, ConvP* p) {
   int32_t* q;
   size_t n;
   if (!get_i32(env, v, &q, &n)) return false;
-  if (n != 15) {
+  if (n != 15 && n != 16) {
     napi_throw_range_error(env, nullptr, "mimanet_native: conv params must have 15 entries");
     return false;
   }
-  *p = ConvP{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14]};
+  *p = ConvP{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14], n == 16 ? q[15] : 0};
   return true;
 }
 

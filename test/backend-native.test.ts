@@ -123,6 +123,22 @@ describe.skipIf(!built)('native backend', () => {
     }, 'matmul');
   });
 
+  it('a filter converted for oneDNN is reused only while it is the same filter', async () => {
+    // same shapes, different filters, alternating; then a new filter in the buffer of a disposed one
+    const xv = randn(2 * 12 * 12 * 16, 41);
+    const wv = [randn(3 * 3 * 16 * 32, 42), randn(3 * 3 * 16 * 32, 43), randn(3 * 3 * 16 * 32, 44)];
+    await matchesCpu(() => {
+      const x = tf.tensor4d(xv, [2, 12, 12, 16]);
+      const w = wv.map((v) => tf.tensor4d(v, [3, 3, 16, 32]));
+      const out = [w[0], w[1], w[0], w[1]].map((f) => tf.conv2d(x, f, 1, 'same'));
+      w[0].dispose();
+      const w2 = tf.mul(w[2], 1) as tf.Tensor4D; // may take w[0]'s freed buffer
+      out.push(tf.conv2d(x, w2, 1, 'same'), tf.conv2d(x, w[1], 1, 'same'));
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.conv2d(t as tf.Tensor4D, w2, 1, 'same')))(x);
+      return [...out, dx];
+    }, 'alternating filters', 1e-4);
+  });
+
   it('GEMMs large enough for the optional oneDNN path match cpu, every transpose and the conv gradients', async () => {
     // 96 x 80 x 72 and up: above the size at which a loaded oneDNN takes the GEMM (MIMANET_BLAS=off keeps the packed kernel)
     const a = randn(96 * 80, 12), b = randn(80 * 72, 13);

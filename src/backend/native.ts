@@ -19,7 +19,7 @@ export const NATIVE_BACKEND = 'native';
 
 /** Functions exported by native/mimanet_native.cc. */
 export interface NativeAddon {
-  /** params: B,H,W,Ci, KH,KW,Co, strideH,strideW, dilationH,dilationW, padTop,padLeft, OH,OW. */
+  /** params: B,H,W,Ci, KH,KW,Co, strideH,strideW, dilationH,dilationW, padTop,padLeft, OH,OW[, filter data token]. */
   conv2d(x: Float32Array, w: Float32Array, y: Float32Array, params: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, params: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): void;
@@ -261,10 +261,30 @@ function f32(b: NativeBackend, t: TensorInfo): Float32Array {
   return Float32Array.from(b.readSync(t.dataId) as ArrayLike<number>);
 }
 
-function convParams(info: tf.backend_util.Conv2DInfo): Int32Array {
+/** Conv params for the addon; with `filter`, a 16th entry that numbers the filter's data (see {@link dataToken}). */
+function convParams(info: tf.backend_util.Conv2DInfo, filter?: TensorInfo): Int32Array {
   return Int32Array.from([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight,
     info.filterWidth, info.outChannels, info.strideHeight, info.strideWidth, info.dilationHeight,
-    info.dilationWidth, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth]);
+    info.dilationWidth, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth,
+    ...(filter ? [dataToken(filter)] : [])]);
+}
+
+const tokens = new WeakMap<object, number>();
+let lastToken = 0;
+
+/**
+ * A number for a tensor's data, the same for every tensor sharing it and never reused while it
+ * lives: tensor data is immutable, so the addon may keep a filter converted to oneDNN's layout
+ * for as long as the number it came with comes back.
+ */
+function dataToken(t: TensorInfo): number {
+  let n = tokens.get(t.dataId);
+  if (n === undefined) {
+    lastToken = lastToken >= 0x7ffffffe ? 1 : lastToken + 1;
+    n = lastToken;
+    tokens.set(t.dataId, n);
+  }
+  return n;
 }
 
 const cpuKernel = (name: string): KernelFunc => {
@@ -300,7 +320,7 @@ const conv2D: KernelFunc = (args) => {
   const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides,
     a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const y = b.alloc(size(info.outShape));
-  b.addon.conv2d(f32(b, x), f32(b, filter), y, convParams(info));
+  b.addon.conv2d(f32(b, x), f32(b, filter), y, convParams(info, filter));
   return b.makeTensorInfo(info.outShape, 'float32', y);
 };
 
@@ -313,7 +333,7 @@ const fusedConv2D: KernelFunc = (args) => {
   const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, filter!.shape as Shape4, a.strides,
     a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const y = b.alloc(size(info.outShape));
-  b.addon.conv2d(f32(b, x!), f32(b, filter!), y, convParams(info));
+  b.addon.conv2d(f32(b, x!), f32(b, filter!), y, convParams(info, filter!));
   if (!epilogue(y, info.outChannels, bias ? f32(b, bias) : undefined, a.activation, a.leakyreluAlpha ?? 0.2)) {
     return cpuKernel('FusedConv2D')(args);
   }
@@ -328,7 +348,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad,
     a.dimRoundingMode, false, 'channelsLast');
   const dx = b.alloc(size(a.inputShape));
-  b.addon.conv2dBackpropInput(f32(b, dy), f32(b, filter), dx, convParams(info));
+  b.addon.conv2dBackpropInput(f32(b, dy), f32(b, filter), dx, convParams(info, filter));
   return b.makeTensorInfo(a.inputShape, 'float32', dx);
 };
 
