@@ -24,6 +24,9 @@ export interface FastPaths {
   /** Training-mode batch norm over the last axis (then ReLU when `relu`), with its batch statistics. */
   batchNormTrain?: (x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, relu: boolean) =>
     { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; invStd: tf.Tensor1D } | null;
+  /** Inference-mode batch norm over the last axis with given statistics (then ReLU when `relu`), in one pass. */
+  batchNormApply?: (x: tf.Tensor, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
+    epsilon: number, relu: boolean) => tf.Tensor | null;
   /** The gradient of `batchNormTrain`: [dx, dgamma, dbeta]. */
   batchNormGrad?: (x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor, invStd: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
     relu: boolean) => [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null;

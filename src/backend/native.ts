@@ -235,6 +235,23 @@ export function nativeBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.
   return { y: tf.tensor(y, x.shape, 'float32'), mean: tf.tensor1d(mean), variance: tf.tensor1d(variance), invStd: tf.tensor1d(invStd) };
 }
 
+/** Inference-mode batch norm over the last axis, then ReLU when `relu`, in one pass of the addon; null when not native. */
+export function nativeBatchNormApply(x: tf.Tensor, mean: tf.Tensor1D, variance: tf.Tensor1D, gamma: tf.Tensor1D,
+  beta: tf.Tensor1D, epsilon: number, relu: boolean): tf.Tensor | null {
+  const nb = nativeBuffers([x, mean, variance, gamma, beta]);
+  const C = gamma.size;
+  if (!nb || C === 0 || x.shape[x.rank - 1] !== C || [mean, variance, beta].some((t) => t.size !== C)) return null;
+  const { b, bufs: [xv, m, v, g, be] } = nb;
+  const a = new Float32Array(C), shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    a[c] = g[c] / Math.sqrt(v[c] + epsilon);
+    shift[c] = be[c] - m[c] * a[c];
+  }
+  const y = b.alloc(xv.length);
+  b.addon.bnApply(xv, a, shift, y, relu);
+  return tf.tensor(y, x.shape, 'float32');
+}
+
 /** The gradient of {@link nativeBatchNormTrain}: [dx, dgamma, dbeta], or null when not on the native backend. */
 export function nativeBatchNormGrad(x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor, invStd: tf.Tensor, gamma: tf.Tensor,
   beta: tf.Tensor, relu: boolean): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] | null {
@@ -652,6 +669,7 @@ export function registerNativeBackend(): NativeAddon {
   fastPaths.adamStep = nativeAdamStep;
   fastPaths.batchNormTrain = nativeBatchNormTrain;
   fastPaths.batchNormGrad = nativeBatchNormGrad;
+  fastPaths.batchNormApply = nativeBatchNormApply;
   registered = true;
   return lib;
 }

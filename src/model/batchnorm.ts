@@ -87,7 +87,8 @@ const reluApplied = new WeakSet<tf.Tensor>();
  * Gives a channel-last BatchNormalization layer the closed-form training gradient. With `relu`
  * (the ReLU layer that follows it), a training call applies the ReLU inside the batch norm, which
  * then saves only its input for the backward pass, and the ReLU layer passes such outputs through
- * unchanged (max(0, .) of them is themselves). Inference runs the stock layers. Returns the layer.
+ * unchanged (max(0, .) of them is themselves). Inference runs the stock layers, or on the native
+ * backend the normalisation and ReLU as one pass. Returns the layer.
  */
 export function useFastBatchNorm(layer: tf.layers.Layer, relu?: tf.layers.Layer): tf.layers.Layer {
   const bn = layer as unknown as BatchNormInternals;
@@ -97,7 +98,17 @@ export function useFastBatchNorm(layer: tf.layers.Layer, relu?: tf.layers.Layer)
     const training = Boolean(kwargs?.training);
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const channelLast = bn.axis === -1 || bn.axis === x.rank - 1;
-    if (!training || !channelLast || !bn.center || !bn.scale) return stock(inputs, kwargs);
+    if (!channelLast || !bn.center || !bn.scale) return stock(inputs, kwargs);
+    if (!training) {
+      // inference: with the ReLU fused, normalisation and ReLU in one pass where the backend offers it
+      const y = fuse
+        ? fastPaths.batchNormApply?.(x, bn.movingMean.read() as tf.Tensor1D, bn.movingVariance.read() as tf.Tensor1D,
+          bn.gamma.read() as tf.Tensor1D, bn.beta.read() as tf.Tensor1D, bn.epsilon, true) ?? null
+        : null;
+      if (!y) return stock(inputs, kwargs);
+      reluApplied.add(y);
+      return y;
+    }
     return tf.tidy(() => {
       const { y, mean, variance } = batchNormTrain(x, bn.gamma.read() as tf.Tensor1D, bn.beta.read() as tf.Tensor1D, bn.epsilon, fuse);
       // moving statistics as the stock layer keeps them: old - (old - batch) * (1 - momentum)
