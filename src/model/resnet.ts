@@ -63,6 +63,61 @@ function bnRelu(x: tf.SymbolicTensor, name: string, reluName: string): tf.Symbol
   return relu.apply(norm.apply(x)) as tf.SymbolicTensor;
 }
 
+/**
+ * A ReLU layer whose training call keeps its output, not its input, for the gradient
+ * (dy where y > 0). Its input (here a residual sum) is then read by nothing after the forward
+ * pass, and {@link applyTrunk} frees it.
+ */
+function reluSavingOutput(layer: tf.layers.Layer): tf.layers.Layer {
+  const l = layer as unknown as { call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[] };
+  const stock = l.call.bind(layer);
+  const relu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = tf.relu(x);
+    save([y]);
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => tf.mul(dy, tf.step(saved[0]))) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  l.call = (inputs, kwargs) => {
+    if (!kwargs?.training) return stock(inputs, kwargs);
+    return relu(Array.isArray(inputs) ? inputs[0] : inputs);
+  };
+  return layer;
+}
+
+/**
+ * Applies a trunk. In training, layer by layer: each layer's output is disposed as soon as the
+ * layers reading it have run. The tensors the backward pass needs are the engine's own saved
+ * copies, which share the data, so what goes is what nothing reads again (a batch norm's output
+ * once the residual sum is taken, the sum once its ReLU has run); the model's own call keeps
+ * every one of them until it returns. Inference is the model's own `apply`.
+ */
+export function applyTrunk(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
+  if (!training) return model.apply(x, { training }) as tf.Tensor;
+  type Layer = tf.layers.Layer & { inboundNodes: Array<{ inboundLayers: tf.layers.Layer[] }> };
+  const layers = model.layers as Layer[];
+  if (layers.some((l) => l.inboundNodes.length !== 1) || model.outputs.length !== 1 || model.inputs.length !== 1) {
+    return model.apply(x, { training }) as tf.Tensor; // a layer shared or reused: the stock executor
+  }
+  const outName = model.outputs[0].sourceLayer.name;
+  const readers = new Map<string, number>();
+  for (const l of layers) for (const src of l.inboundNodes[0].inboundLayers) readers.set(src.name, (readers.get(src.name) ?? 0) + 1);
+  const out = new Map<string, tf.Tensor>();
+  for (const l of layers) {
+    const sources = l.inboundNodes[0].inboundLayers;
+    if (sources.length === 0) {
+      out.set(l.name, x);
+      continue;
+    }
+    const ins = sources.map((src) => out.get(src.name)!);
+    out.set(l.name, l.apply(ins.length === 1 ? ins[0] : ins, { training }) as tf.Tensor);
+    for (const src of sources) {
+      const left = readers.get(src.name)! - 1;
+      readers.set(src.name, left);
+      if (left === 0 && src.inboundNodes[0].inboundLayers.length > 0 && src.name !== outName) out.get(src.name)!.dispose();
+    }
+  }
+  return out.get(outName)!;
+}
+
 /** Stable per-layer seed so that weight initialisation is reproducible; tf.randomSeed-like behaviour on top comes from `withSeed`. */
 function hashSeed(name: string): number {
   let h = 2166136261 ^ initSeedBase;
@@ -104,7 +159,7 @@ function basicBlock(x: tf.SymbolicTensor, p: string, filters: number, stride: nu
     shortcut = bn(`${p}_downsample_1`).apply(shortcut) as tf.SymbolicTensor;
   }
   const sum = tf.layers.add({ name: `${p}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
-  return tf.layers.reLU({ name: `${p}_relu2` }).apply(sum) as tf.SymbolicTensor;
+  return reluSavingOutput(tf.layers.reLU({ name: `${p}_relu2` })).apply(sum) as tf.SymbolicTensor;
 }
 
 /** Builds a ResNet18 trunk: conv 7x7/2, max-pool 3x3/2, four stages of two basic blocks. */

@@ -12,7 +12,7 @@
  *   z = [f^A ; v]  -> C_e -> class logits
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildResNet18, resnetFeatures, resnetMapSize, layerSeed } from './resnet.js';
+import { applyTrunk, buildResNet18, resnetFeatures, resnetMapSize, layerSeed } from './resnet.js';
 
 /** The shape of a two-stream net; `model` of the config is this without `classes` (which the data says). */
 export interface TwoStreamConfig {
@@ -164,10 +164,10 @@ export class TwoStreamNet {
     const [n, T, H, W, C] = frames.shape;
     if (T !== this.config.frames) throw new Error(`${this.name}: clips have ${T} frames, the model expects T=${this.config.frames}`);
     return tf.tidy(() => {
-      const apexMap = this.spatial.apply(apex, { training }) as tf.Tensor4D;
+      const apexMap = applyTrunk(this.spatial, apex, training) as tf.Tensor4D;
       const fA = tf.mean(apexMap, [1, 2]) as tf.Tensor2D;
       const flat = tf.reshape(frames, [n * T, H, W, C]);
-      const frameFeatures = tf.reshape(this.temporal.apply(flat, { training }) as tf.Tensor, [n, T, this.features]) as tf.Tensor3D;
+      const frameFeatures = tf.reshape(applyTrunk(this.temporal, flat, training), [n, T, this.features]) as tf.Tensor3D;
       let v: tf.Tensor2D;
       const vs: tf.Tensor3D[] = [];
       if (opts.temporal === 'mean') {
