@@ -159,8 +159,9 @@ describe('applyTrunk (training forward that frees what the backward pass does no
   });
 
   it('holds less memory at the peak of a training step than the model\'s own apply', async () => {
-    const trunk = buildResNet18({ size: 32, channels: 1, width: 8, prefix: 'at2', pool: true });
-    const x = tf.randomNormal([4, 32, 32, 1]);
+    // activations much larger than the weights, as in training at the paper's size
+    const trunk = buildResNet18({ size: 64, channels: 1, width: 4, prefix: 'at2', pool: true });
+    const x = tf.randomNormal([6, 64, 64, 1]);
     trunk.apply(x, { training: false }); // builds the weights
     const vars = trunk.trainableWeights.map((v) => v.read() as tf.Variable);
     const peak = async (f: () => tf.Tensor): Promise<number> => (await tf.profile(() => {
@@ -172,8 +173,7 @@ describe('applyTrunk (training forward that frees what the backward pass does no
     const mine = await peak(() => applyTrunk(trunk, x, true));
     // the stock call keeps every layer's output until it returns; here batch-norm outputs and
     // residual sums go once read
-    console.log(mine, stock);
-    expect(mine).toBeLessThan(0.9 * stock);
+    expect(mine).toBeLessThan(0.8 * stock);
     x.dispose();
   });
 });
