@@ -934,16 +934,6 @@ void reduce(int op, const float* x, float* out, long outer, long red, long inner
 }
 
 // y[i, c] = x[i, c] * a[c] + b[c]: batch normalisation with its statistics folded into a and b.
-void channel_affine(const float* x, const float* a, const float* b, float* y, long rows, long C) {
-  parallel_range(rows, std::max<long>(1, PAR_MIN / C), [&](long r0, long r1) {
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + r * C;
-      float* yr = y + r * C;
-      for (long c = 0; c < C; c++) yr[c] = xr[c] * a[c] + b[c];
-    }
-  });
-}
-
 // ---------------------------------------------------------------- batch normalisation (training)
 //
 // Per-channel statistics and the closed-form gradient of y = [relu](gamma x^ + beta) with
@@ -998,8 +988,8 @@ void bn_stats(const float* x, long rows, long C, float* mean, float* var) {
   }
 }
 
-// y = x * a[c] + b[c], then max(0, .) when relu.
-void bn_apply(const float* x, const float* a, const float* b, float* y, long rows, long C, bool relu) {
+// y = x * a[c] + b[c], then max(0, .) when relu (batch norm with known statistics, FusedBatchNorm).
+void channel_affine(const float* x, const float* a, const float* b, float* y, long rows, long C, bool relu = false) {
   parallel_range(rows, std::max<long>(1, PAR_MIN / C), [&](long r0, long r1) {
     for (long r = r0; r < r1; r++) {
       const float* xr = x + r * C;
@@ -1377,21 +1367,23 @@ napi_value reduce_entry(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// channelAffine(x, a, b, y): C = a.length
+// channelAffine(x, a, b, y[, relu]): y = x a[c] + b[c], then max(0, .) when relu; C = a.length
 napi_value channel_affine_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value v[4];
+  size_t argc = 5;
+  napi_value v[5];
   NAPI_OK(napi_get_cb_info(env, info, &argc, v, nullptr, nullptr));
   float *x, *a, *b, *y;
   size_t nx, na, nb, ny;
-  if (argc != 4 || !get_f32(env, v[0], &x, &nx) || !get_f32(env, v[1], &a, &na) || !get_f32(env, v[2], &b, &nb) ||
-      !get_f32(env, v[3], &y, &ny))
+  bool relu = false;
+  if ((argc != 4 && argc != 5) || !get_f32(env, v[0], &x, &nx) || !get_f32(env, v[1], &a, &na) ||
+      !get_f32(env, v[2], &b, &nb) || !get_f32(env, v[3], &y, &ny))
     return nullptr;
+  if (argc == 5) NAPI_OK(napi_get_value_bool(env, v[4], &relu));
   if (na == 0 || nb != na || nx % na != 0 || ny < nx) {
     napi_throw_range_error(env, nullptr, "mimanet_native: channelAffine needs a, b of one length dividing x");
     return nullptr;
   }
-  channel_affine(x, a, b, y, static_cast<long>(nx / na), static_cast<long>(na));
+  channel_affine(x, a, b, y, static_cast<long>(nx / na), static_cast<long>(na), relu);
   return nullptr;
 }
 
@@ -1409,26 +1401,6 @@ napi_value bn_stats_entry(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   bn_stats(x, static_cast<long>(nx / nm), static_cast<long>(nm), m, s);
-  return nullptr;
-}
-
-// bnApply(x, a, b, y, relu): y = [relu](x a[c] + b[c]), C = a.length
-napi_value bn_apply_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value v[5];
-  NAPI_OK(napi_get_cb_info(env, info, &argc, v, nullptr, nullptr));
-  float *x, *a, *b, *y;
-  size_t nx, na, nb, ny;
-  bool relu = false;
-  if (argc != 5 || !get_f32(env, v[0], &x, &nx) || !get_f32(env, v[1], &a, &na) || !get_f32(env, v[2], &b, &nb) ||
-      !get_f32(env, v[3], &y, &ny))
-    return nullptr;
-  NAPI_OK(napi_get_value_bool(env, v[4], &relu));
-  if (na == 0 || nb != na || nx % na != 0 || ny < nx) {
-    napi_throw_range_error(env, nullptr, "mimanet_native: bnApply needs a, b of one length dividing x");
-    return nullptr;
-  }
-  bn_apply(x, a, b, y, static_cast<long>(nx / na), static_cast<long>(na), relu);
   return nullptr;
 }
 
@@ -1576,7 +1548,6 @@ napi_value init(napi_env env, napi_value exports) {
       {"adam", nullptr, adam_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adviseHugePages", nullptr, advise_huge_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnStats", nullptr, bn_stats_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"bnApply", nullptr, bn_apply_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnGrad", nullptr, bn_grad_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, get_threads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -30,8 +30,8 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** out[o, i] = op over r of x[o, r, i]. */
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, red: number, inner: number): void;
-  /** y[i, c] = x[i, c] * a[c] + b[c] with C = a.length. */
-  channelAffine(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** y[i, c] = x[i, c] * a[c] + b[c] with C = a.length, then max(0, .) when relu. */
+  channelAffine(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, relu?: boolean): void;
   /** params: B,H,W,C, KH,KW, strideH,strideW, padTop,padLeft, OH,OW. */
   maxPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): void;
@@ -39,8 +39,6 @@ export interface NativeAddon {
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, hyper: Float32Array): void;
   /** Per-channel mean and biased variance of x over all rows; C = mean.length. */
   bnStats(x: Float32Array, mean: Float32Array, variance: Float32Array): void;
-  /** y = x * a[c] + b[c], then max(0, .) when relu; C = a.length. */
-  bnApply(x: Float32Array, a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean): void;
   /** Gradient of y = [relu](gamma (x - mean) invStd + beta): dx, dgamma, dbeta; C = mean.length. */
   bnGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, invStd: Float32Array, gamma: Float32Array,
     beta: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, relu: boolean): void;
@@ -231,7 +229,7 @@ export function nativeBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.
     shift[c] = be[c] - mean[c] * a[c];
   }
   const y = b.alloc(xv.length);
-  b.addon.bnApply(xv, a, shift, y, relu);
+  b.addon.channelAffine(xv, a, shift, y, relu);
   return { y: tf.tensor(y, x.shape, 'float32'), mean: tf.tensor1d(mean), variance: tf.tensor1d(variance), invStd: tf.tensor1d(invStd) };
 }
 
@@ -248,7 +246,7 @@ export function nativeBatchNormApply(x: tf.Tensor, mean: tf.Tensor1D, variance: 
     shift[c] = be[c] - m[c] * a[c];
   }
   const y = b.alloc(xv.length);
-  b.addon.bnApply(xv, a, shift, y, relu);
+  b.addon.channelAffine(xv, a, shift, y, relu);
   return tf.tensor(y, x.shape, 'float32');
 }
 
