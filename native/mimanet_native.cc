@@ -953,38 +953,47 @@ long for_row_chunks(long rows, F&& f) {
 
 constexpr long BN_BLOCK = 128;  // rows summed in float before going into the double totals
 
+// Per-channel totals of two quantities over rows: row(r, a, b) adds row r's share to a[C] and b[C]
+// (in float, a block of rows at a time); the totals go to ta[C] and tb[C] in double.
+template <typename Row>
+void channel_sums(long rows, long C, double* ta, double* tb, Row&& row) {
+  std::vector<double> part(static_cast<size_t>(64 * 2 * C), 0.0);
+  const long n = for_row_chunks(rows, [&](long ch, long r0, long r1) {
+    std::vector<float> s(static_cast<size_t>(2 * C));
+    double* ps = part.data() + ch * 2 * C;
+    for (long b0 = r0; b0 < r1; b0 += BN_BLOCK) {
+      std::fill(s.begin(), s.end(), 0.f);
+      for (long r = b0; r < std::min(r1, b0 + BN_BLOCK); r++) row(r, s.data(), s.data() + C);
+      for (long c = 0; c < 2 * C; c++) ps[c] += s[c];
+    }
+  });
+  for (long c = 0; c < C; c++) {
+    double a = 0, b = 0;
+    for (long ch = 0; ch < n; ch++) a += part[ch * 2 * C + c], b += part[ch * 2 * C + C + c];
+    ta[c] = a, tb[c] = b;
+  }
+}
+
 // mean[c] and the biased variance var[c] of x[rows, C] (shifted by the first row against cancellation).
 void bn_stats(const float* x, long rows, long C, float* mean, float* var) {
   if (rows <= 0) {
     for (long c = 0; c < C; c++) mean[c] = var[c] = NAN;
     return;
   }
-  std::vector<double> part(static_cast<size_t>(64 * 2 * C), 0.0);
   const float* shift = x;
-  const long n = for_row_chunks(rows, [&](long ch, long r0, long r1) {
-    std::vector<float> s(static_cast<size_t>(2 * C));
-    double* ps = part.data() + ch * 2 * C;
-    for (long b0 = r0; b0 < r1; b0 += BN_BLOCK) {
-      std::fill(s.begin(), s.end(), 0.f);
-      float* __restrict sa = s.data();
-      float* __restrict sq = s.data() + C;
-      for (long r = b0; r < std::min(r1, b0 + BN_BLOCK); r++) {
-        const float* xr = x + r * C;
-        for (long c = 0; c < C; c++) {
-          const float d = xr[c] - shift[c];
-          sa[c] += d;
-          sq[c] += d * d;
-        }
-      }
-      for (long c = 0; c < 2 * C; c++) ps[c] += s[c];
+  std::vector<double> sum(static_cast<size_t>(2 * C));
+  channel_sums(rows, C, sum.data(), sum.data() + C, [&](long r, float* __restrict sa, float* __restrict sq) {
+    const float* xr = x + r * C;
+    for (long c = 0; c < C; c++) {
+      const float d = xr[c] - shift[c];
+      sa[c] += d;
+      sq[c] += d * d;
     }
   });
   for (long c = 0; c < C; c++) {
-    double s = 0, q = 0;
-    for (long ch = 0; ch < n; ch++) s += part[ch * 2 * C + c], q += part[ch * 2 * C + C + c];
-    const double m = s / rows;
+    const double m = sum[c] / rows;
     mean[c] = static_cast<float>(shift[c] + m);
-    var[c] = static_cast<float>(std::max(0.0, q / rows - m * m));
+    var[c] = static_cast<float>(std::max(0.0, sum[C + c] / rows - m * m));
   }
 }
 
@@ -1006,38 +1015,26 @@ void channel_affine(const float* x, const float* a, const float* b, float* y, lo
 // With relu, dy is first masked where gamma x^ + beta <= 0 (where the forward output was 0).
 void bn_grad(const float* x, const float* dy, const float* mean, const float* inv, const float* gamma,
              const float* beta, float* dx, float* dgamma, float* dbeta, long rows, long C, bool relu) {
-  std::vector<double> part(static_cast<size_t>(64 * 2 * C), 0.0);
-  const long n = for_row_chunks(rows, [&](long ch, long r0, long r1) {
-    std::vector<float> s(static_cast<size_t>(2 * C));
-    double* ps = part.data() + ch * 2 * C;
-    for (long b0 = r0; b0 < r1; b0 += BN_BLOCK) {
-      std::fill(s.begin(), s.end(), 0.f);
-      float* __restrict sb = s.data();
-      float* __restrict sg = s.data() + C;
-      for (long r = b0; r < std::min(r1, b0 + BN_BLOCK); r++) {
-        const float* xr = x + r * C;
-        const float* gr = dy + r * C;
-        for (long c = 0; c < C; c++) {
-          const float xh = (xr[c] - mean[c]) * inv[c];
-          float g = gr[c];
-          if (relu) g = gamma[c] * xh + beta[c] > 0.f ? g : 0.f;
-          sb[c] += g;
-          sg[c] += g * xh;
-        }
-      }
-      for (long c = 0; c < 2 * C; c++) ps[c] += s[c];
+  std::vector<double> sum(static_cast<size_t>(2 * C));
+  channel_sums(rows, C, sum.data(), sum.data() + C, [&](long r, float* __restrict sb, float* __restrict sg) {
+    const float* xr = x + r * C;
+    const float* gr = dy + r * C;
+    for (long c = 0; c < C; c++) {
+      const float xh = (xr[c] - mean[c]) * inv[c];
+      float g = gr[c];
+      if (relu) g = gamma[c] * xh + beta[c] > 0.f ? g : 0.f;
+      sb[c] += g;
+      sg[c] += g * xh;
     }
   });
   std::vector<float> k1(static_cast<size_t>(C)), k2(static_cast<size_t>(C)), k3(static_cast<size_t>(C));
   for (long c = 0; c < C; c++) {
-    double sb = 0, sg = 0;
-    for (long ch = 0; ch < n; ch++) sb += part[ch * 2 * C + c], sg += part[ch * 2 * C + C + c];
-    dbeta[c] = static_cast<float>(sb);
-    dgamma[c] = static_cast<float>(sg);
+    dbeta[c] = static_cast<float>(sum[c]);
+    dgamma[c] = static_cast<float>(sum[C + c]);
     // dx = gamma invStd (dy - dbeta / N - x^ dgamma / N)
     k1[c] = gamma[c] * inv[c];
-    k2[c] = static_cast<float>(sb / rows);
-    k3[c] = static_cast<float>(sg / rows);
+    k2[c] = static_cast<float>(sum[c] / rows);
+    k3[c] = static_cast<float>(sum[C + c] / rows);
   }
   parallel_range(rows, std::max<long>(1, PAR_MIN / C), [&](long r0, long r1) {
     for (long r = r0; r < r1; r++) {

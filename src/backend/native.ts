@@ -210,6 +210,21 @@ function nativeBuffers(ts: tf.Tensor[]): { b: NativeBackend; bufs: Float32Array[
   return { b, bufs };
 }
 
+/** y = [relu](gamma (x - mean) / sqrt(variance + epsilon) + beta) in one pass of the addon, with the 1 / sqrt used. */
+function normalise(b: NativeBackend, x: tf.Tensor, xv: Float32Array, mean: Float32Array, variance: Float32Array,
+  gamma: Float32Array, beta: Float32Array, epsilon: number, relu: boolean): { y: tf.Tensor; invStd: Float32Array } {
+  const C = mean.length;
+  const invStd = new Float32Array(C), a = new Float32Array(C), shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    invStd[c] = 1 / Math.sqrt(variance[c] + epsilon);
+    a[c] = gamma[c] * invStd[c];
+    shift[c] = beta[c] - mean[c] * a[c];
+  }
+  const y = b.alloc(xv.length);
+  b.addon.channelAffine(xv, a, shift, y, relu);
+  return { y: tf.tensor(y, x.shape, 'float32'), invStd };
+}
+
 /**
  * Training-mode batch norm over the last axis in the addon: batch mean and biased variance in one
  * pass, y = [relu](gamma (x - mean) invStd + beta) in another. Null when not on the native backend.
@@ -220,17 +235,10 @@ export function nativeBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.
   const C = gamma.size;
   if (!nb || C === 0 || beta.size !== C || x.shape[x.rank - 1] !== C || x.size === 0) return null;
   const { b, bufs: [xv, g, be] } = nb;
-  const mean = new Float32Array(C), variance = new Float32Array(C), invStd = new Float32Array(C);
+  const mean = new Float32Array(C), variance = new Float32Array(C);
   b.addon.bnStats(xv, mean, variance);
-  const a = new Float32Array(C), shift = new Float32Array(C);
-  for (let c = 0; c < C; c++) {
-    invStd[c] = 1 / Math.sqrt(variance[c] + epsilon);
-    a[c] = g[c] * invStd[c];
-    shift[c] = be[c] - mean[c] * a[c];
-  }
-  const y = b.alloc(xv.length);
-  b.addon.channelAffine(xv, a, shift, y, relu);
-  return { y: tf.tensor(y, x.shape, 'float32'), mean: tf.tensor1d(mean), variance: tf.tensor1d(variance), invStd: tf.tensor1d(invStd) };
+  const { y, invStd } = normalise(b, x, xv, mean, variance, g, be, epsilon, relu);
+  return { y, mean: tf.tensor1d(mean), variance: tf.tensor1d(variance), invStd: tf.tensor1d(invStd) };
 }
 
 /** Inference-mode batch norm over the last axis, then ReLU when `relu`, in one pass of the addon; null when not native. */
@@ -240,14 +248,7 @@ export function nativeBatchNormApply(x: tf.Tensor, mean: tf.Tensor1D, variance: 
   const C = gamma.size;
   if (!nb || C === 0 || x.shape[x.rank - 1] !== C || [mean, variance, beta].some((t) => t.size !== C)) return null;
   const { b, bufs: [xv, m, v, g, be] } = nb;
-  const a = new Float32Array(C), shift = new Float32Array(C);
-  for (let c = 0; c < C; c++) {
-    a[c] = g[c] / Math.sqrt(v[c] + epsilon);
-    shift[c] = be[c] - m[c] * a[c];
-  }
-  const y = b.alloc(xv.length);
-  b.addon.channelAffine(xv, a, shift, y, relu);
-  return tf.tensor(y, x.shape, 'float32');
+  return normalise(b, x, xv, m, v, g, be, epsilon, relu).y;
 }
 
 /** The gradient of {@link nativeBatchNormTrain}: [dx, dgamma, dbeta], or null when not on the native backend. */
