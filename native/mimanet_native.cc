@@ -319,10 +319,12 @@ thread_local AlignedBuf g_bpack;
 typedef int (*dnnl_sgemm_fn)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                              int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 typedef void (*omp_set_threads_fn)(int);
+typedef int (*omp_get_threads_fn)();
 
 struct Blas {
   dnnl_sgemm_fn sgemm = nullptr;
   omp_set_threads_fn set_threads = nullptr;
+  omp_get_threads_fn get_threads = nullptr;
   const char* name = nullptr;
   void* handle = nullptr;
 };
@@ -346,9 +348,12 @@ Blas& blas() {
       r.handle = h;
       // oneDNN's CPU runtime is OpenMP here; its threads follow omp_set_num_threads
       r.set_threads = reinterpret_cast<omp_set_threads_fn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
-      if (!r.set_threads) {
-        if (void* g = dlopen("libgomp.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD))
+      r.get_threads = reinterpret_cast<omp_get_threads_fn>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+      if (!r.set_threads || !r.get_threads) {
+        if (void* g = dlopen("libgomp.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)) {
           r.set_threads = reinterpret_cast<omp_set_threads_fn>(dlsym(g, "omp_set_num_threads"));
+          r.get_threads = reinterpret_cast<omp_get_threads_fn>(dlsym(g, "omp_get_max_threads"));
+        }
       }
       break;
     }
@@ -356,6 +361,14 @@ Blas& blas() {
     return r;
   }();
   return b;
+}
+
+// OpenMP threads oneDNN computes with on the calling thread (0 without oneDNN). The count is an
+// OpenMP setting of each thread, and oneDNN's results depend on it (the split of its sums), so
+// every thread that should compute the same numbers must set the same count: see setOneDnnThreads.
+int onednn_threads() {
+  const Blas& b = blas();
+  return b.sgemm && b.get_threads ? b.get_threads() : 0;
 }
 
 // C = A B (+ C) through oneDNN when both operands are plain or transposed row-major matrices.
@@ -429,14 +442,21 @@ auto item = [&](long it) {
 
 struct ConvP {
   long B, H, W, Ci, KH, KW, Co, sh, sw, dh, dw, pt, pl, OH, OW;
-  // Identifies the filter's contents (tfjs tensors are immutable; the caller numbers their data
-  // once each), so a filter reordered for oneDNN is reused while it is unchanged; 0: unknown.
-  long filter_token = 0;
+  // Identifies the filter's contents: tfjs tensor data is immutable, and the caller numbers each
+  // tensor's data once with a number from next_data_token(), unique in the process. A filter
+  // reordered for oneDNN is reused while the same number comes back; 0: unknown, never reused.
+  int64_t filter_token = 0;
   long K() const { return KH * KW * Ci; }
   bool pointwise() const {
     return KH == 1 && KW == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && OH == H && OW == W;
   }
 };
+
+// Numbers for tensor data (ConvP::filter_token). One counter serves every thread of the process:
+// each Node worker thread has its own JS module instance, so numbers handed out by JS counters
+// would repeat across threads and name different filters.
+std::atomic<int64_t> g_next_data_token{0};
+int64_t next_data_token() { return g_next_data_token.fetch_add(1, std::memory_order_relaxed) + 1; }
 
 // One Adam step (Kingma and Ba 2015) of n parameters: m and v are updated in place and the new
 // parameters written to out, in the order of src/train/optimizer.ts's loop so that both agree.
@@ -511,16 +531,22 @@ struct DnnlConv {
   size_t bytes[3] = {0, 0, 0};
   dnnl_memory_desc_t scratch_md;
   size_t scratch_bytes = 0;
-  // the filter (input 1 of forward and backward data) in the primitive's layout, for filter_token
-  std::mutex filter_mu;
-  long filter_token = 0;
-  AlignedBuf filter;
 };
 
-std::string conv_key(int kind, const ConvP& p) {
+// A filter in a primitive's layout, kept for the token it was reordered from. These belong to
+// the calling thread: Node worker threads train different nets at the same time, and no thread
+// may compute with a buffer another thread wrote.
+struct ThreadFilter {
+  int64_t token = 0;
+  AlignedBuf buf;
+};
+
+// oneDNN splits a primitive's work (and so its sums) for the OpenMP threads of the thread that
+// builds it, so the key holds that count: a primitive is only reused by threads set to the same.
+std::string conv_key(int kind, const ConvP& p, int omp_threads) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%d:%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld", kind, p.B, p.H,
-                p.W, p.Ci, p.KH, p.KW, p.Co, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.OH, p.OW);
+  std::snprintf(buf, sizeof buf, "%d:%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld@%d", kind, p.B, p.H,
+                p.W, p.Ci, p.KH, p.KW, p.Co, p.sh, p.sw, p.dh, p.dw, p.pt, p.pl, p.OH, p.OW, omp_threads);
   return buf;
 }
 
@@ -615,7 +641,7 @@ bool dnnl_conv(int kind, const ConvP& p, const float* in0, const float* in1, flo
   DnnlConv* c;
   {
     std::lock_guard<std::mutex> lock(mu);
-    const std::string key = conv_key(kind, p);
+    const std::string key = conv_key(kind, p, onednn_threads());
     auto it = cache.find(key);
     if (it == cache.end()) it = cache.emplace(key, make_dnnl_conv(d, kind, p)).first;
     c = it->second;
@@ -639,23 +665,25 @@ bool dnnl_conv(int kind, const ConvP& p, const float* in0, const float* in1, flo
     ok = d.dnnl_memory_create(&scr, &c->scratch_md, d.engine, scratch.get(c->scratch_bytes / sizeof(float) + 1)) ==
          dnnl_success;
   // an unchanged filter is not reordered again (inference, and the forward and backward data
-  // passes of one step); the lock is held until the primitive has read it
-  std::unique_lock<std::mutex> filter_lock(c->filter_mu, std::defer_lock);
+  // passes of one step): this thread's copy is reused while its token comes back
+  thread_local std::unordered_map<const DnnlConv*, ThreadFilter> filters;
+  ThreadFilter* kept = nullptr;
   bool reuse_filter = false;
-  if (ok && kind != 2 && c->reorder[1] && p.filter_token != 0 && filter_lock.try_lock()) {
-    reuse_filter = c->filter_token == p.filter_token;
+  if (ok && kind != 2 && c->reorder[1] && p.filter_token != 0) {
+    kept = &filters[c];
+    reuse_filter = kept->token == p.filter_token;
     d.dnnl_memory_destroy(mine[1]);
     mine[1] = nullptr;
-    ok = d.dnnl_memory_create(&mine[1], &c->mine[1], d.engine, c->filter.get(c->bytes[1] / sizeof(float) + 1)) ==
+    ok = d.dnnl_memory_create(&mine[1], &c->mine[1], d.engine, kept->buf.get(c->bytes[1] / sizeof(float) + 1)) ==
          dnnl_success;
-    c->filter_token = 0;  // until the reorder below has filled the buffer
+    kept->token = 0;  // until the reorder below has filled the buffer
   }
   for (int i = 0; i < 2 && ok; i++) {
     if (!c->reorder[i] || (i == 1 && reuse_filter)) continue;
     const dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, user[i]}, {DNNL_ARG_TO, mine[i]}};
     ok = d.dnnl_primitive_execute(c->reorder[i], stream, 2, a) == dnnl_success;
   }
-  if (ok && filter_lock.owns_lock()) c->filter_token = p.filter_token;
+  if (ok && kept) kept->token = p.filter_token;
   if (ok) {
     dnnl_exec_arg_t a[4];
     for (int i = 0; i < 3; i++) a[i] = {c->arg[i], c->reorder[i] ? mine[i] : user[i]};
@@ -865,6 +893,7 @@ void unary(int op, const float* x, float* y, long n, float alpha) {
 }
 
 enum RedOp { R_SUM, R_MEAN, R_MAX, R_MIN };
+constexpr long RED_PARTS = 8;
 
 // out[o, i] = op over r of x[o, r, i]; sums accumulate in double like the JS kernels.
 void reduce(int op, const float* x, float* out, long outer, long red, long inner) {
@@ -887,9 +916,9 @@ void reduce(int op, const float* x, float* out, long outer, long red, long inner
     });
     return;
   }
-  const int T = max_threads();
-  // Rows of the reduction split across threads, each with its own partial accumulators.
-  const long parts = (outer < T && red * inner * outer > PAR_MIN) ? std::min<long>(T, red) : 1;
+  // Rows of the reduction split into RED_PARTS partial accumulators, added in a fixed order. The
+  // split is a constant, not the thread count, so that sums do not depend on how many threads ran.
+  const long parts = (outer < RED_PARTS && red * inner * outer > PAR_MIN) ? std::min<long>(RED_PARTS, red) : 1;
   std::vector<double> acc(static_cast<size_t>(parts * outer * inner));
   std::vector<float> ext(is_sum ? 0 : static_cast<size_t>(parts * outer * inner));
   parallel_range(parts * outer, (parts > 1 || outer * red * inner > PAR_MIN) ? 1 : parts * outer, [&](long q0, long q1) {
@@ -1174,11 +1203,11 @@ bool read_conv(napi_env env, napi_value v, ConvP* p) {
   int32_t* q;
   size_t n;
   if (!get_i32(env, v, &q, &n)) return false;
-  if (n != 15 && n != 16) {
+  if (n != 15) {
     napi_throw_range_error(env, nullptr, "mimanet_native: conv params must have 15 entries");
     return false;
   }
-  *p = ConvP{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14], n == 16 ? q[15] : 0};
+  *p = ConvP{q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], q[14], 0};
   return true;
 }
 
@@ -1192,13 +1221,14 @@ bool check_len(napi_env env, size_t have, long need, const char* what) {
 }
 
 // conv kind: 0 forward (x, w -> y), 1 backprop input (dy, w -> dx), 2 backprop filter (x, dy -> dw).
+// An optional fifth argument is the filter's data token from newDataToken().
 template <int KIND>
 napi_value conv_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
+  size_t argc = 5;
+  napi_value a[5];
   NAPI_OK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
-  if (argc != 4) {
-    napi_throw_type_error(env, nullptr, "mimanet_native: conv expects (in0, in1, out, params)");
+  if (argc != 4 && argc != 5) {
+    napi_throw_type_error(env, nullptr, "mimanet_native: conv expects (in0, in1, out, params[, filterToken])");
     return nullptr;
   }
   float *i0, *i1, *o;
@@ -1207,6 +1237,10 @@ napi_value conv_entry(napi_env env, napi_callback_info info) {
   if (!get_f32(env, a[0], &i0, &n0) || !get_f32(env, a[1], &i1, &n1) || !get_f32(env, a[2], &o, &no) ||
       !read_conv(env, a[3], &p))
     return nullptr;
+  if (argc == 5 && napi_get_value_int64(env, a[4], &p.filter_token) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "mimanet_native: conv filterToken must be a number from newDataToken()");
+    return nullptr;
+  }
   const long xs = p.B * p.H * p.W * p.Ci, ws = p.K() * p.Co, ys = p.B * p.OH * p.OW * p.Co;
   try {
     if (KIND == 0) {
@@ -1506,8 +1540,31 @@ napi_value set_threads(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   pool().set_threads(n);
-  if (blas().set_threads) blas().set_threads(n);
   return nullptr;
+}
+
+// setOneDnnThreads(n): OpenMP threads of oneDNN's kernels called from this thread. Unlike the
+// pool's threads, this count changes oneDNN's arithmetic, so a run keeps one count in every
+// thread, whatever the number of workers; returns the count now in force (0 without oneDNN).
+napi_value set_onednn_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  int32_t n = 0;
+  if (argc != 1 || napi_get_value_int32(env, a[0], &n) != napi_ok || n < 1) {
+    napi_throw_range_error(env, nullptr, "mimanet_native: setOneDnnThreads expects a positive integer");
+    return nullptr;
+  }
+  if (blas().set_threads) blas().set_threads(n);
+  napi_value r;
+  NAPI_OK(napi_create_int32(env, onednn_threads(), &r));
+  return r;
+}
+
+napi_value new_data_token(napi_env env, napi_callback_info) {
+  napi_value r;
+  NAPI_OK(napi_create_int64(env, next_data_token(), &r));
+  return r;
 }
 
 napi_value get_threads(napi_env env, napi_callback_info) {
@@ -1548,6 +1605,8 @@ napi_value init(napi_env env, napi_value exports) {
       {"bnGrad", nullptr, bn_grad_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, get_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"newDataToken", nullptr, new_data_token, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setOneDnnThreads", nullptr, set_onednn_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"simdInfo", nullptr, simd_info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;

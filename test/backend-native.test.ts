@@ -2,7 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
-import { NATIVE_ADDON_PATH, NATIVE_KERNELS, broadcastPlan, reductionPlan } from '../src/backend/native.js';
+import { NATIVE_ADDON_PATH, NATIVE_KERNELS, broadcastPlan, loadNativeAddon, reductionPlan } from '../src/backend/native.js';
+import { Worker } from 'node:worker_threads';
 import { FlatAdam } from '../src/train/optimizer.js';
 import { numTensors, randn } from './helpers.js';
 
@@ -37,6 +38,15 @@ async function matchesCpu(fn: () => tf.Tensor | tf.Tensor[], label: string, tol 
   const nat = await on('native', fn);
   expect(nat.shapes, `${label}: shapes`).toEqual(cpu.shapes);
   nat.vals.forEach((v, i) => expectClose(v, cpu.vals[i], `${label} #${i}`, tol));
+}
+
+/** Runs CommonJS `code` in a worker thread (`input` in scope, `out(value)` replies) and resolves with its reply. */
+function inWorker<T>(code: string, input: unknown = null): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(`const { parentPort, workerData: input } = require('node:worker_threads'); const out = (v) => parentPort.postMessage(v); ${code}`, { eval: true, workerData: input });
+    w.once('message', (v: T) => { resolve(v); void w.terminate(); });
+    w.once('error', reject);
+  });
 }
 
 interface ConvCase { b: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: 'same' | 'valid' | number; d?: number }
@@ -137,6 +147,55 @@ describe.skipIf(!built)('native backend', () => {
       const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.conv2d(t as tf.Tensor4D, w2, 1, 'same')))(x);
       return [...out, dx];
     }, 'alternating filters', 1e-4);
+  });
+
+  it('data tokens are unique in the process: a worker thread never draws one the main thread drew', async () => {
+    const addon = loadNativeAddon();
+    const mine = Array.from({ length: 500 }, () => addon.newDataToken());
+    const theirs = await inWorker<number[]>(`const a = require(${JSON.stringify(NATIVE_ADDON_PATH)});
+      out(Array.from({ length: 500 }, () => a.newDataToken()));`);
+    expect(new Set([...mine, ...theirs]).size).toBe(1000);
+    expect(mine.every((t) => Number.isInteger(t) && t > 0)).toBe(true);
+  });
+
+  it('a filter kept for a token in one thread is never used by another thread passing the same token', async () => {
+    // B x H x W x Ci, 3x3 filters to Co; wide enough that oneDNN keeps the filter in a blocked layout
+    const p = [2, 12, 12, 16, 3, 3, 32, 1, 1, 1, 1, 1, 1, 12, 12];
+    const x = randn(2 * 12 * 12 * 16, 51), w1 = randn(3 * 3 * 16 * 32, 52), w2 = randn(3 * 3 * 16 * 32, 53);
+    const addon = loadNativeAddon();
+    const token = addon.newDataToken();
+    const y1 = new Float32Array(2 * 12 * 12 * 32);
+    addon.conv2d(x, w1, y1, Int32Array.from(p), token); // this thread keeps w1 for `token`
+    // another thread passes the same token with another filter, twice (the second time its own copy may be reused)
+    const theirs = await inWorker<number[][]>(`const a = require(${JSON.stringify(NATIVE_ADDON_PATH)});
+      const [x, w2, p, token] = input;
+      const ys = [0, 1].map(() => { const y = new Float32Array(2 * 12 * 12 * 32); a.conv2d(x, w2, y, Int32Array.from(p), token); return Array.from(y); });
+      out(ys);`, [x, w2, p, token]);
+    const expected = new Float32Array(2 * 12 * 12 * 32);
+    addon.conv2d(x, w2, expected, Int32Array.from(p));
+    for (const y of theirs) expect(Float32Array.from(y)).toEqual(expected);
+    const again = new Float32Array(y1.length);
+    addon.conv2d(x, w1, again, Int32Array.from(p), token);
+    expect(again).toEqual(y1);
+  });
+
+  it('the addon\'s sums do not depend on how many threads its pool has', () => {
+    const addon = loadNativeAddon();
+    // rows where the order of the double sums shows: a huge value cancelled in each half, ones in between
+    const outer = 2, red = 8192, inner = 3; // over the size from which the rows are split
+    const x = new Float32Array(outer * red * inner).fill(1);
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+      x[(o * red) * inner + i] = 1e17;
+      x[(o * red + red / 2) * inner + i] = -1e17;
+    }
+    const sums = [1, 2, 3, 1].map((n) => {
+      addon.setThreads(n);
+      const out = new Float32Array(outer * inner);
+      addon.reduce(0, x, out, outer, red, inner);
+      return Array.from(out);
+    });
+    addon.setThreads(2);
+    for (const s of sums.slice(1)) expect(s).toEqual(sums[0]);
   });
 
   it('GEMMs large enough for the optional oneDNN path match cpu, every transpose and the conv gradients', async () => {

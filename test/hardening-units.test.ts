@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capWorkers } from '../src/cli/run.js';
 import { readByNote } from '../src/cli/data.js';
-import { lockRunFolder, settingsDiff, LOCK_FILE, backendIdentity, prepareRunFolder } from '../src/results/index.js';
+import { lockRunFolder, settingsDiff, LOCK_FILE, backendIdentity, onednnThreadsOf, prepareRunFolder } from '../src/results/index.js';
 import { resolveConfig, ConfigError } from '../src/config.js';
 import { quote } from '../src/util/schema.js';
 import { runCli, tempDir } from './helpers.js';
@@ -70,15 +70,42 @@ describe('--out where no folder can be made', () => {
 
 describe('the native backend\'s kernels in a results folder', () => {
   it('names the kernels in the backend a folder records, and refuses a change of kernels without --allow-backend-change', () => {
-    expect(backendIdentity({ name: 'native', kernels: 'onednn' })).toBe('native/onednn');
+    expect(backendIdentity({ name: 'native', kernels: 'onednn', onednnThreads: 2 })).toBe('native/onednn-t2');
+    expect(backendIdentity({ name: 'native', kernels: 'onednn-gemm', onednnThreads: 4 })).toBe('native/onednn-gemm-t4');
+    expect(backendIdentity({ name: 'native', kernels: 'builtin' })).toBe('native/builtin');
     expect(backendIdentity({ name: 'wasm' })).toBe('wasm');
+    expect(onednnThreadsOf('native/onednn-t2')).toBe(2);
+    expect(onednnThreadsOf('native/onednn-gemm-t16')).toBe(16);
+    expect(onednnThreadsOf('native/builtin')).toBeUndefined();
     const out = tempDir('kernels');
     const cfg = resolveConfig({ out });
     const first = prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'builtin' }, workers: 1 });
     expect(first.settings.backend).toBe('native/builtin');
     expect(() => prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'onednn' }, workers: 1 }))
       .toThrow(/begun on backend native\/builtin and this run uses native\/onednn/);
-    const allowed = prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'onednn' }, workers: 1 }, { allowBackendChange: true });
-    expect(allowed.backendChange).toEqual({ backend: 'native/onednn', earlier: ['native/builtin'] });
+    const allowed = prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'onednn', onednnThreads: 2 }, workers: 1 }, { allowBackendChange: true });
+    expect(allowed.backendChange).toEqual({ backend: 'native/onednn-t2', earlier: ['native/builtin'] });
+  });
+
+  it('refuses to resume a folder begun on oneDNN convolutions with several fold workers by the version that mixed up their filters, even with --allow-backend-change', () => {
+    // what that version wrote: the kernels without the thread count
+    const old = (workers: number): string => {
+      const out = tempDir('onednn-before');
+      const cfg = resolveConfig({ out });
+      prepareRunFolder(cfg, { backend: { name: 'native', kernels: 'onednn' }, workers });
+      return out;
+    };
+    const now = { backend: { name: 'native', kernels: 'onednn', onednnThreads: 2 }, workers: 2 };
+    for (const [workers, how] of [[2, 'with 2 fold workers'], [0, 'through a job queue']] as const) {
+      const cfg = resolveConfig({ out: old(workers) });
+      for (const allowBackendChange of [false, true]) {
+        expect(() => prepareRunFolder(cfg, now, { allowBackendChange }))
+          .toThrow(new RegExp(`begun on native/onednn ${how} by an earlier mimanet, whose fold workers could compute with each other's convolution filters .* cannot be resumed`));
+      }
+    }
+    // one worker computed correctly: only a change of backend (the thread count is new), allowed with the flag
+    const cfg = resolveConfig({ out: old(1) });
+    expect(() => prepareRunFolder(cfg, now)).toThrow(/begun on backend native\/onednn and this run uses native\/onednn-t2/);
+    expect(prepareRunFolder(cfg, now, { allowBackendChange: true }).backendChange).toEqual({ backend: 'native/onednn-t2', earlier: ['native/onednn'] });
   });
 });

@@ -7,7 +7,8 @@
  * same config. See test/queue-helpers.ts for how Redis is found.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { runCli, tempDir, tinyConfig } from './helpers.js';
@@ -18,6 +19,9 @@ import { foldJobId, manetJobId, runId, type QueueJobData } from '../src/queue/jo
 import { configFromFlags } from '../src/cli/run.js';
 import { configFingerprint, prepareRunFolder } from '../src/results/index.js';
 import { MIMANET_VERSION } from '../src/version.js';
+import { NATIVE_ADDON_PATH } from '../src/backend/native.js';
+
+const NATIVE_BUILT = existsSync(NATIVE_ADDON_PATH);
 
 const ENABLED = REDIS_REQUIRED || REDIS_FOUND;
 if (!ENABLED) {
@@ -103,6 +107,29 @@ describe.skipIf(!ENABLED)('mimanet run --queue with mimanet worker processes', (
     for (const text of [coord.output(), w1.output(), w2.output(), runJson, readFileSync(join(out, 'config.json'), 'utf8'), readFileSync(join(out, 'summary.json'), 'utf8')]) {
       expect(text).not.toContain(password);
     }
+    await redis.stop();
+  });
+
+  it.skipIf(!NATIVE_BUILT)('one worker with --concurrency 2 on the native kernels (oneDNN where present), under CPU burners: the predictions of a local one-worker run, byte for byte', async () => {
+    const cfg = join(dir, 'native.json');
+    writeFileSync(cfg, JSON.stringify({ ...tinyConfig, backend: 'native', model: { ...tinyConfig.model, width: 8 } }));
+    const ref = await runCli(['run', '--config', cfg, '--out', join(dir, 'native-local'), '--workers', '1', '--quiet']);
+    expect(ref.code, ref.err).toBe(0);
+    const redis = await redisIn('redis-concurrency');
+    const w = startMimanet(['worker', '--queue', redis.url, '--stalled-after', STALLED_AFTER, '--concurrency', '2'], { MIMANET_DEBUG_JITTER_MS: '300' });
+    await w.waitFor(/2 job\(s\) at a time/);
+    const burners = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    try {
+      const coord = startMimanet(['run', '--config', cfg, '--out', join(dir, 'native-queued'), '--queue', redis.url]);
+      expect(await coord.exited, coord.output()).toBe(0);
+    } finally {
+      for (const b of burners) b.kill('SIGKILL');
+    }
+    // fold jobs overlapped in the one worker process: a second one started before the first was done
+    const events = [...w.output().matchAll(/\.fold\.\S+ \(.*\): (started|done)/g)].map((m) => m[1]);
+    expect(events.slice(0, 2)).toEqual(['started', 'started']);
+    expect(readFileSync(join(dir, 'native-queued', 'predictions.csv'), 'utf8')).toBe(readFileSync(join(dir, 'native-local', 'predictions.csv'), 'utf8'));
+    await stopWorker(w);
     await redis.stop();
   });
 

@@ -7,6 +7,7 @@
  * was built, else wasm (XNNPACK, with the training kernels of ./wasm_kernels.ts
  * added), else the pure-JS cpu backend.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm_kernels.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native.js';
@@ -17,6 +18,13 @@ export type BackendChoice = 'auto' | 'tfjs-node' | 'native' | 'wasm' | 'cpu';
 export interface BackendOptions {
   /** Worker threads for backends that can use several; default: the backend's own default. */
   threads?: number;
+  /**
+   * Native backend with oneDNN: the OpenMP threads each oneDNN kernel is built for and runs with.
+   * oneDNN splits its sums by this count, so it is part of the backend's identity (`native/onednn-t2`)
+   * and every thread of a run uses the run's count, however many fold workers share the cores.
+   * Default: `threads` when given (benchmarks), else the machine's cores.
+   */
+  onednnThreads?: number;
 }
 
 export interface BackendInfo {
@@ -34,6 +42,8 @@ export interface BackendInfo {
    * folder counts a change of kernels as a change of backend.
    */
   kernels?: string;
+  /** Native backend with oneDNN kernels: the OpenMP threads they compute with (see {@link BackendOptions.onednnThreads}). */
+  onednnThreads?: number;
 }
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'native', 'wasm', 'cpu'];
@@ -88,7 +98,9 @@ async function useNative(opts: BackendOptions): Promise<Omit<BackendInfo, 'reque
   if (!(await tf.setBackend(NATIVE_BACKEND))) throw new Error(`backend 'native' is unavailable: it failed to initialise`);
   const notes = lib.simdInfo();
   const kernels = notes.includes('convolutions by oneDNN') ? 'onednn' : notes.includes('GEMMs by oneDNN') ? 'onednn-gemm' : 'builtin';
-  return { name: NATIVE_BACKEND, threads: lib.getThreads(), tfjsVersion: tf.version_core, notes, kernels };
+  const onednnThreads = lib.setOneDnnThreads(opts.onednnThreads ?? opts.threads ?? availableParallelism());
+  return { name: NATIVE_BACKEND, threads: lib.getThreads(), tfjsVersion: tf.version_core, notes, kernels,
+    ...(kernels === 'builtin' || onednnThreads === 0 ? {} : { onednnThreads }) };
 }
 
 async function useWasm(opts: BackendOptions): Promise<Omit<BackendInfo, 'requested'>> {
@@ -125,10 +137,11 @@ async function useCpu(): Promise<Omit<BackendInfo, 'requested'>> {
  */
 export async function initBackend(choice: BackendChoice = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
   checkBackendChoice(choice);
-  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
-    throw new Error(`backend threads must be a positive integer, got ${String(opts.threads)}`);
+  for (const k of ['threads', 'onednnThreads'] as const) {
+    const v = opts[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new Error(`backend ${k} must be a positive integer, got ${String(v)}`);
   }
-  const key = `${choice}|${opts.threads ?? ''}`;
+  const key = `${choice}|${opts.threads ?? ''}|${opts.onednnThreads ?? ''}`;
   if (current && currentKey === key && tf.getBackend() === current.name) return current;
   let info: Omit<BackendInfo, 'requested'>;
   if (choice === 'auto') {

@@ -19,9 +19,12 @@ export const NATIVE_BACKEND = 'native';
 
 /** Functions exported by native/mimanet_native.cc. */
 export interface NativeAddon {
-  /** params: B,H,W,Ci, KH,KW,Co, strideH,strideW, dilationH,dilationW, padTop,padLeft, OH,OW[, filter data token]. */
-  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, params: Int32Array): void;
-  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /**
+   * params: B,H,W,Ci, KH,KW,Co, strideH,strideW, dilationH,dilationW, padTop,padLeft, OH,OW;
+   * filterToken: the filter data's number from {@link NativeAddon.newDataToken} (lets oneDNN reuse its reordered copy).
+   */
+  conv2d(x: Float32Array, w: Float32Array, y: Float32Array, params: Int32Array, filterToken?: number): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, params: Int32Array, filterToken?: number): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, params: Int32Array): void;
   /** params: batch, M, N, K, transposeA, transposeB, batch stride of a, of b (0 broadcasts). */
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
@@ -44,8 +47,16 @@ export interface NativeAddon {
     beta: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, relu: boolean): void;
   /** Asks for transparent huge pages under a fresh buffer (Linux); whether the advice was taken. */
   adviseHugePages(a: Float32Array): boolean;
+  /** Threads of the addon's own pool (its kernels' results do not depend on the count). */
   setThreads(n: number): void;
   getThreads(): number;
+  /**
+   * OpenMP threads of oneDNN's kernels called from this thread; returns the count in force (0
+   * without oneDNN). oneDNN's sums depend on it, so every thread of a run sets the same count.
+   */
+  setOneDnnThreads(n: number): number;
+  /** A number for a tensor's data, unique in the process (every worker thread draws from one counter). */
+  newDataToken(): number;
   simdInfo(): string;
 }
 
@@ -277,27 +288,26 @@ function f32(b: NativeBackend, t: TensorInfo): Float32Array {
   return Float32Array.from(b.readSync(t.dataId) as ArrayLike<number>);
 }
 
-/** Conv params for the addon; with `filter`, a 16th entry that numbers the filter's data (see {@link dataToken}). */
-function convParams(info: tf.backend_util.Conv2DInfo, filter?: TensorInfo): Int32Array {
+/** Conv params for the addon. */
+function convParams(info: tf.backend_util.Conv2DInfo): Int32Array {
   return Int32Array.from([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight,
     info.filterWidth, info.outChannels, info.strideHeight, info.strideWidth, info.dilationHeight,
-    info.dilationWidth, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth,
-    ...(filter ? [dataToken(filter)] : [])]);
+    info.dilationWidth, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth]);
 }
 
 const tokens = new WeakMap<object, number>();
-let lastToken = 0;
 
 /**
- * A number for a tensor's data, the same for every tensor sharing it and never reused while it
- * lives: tensor data is immutable, so the addon may keep a filter converted to oneDNN's layout
- * for as long as the number it came with comes back.
+ * A number for a tensor's data, the same for every tensor sharing it and never reused in the
+ * process: tensor data is immutable, so the addon may keep a filter converted to oneDNN's layout
+ * for as long as the number it came with comes back. The numbers come from the addon, not from a
+ * counter here: each worker thread loads its own copy of this module, and numbers from
+ * per-thread counters would name different filters in different threads.
  */
-function dataToken(t: TensorInfo): number {
+function dataToken(b: NativeBackend, t: TensorInfo): number {
   let n = tokens.get(t.dataId);
   if (n === undefined) {
-    lastToken = lastToken >= 0x7ffffffe ? 1 : lastToken + 1;
-    n = lastToken;
+    n = b.addon.newDataToken();
     tokens.set(t.dataId, n);
   }
   return n;
@@ -336,7 +346,7 @@ const conv2D: KernelFunc = (args) => {
   const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides,
     a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const y = b.alloc(size(info.outShape));
-  b.addon.conv2d(f32(b, x), f32(b, filter), y, convParams(info, filter));
+  b.addon.conv2d(f32(b, x), f32(b, filter), y, convParams(info), dataToken(b, filter));
   return b.makeTensorInfo(info.outShape, 'float32', y);
 };
 
@@ -349,7 +359,7 @@ const fusedConv2D: KernelFunc = (args) => {
   const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, filter!.shape as Shape4, a.strides,
     a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const y = b.alloc(size(info.outShape));
-  b.addon.conv2d(f32(b, x!), f32(b, filter!), y, convParams(info, filter!));
+  b.addon.conv2d(f32(b, x!), f32(b, filter!), y, convParams(info), dataToken(b, filter!));
   if (!epilogue(y, info.outChannels, bias ? f32(b, bias) : undefined, a.activation, a.leakyreluAlpha ?? 0.2)) {
     return cpuKernel('FusedConv2D')(args);
   }
@@ -364,7 +374,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, a.strides, 1, a.pad,
     a.dimRoundingMode, false, 'channelsLast');
   const dx = b.alloc(size(a.inputShape));
-  b.addon.conv2dBackpropInput(f32(b, dy), f32(b, filter), dx, convParams(info, filter));
+  b.addon.conv2dBackpropInput(f32(b, dy), f32(b, filter), dx, convParams(info), dataToken(b, filter));
   return b.makeTensorInfo(a.inputShape, 'float32', dx);
 };
 

@@ -78,7 +78,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<RunningQu
     o.log(`${what}: started (attempt ${job.attemptsMade + 1})`);
     try {
       await runTaskInThread(
-        { cfg, seeds: data.kind === 'fold' ? [data.job.seed] : [], threads },
+        { cfg, seeds: data.kind === 'fold' ? [data.job.seed] : [], threads, backend: String(data.record.settings.backend) },
         task,
         {
           tick: (n) => {

@@ -43,10 +43,21 @@ function relevantConfig(cfg: MimanetConfig): Record<string, unknown> {
   return { data: cfg.data, model: cfg.model, pretrain: cfg.pretrain, finetune: cfg.finetune, flip: cfg.flip, seed: cfg.seed };
 }
 
-/** The backend as results depend on it: its name, with the native backend's kernels (`native/onednn`). */
-export function backendIdentity(b: { name?: unknown; kernels?: unknown }): string {
+/**
+ * The backend as results depend on it: its name, with the native backend's kernels and, for
+ * oneDNN's, the OpenMP threads they split their sums for (`native/onednn-t2`, `native/builtin`).
+ */
+export function backendIdentity(b: { name?: unknown; kernels?: unknown; onednnThreads?: unknown }): string {
   const name = String(b.name ?? 'unknown');
-  return typeof b.kernels === 'string' && b.kernels !== '' ? `${name}/${b.kernels}` : name;
+  if (typeof b.kernels !== 'string' || b.kernels === '') return name;
+  const t = typeof b.onednnThreads === 'number' ? `-t${b.onednnThreads}` : '';
+  return `${name}/${b.kernels}${t}`;
+}
+
+/** The oneDNN thread count an identity of {@link backendIdentity} names (`native/onednn-t2`: 2). */
+export function onednnThreadsOf(identity: string): number | undefined {
+  const m = /^native\/onednn(?:-gemm)?-t(\d+)$/.exec(identity);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Fingerprint of the config's settings (no backend): what checkpoints and summaries name. */
@@ -198,6 +209,14 @@ export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: Prepar
     }
     if (diff.length > 0) earlier.add(String(then.backend));
   }
+  const broken = brokenOneDnnStart(prev);
+  if (broken && earlier.has(ONEDNN_BEFORE_FIX)) {
+    throw new Error(
+      `${cfg.out} was begun on ${ONEDNN_BEFORE_FIX} ${broken} by an earlier mimanet, whose fold workers could compute with each other's ` +
+        `convolution filters (one oneDNN filter cache for all threads), so its results may be wrong and it cannot be resumed; ` +
+        `run again with another --out (or delete the folder)`,
+    );
+  }
   if (earlier.size > 0 && !opts.allowBackendChange) {
     const was = [...earlier].join(', ');
     throw new Error(
@@ -210,6 +229,22 @@ export function prepareRunFolder(cfg: MimanetConfig, info: RunInfo, opts: Prepar
   writeJsonAtomic(runPath, { fingerprint, started: prev?.started ?? now, settings, history, ...info } satisfies RunRecord);
   writeJsonAtomic(join(cfg.out, CONFIG_FILE), cfg);
   return { settings, notes, ...(earlier.size > 0 ? { backendChange: { backend, earlier: [...earlier] } } : {}) };
+}
+
+/**
+ * The identity under which earlier versions of mimanet recorded oneDNN convolutions. With more than one
+ * fold worker (or queue jobs, which may share a process) their filters could be mixed up between
+ * threads; identities now carry the oneDNN thread count (`native/onednn-t2`).
+ */
+const ONEDNN_BEFORE_FIX = 'native/onednn';
+
+/** How a folder's earlier starts ran several fold jobs in one process (`with 2 workers`), if they did. */
+function brokenOneDnnStart(prev: RunRecord | undefined): string | undefined {
+  if (!prev) return undefined;
+  const starts = prev.history ?? [{ started: prev.started, backend: backendIdentity(prev.backend), workers: prev.workers }];
+  const hit = starts.find((h) => h.backend === ONEDNN_BEFORE_FIX && (h.workers > 1 || h.workers === 0));
+  if (!hit) return undefined;
+  return hit.workers === 0 ? 'through a job queue' : `with ${hit.workers} fold workers`;
 }
 
 /** run.json of a results folder; undefined when there is none. */

@@ -7,6 +7,8 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { MimanetConfig } from '../config.js';
+import { currentBackendInfo } from '../backend/index.js';
+import { backendIdentity } from '../results/folder.js';
 import type { ExperimentEvents, FoldJob, RecordStamp } from './experiment.js';
 
 export type WorkerMessage =
@@ -21,6 +23,11 @@ export interface WorkerInit {
   seeds: number[];
   /** Compute threads of each worker's backend: the cores shared out, so workers do not oversubscribe them. */
   threads: number;
+  /**
+   * The backend the run is made on (`backendIdentity`, e.g. `native/onednn-t2`): the worker computes
+   * with the same oneDNN thread count, whatever `threads` is, and refuses to run if its backend differs.
+   */
+  backend?: string;
 }
 
 /**
@@ -38,6 +45,12 @@ function spawnWorker(init: WorkerInit): Worker {
   return new Worker(boot, { eval: true, workerData: init });
 }
 
+/** The backend of this thread, which worker threads must match. */
+function backendHere(): { backend?: string } {
+  const info = currentBackendInfo();
+  return info ? { backend: backendIdentity(info) } : {};
+}
+
 /** Runs the jobs on `workers` threads, each computing on the backend `cfg.backend` names. */
 export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], workers: number, events: ExperimentEvents): Promise<void> {
   const seeds = [...new Set(jobs.map((j) => j.seed))];
@@ -47,7 +60,7 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
   let failure: Error | undefined;
   const one = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const init: WorkerInit = { cfg, seeds, threads: Math.max(1, Math.floor(availableParallelism() / count)) };
+      const init: WorkerInit = { cfg, seeds, threads: Math.max(1, Math.floor(availableParallelism() / count)), ...backendHere() };
       const w = spawnWorker(init);
       running.push(w);
       let finished = false;
