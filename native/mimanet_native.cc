@@ -11,6 +11,20 @@
 // never makes the caller wait for a thread that has not claimed work, so a
 // busy machine (more runnable threads than cores) slows a kernel down only by
 // the share of CPU it gets, not by a scheduler time slice per parallel loop.
+//
+// Node worker threads (fold workers) call in at the same time, so nothing one
+// thread computes may depend on another. What the process shares, and why each
+// is safe:
+// - the thread pool: a parallel loop is cut into chunks by its size alone (never
+//   by the number of threads, see RED_PARTS), each chunk writes its own outputs
+//   and partial sums are added in chunk order, so it does not matter which
+//   thread runs a chunk, or that a caller finding the pool busy runs them all;
+// - oneDNN's library handle, engine and convolution primitives: immutable once
+//   built; a primitive is keyed by shape and by the OpenMP thread count it was
+//   built for, and runs with the caller's own scratchpad, stream and memory;
+// - the data-token counter: only hands out numbers, each once.
+// Everything a kernel writes besides its outputs is thread_local: packing and
+// column buffers, oneDNN scratch, and the filters kept in oneDNN's layout.
 #include <node_api.h>
 
 #include <algorithm>
