@@ -154,7 +154,7 @@ function assemble(dataset: LongVideoDatasetName, file: string, folders: readonly
     }
     if (apex === null || apex < onset || apex > offset) {
       const middle = Math.floor((onset + offset) / 2);
-      note(`apex ${quote(r.apex)} is ${apex === null ? 'missing' : `outside onset ${onset} .. offset ${offset}`}; using the middle, frame ${middle}`);
+      note(`${apex === null ? `apex is ${quote(r.apex)} (no apex)` : `apex ${apex} is outside onset ${onset} .. offset ${offset}`}; using the middle, frame ${middle}`);
       apex = middle;
     }
     const first = video.frameNumbers[0]!;
