@@ -53,11 +53,15 @@ export interface SyntheticDataConfig {
 
 export interface PreparedDataConfig {
   kind: 'prepared';
-  /** Micro dataset name (casme2, samm, smic, megc2019). */
+  /**
+   * Micro dataset name (casme2, samm, smic, casme3, 4dme, megc2019), or a
+   * composite: a list of them, written `smic,casme2,samm,casme3` or given as an
+   * array in a config file (stored joined by commas).
+   */
   micro: string;
   /** Macro dataset name (ckplus, mmi). */
   macro: string;
-  /** Label scheme of the micro dataset (casme2-5, casme2-7, samm-5, samm-8, smic-3, megc2019). Default: the dataset's usual task. */
+  /** Label scheme of the micro dataset (casme2-5, casme2-7, samm-5, samm-8, smic-3, megc2019, casme3-7, casme3-4, casme3-3, 4dme-5, 4dme-3, megc-3 for a list). Default: the dataset's usual task. */
   scheme?: string;
   /** Dataset roots by name (e.g. { casme2: "/data/CASME2", ckplus: "/data/CK+" }). */
   roots: Record<string, string>;
@@ -289,7 +293,12 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
 
   if (c.data.kind === 'prepared') {
     const d = c.data;
-    if (typeof d.micro !== 'string' || !d.micro) fail('data.micro', d.micro, 'a micro dataset name (casme2, samm, smic, megc2019)');
+    const micro = d.micro as unknown;
+    if (Array.isArray(micro)) {
+      if (micro.length === 0 || !micro.every((x) => typeof x === 'string' && x !== '')) fail('data.micro', micro, 'a list of micro dataset names, e.g. [smic, casme2, samm, casme3]');
+      d.micro = micro.join(',');
+    }
+    if (typeof d.micro !== 'string' || !d.micro) fail('data.micro', d.micro, 'a micro dataset name (casme2, samm, smic, casme3, 4dme, megc2019) or a list of them');
     if (typeof d.macro !== 'string' || !d.macro) fail('data.macro', d.macro, 'a macro dataset name (ckplus, mmi)');
     if (!isObject(d.roots)) fail('data.roots', d.roots, 'an object of dataset name -> folder');
   } else {

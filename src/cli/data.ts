@@ -4,8 +4,22 @@
  */
 import type { Command } from 'commander';
 import { registerSyntheticCommand } from './synthetic.js';
-import { type LabelledDataset, type MegcRoots, readLabelledDataset } from '../data/datasets/index.js';
-import { DATASET_NAMES, type DatasetName, type Problem, formatProblem, isDatasetName } from '../data/datasets/types.js';
+import { type DatasetRoots, type LabelledDataset, readLabelledDataset } from '../data/datasets/index.js';
+import { type LongVideoSet, intervalCounts, readLongVideos } from '../data/datasets/long-videos.js';
+import {
+  DATASET_NAMES,
+  LONG_VIDEO_DATASETS,
+  type DatasetName,
+  type LongVideoDatasetName,
+  type Problem,
+  type ProblemKind,
+  formatProblem,
+  isComposite,
+  isDatasetName,
+  isLongVideoDataset,
+  parseDatasetName,
+  sourcesOf,
+} from '../data/datasets/types.js';
 import { DEFAULT_PREPARE_CHANNELS, DEFAULT_PREPARE_FRAMES, DEFAULT_PREPARE_SIZE, type PrepareOptions, prepareDataset, cacheDirFor } from '../data/prepare.js';
 import { PRESETS, DEFAULT_CACHE_BASE, resolveConfig, type Preset } from '../config.js';
 
@@ -23,6 +37,7 @@ interface SourceFlags {
   sammRoot?: string;
   scheme?: string;
   casme2Frames?: string;
+  casme3Frames?: string;
 }
 
 interface InspectFlags extends SourceFlags {
@@ -43,31 +58,51 @@ interface PrepareFlags extends SourceFlags {
 }
 
 function datasetOf(flags: SourceFlags): DatasetName {
-  if (!isDatasetName(flags.dataset)) throw new Error(`option --dataset: unknown dataset ${JSON.stringify(flags.dataset)}; expected one of ${DATASET_NAMES.join(', ')}`);
-  return flags.dataset;
+  if (isLongVideoDataset(flags.dataset)) {
+    throw new Error(`option --dataset: ${flags.dataset} is a long-video dataset for spotting; \`data inspect\` lists its videos and intervals, but it has no clips to prepare`);
+  }
+  try {
+    return parseDatasetName(flags.dataset);
+  } catch (e) {
+    const list = /[,+]/.test(flags.dataset) ? `: ${(e as Error).message}` : `: unknown dataset ${JSON.stringify(flags.dataset)}; expected one of ${[...DATASET_NAMES, ...LONG_VIDEO_DATASETS].join(', ')}, or a list of micro datasets such as smic,casme2,samm,casme3`;
+    throw new Error(`option --dataset${list}`);
+  }
 }
+
+/** The flags that name a source's folder directly (the MEGC 2019 sources). */
+const SOURCE_ROOT_FLAGS: Readonly<Record<string, keyof SourceFlags>> = { smic: 'smicRoot', casme2: 'casme2Root', samm: 'sammRoot' };
 
 /**
  * The roots of --root (DIR or NAME=DIR, as `run` takes them) and the
  * --smic-root style options: `data` and `run` accept the same syntax.
  */
-function rootsOf(dataset: DatasetName, flags: SourceFlags): string | MegcRoots {
+function rootsOf(dataset: DatasetName | LongVideoDatasetName, flags: SourceFlags): string | DatasetRoots {
   const named: Record<string, string> = {};
   let plain: string | undefined;
   for (const v of flags.root ?? []) {
     const i = v.indexOf('=');
     const name = i > 0 ? v.slice(0, i) : '';
-    if (isDatasetName(name)) named[name] = v.slice(i + 1);
+    if (isDatasetName(name) || isLongVideoDataset(name)) named[name] = v.slice(i + 1);
     else if (plain === undefined) plain = v;
     else throw new Error(`option --root is given twice (${JSON.stringify(plain)}, ${JSON.stringify(v)}); name each folder as NAME=DIR, e.g. --root casme2=/data/CASME2`);
   }
-  if (dataset === 'megc2019') {
-    const roots = { smic: flags.smicRoot ?? named.smic, casme2: flags.casme2Root ?? named.casme2, samm: flags.sammRoot ?? named.samm };
-    const missing = Object.entries(roots).filter(([, v]) => !v).map(([k]) => k);
-    if (missing.length > 0) {
-      throw new Error(`megc2019 needs ${missing.map((k) => `--${k}-root`).join(', ')} (or ${missing.map((k) => `--root ${k}=DIR`).join(', ')}): the folders SMIC-HS, CASME II and SAMM are unpacked in`);
+  if (!isLongVideoDataset(dataset) && isComposite(dataset)) {
+    const sources = sourcesOf(dataset);
+    const roots: DatasetRoots = {};
+    for (const k of sources) {
+      const flag = SOURCE_ROOT_FLAGS[k];
+      const dir = (flag ? (flags[flag] as string | undefined) : undefined) ?? named[k];
+      if (dir) roots[k] = dir;
     }
-    return roots as MegcRoots;
+    const missing = sources.filter((k) => !roots[k]);
+    if (missing.length > 0) {
+      const how = missing.map((k) => `--root ${k}=DIR`).join(', ');
+      if (dataset === 'megc2019') {
+        throw new Error(`megc2019 needs ${missing.map((k) => `--${k}-root`).join(', ')} (or ${how}): the folders SMIC-HS, CASME II and SAMM are unpacked in`);
+      }
+      throw new Error(`${dataset} needs one folder per dataset in it; missing: ${how}`);
+    }
+    return roots;
   }
   const others = Object.keys(named).filter((n) => n !== dataset);
   if (others.length > 0) throw new Error(`option --root ${others[0]}=...: --dataset is ${dataset}; give its folder as --root DIR or --root ${dataset}=DIR`);
@@ -101,6 +136,13 @@ function casme2Opts(flags: SourceFlags): { frames?: 'raw' | 'cropped' | 'auto' }
   return { frames: v };
 }
 
+function casme3Opts(flags: SourceFlags): { frames?: 'full' | 'clips' | 'auto' } {
+  const v = flags.casme3Frames;
+  if (v === undefined) return {};
+  if (v !== 'full' && v !== 'clips' && v !== 'auto') throw new Error(`option --casme3-frames: expected full, clips or auto, got ${JSON.stringify(v)}`);
+  return { frames: v };
+}
+
 function intOption(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
@@ -128,7 +170,7 @@ export function inspectReport(d: LabelledDataset): InspectReport {
   const perSource: Record<string, number> = {};
   for (const { clip, label } of d.clips) {
     perClass[d.scheme.labels[label]!]!++;
-    const subject = d.dataset === 'megc2019' ? `${clip.dataset}/${clip.subject}` : clip.subject;
+    const subject = isComposite(d.dataset) ? `${clip.dataset}/${clip.subject}` : clip.subject;
     perSubject[subject] = (perSubject[subject] ?? 0) + 1;
     perSource[clip.dataset] = (perSource[clip.dataset] ?? 0) + 1;
   }
@@ -153,24 +195,71 @@ export function renderInspect(r: InspectReport): string {
   return lines.join('\n');
 }
 
+/** What `data inspect` reports for a long-video dataset, also its --json output. */
+export interface LongVideoReport {
+  dataset: LongVideoDatasetName;
+  fps: number;
+  videos: Array<{ id: string; subject: string; frames: number; first: number | null; last: number | null; micro: number; macro: number }>;
+  /** Interval counts over all videos. */
+  intervals: { micro: number; macro: number };
+  counts: Record<ProblemKind, number>;
+  problems: Problem[];
+}
+
+export function longVideoReport(set: LongVideoSet): LongVideoReport {
+  const counts = { error: 0, excluded: 0, note: 0 };
+  for (const p of set.problems) counts[p.kind]++;
+  const videos = set.videos.map((v) => ({
+    id: v.id,
+    subject: v.subject,
+    frames: v.frames.length,
+    first: v.frameNumbers[0] ?? null,
+    last: v.frameNumbers[v.frameNumbers.length - 1] ?? null,
+    micro: v.intervals.filter((i) => i.kind === 'micro').length,
+    macro: v.intervals.filter((i) => i.kind === 'macro').length,
+  }));
+  return { dataset: set.name, fps: set.fps, videos, intervals: intervalCounts(set), counts, problems: set.problems };
+}
+
+export function renderLongVideoReport(r: LongVideoReport): string {
+  const subjects = new Set(r.videos.map((v) => v.subject)).size;
+  const lines = [`${r.dataset}: ${r.videos.length} videos from ${subjects} subjects at ${r.fps} fps; intervals: micro ${r.intervals.micro}, macro ${r.intervals.macro}`];
+  for (const v of r.videos) lines.push(`  ${v.id} (${v.subject}): ${v.frames} frames${v.first !== null ? ` ${v.first}..${v.last}` : ''}; micro ${v.micro}, macro ${v.macro}`);
+  lines.push(`problems: ${r.counts.error} error(s) (intervals or videos that cannot be used), ${r.counts.note} note(s)`);
+  for (const kind of ['error', 'excluded', 'note'] as const) {
+    const ps = r.problems.filter((p) => p.kind === kind);
+    if (ps.length === 0) continue;
+    lines.push(kind === 'error' ? 'errors:' : kind === 'excluded' ? 'left out:' : 'notes:');
+    for (const p of ps) lines.push(`  ${formatProblem(p)}`);
+  }
+  return lines.join('\n');
+}
+
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('read the real datasets and prepare the clip cache; export the synthetic one');
   registerSyntheticCommand(data);
   const sourceOptions = (c: Command): Command =>
     c
-      .requiredOption('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`)
-      .option('--root <dir>', 'folder the dataset is unpacked in: DIR or NAME=DIR as for run (megc2019: one per source, e.g. --root smic=DIR)', (v: string, prev: string[] = []) => [...prev, v])
+      .requiredOption('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}, a list of micro datasets (smic,casme2,samm,casme3), or for inspect the long videos ${LONG_VIDEO_DATASETS.join(', ')}`)
+      .option('--root <dir>', 'folder the dataset is unpacked in: DIR or NAME=DIR as for run (megc2019 and lists: one per dataset, e.g. --root smic=DIR)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--smic-root <dir>', 'megc2019: folder SMIC-HS is unpacked in')
       .option('--casme2-root <dir>', 'megc2019: folder CASME II is unpacked in')
       .option('--samm-root <dir>', 'megc2019: folder SAMM is unpacked in')
       .option('--scheme <name>', 'label scheme (default: the dataset\'s usual task, e.g. casme2-5)')
-      .option('--casme2-frames <which>', 'CASME II frames: raw, cropped or auto (default auto: raw when present)');
+      .option('--casme2-frames <which>', 'CASME II frames: raw, cropped or auto (default auto: raw when present)')
+      .option('--casme3-frames <which>', 'CAS(ME)^3 frames: full (part_A recordings), clips (Part_A_ME_clip) or auto (default: full when present)');
 
   sourceOptions(data.command('inspect').description('count clips per class and subject, and list every problem and what would be left out'))
     .option('--json', 'print the report as JSON')
     .action(async (flags: InspectFlags) => {
+      if (isLongVideoDataset(flags.dataset)) {
+        const set = await readLongVideos(flags.dataset, rootsOf(flags.dataset, flags) as string);
+        const report = longVideoReport(set);
+        process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : renderLongVideoReport(report)) + '\n');
+        return;
+      }
       const dataset = datasetOf(flags);
-      const d = await readLabelledDataset(dataset, rootsOf(dataset, flags), flags.scheme, { casme2: casme2Opts(flags) });
+      const d = await readLabelledDataset(dataset, rootsOf(dataset, flags), flags.scheme, { casme2: casme2Opts(flags), casme3: casme3Opts(flags) });
       const report = inspectReport(d);
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : renderInspect(report)) + '\n');
     });
@@ -209,6 +298,7 @@ export function registerDataCommands(program: Command): void {
         resample: resample as ResampleMode,
         skipBad: flags.skipBad === true,
         casme2: casme2Opts(flags),
+        casme3: casme3Opts(flags),
         detectorOptions: { model },
         onStart: ({ total, toProcess }) => {
           process.stderr.write(`${dataset}: ${total} clips, ${total - toProcess} already in ${opts.cacheDir}\n`);

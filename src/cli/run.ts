@@ -99,7 +99,7 @@ export async function configFromFlags(flags: RunFlags): Promise<MimanetConfig> {
     for (const role of ['micro', 'macro'] as const) {
       if (flags[role] === undefined && fileData[role] === undefined) {
         const other = role === 'micro' ? 'macro' : 'micro';
-        const names = role === 'micro' ? 'casme2, samm, smic or megc2019' : 'ckplus or mmi';
+        const names = role === 'micro' ? 'casme2, samm, smic, casme3, 4dme, megc2019 or a list of them' : 'ckplus or mmi';
         throw new ConfigError(`option --${role} is missing: a run on a real --${other} dataset needs a ${role} dataset too (${names}), or data.${role} in the config`);
       }
     }
@@ -146,11 +146,11 @@ export function registerRunCommand(program: Command): void {
     .option('--workers <n>', 'parallel fold workers, one backend each (default: min(2, cores))')
     .option('--train-shares <list>', 'sample efficiency: shares of each fold\'s micro training subjects, e.g. 1,0.5,0.25 (one set of rows per share; default 1)')
     .option('--init <spec>', 'imagenet:FILE: start both ResNet18 trunks of MiNet and MaNet from torchvision/timm ImageNet weights (.safetensors; needs width 64)')
-    .option('--micro <name>', 'real micro dataset: casme2, samm, smic or megc2019 (default: the embedded synthetic data)')
+    .option('--micro <name>', 'real micro dataset: casme2, samm, smic, casme3, 4dme, megc2019, or a list such as smic,casme2,samm,casme3 (default: the embedded synthetic data)')
     .option('--macro <name>', 'real macro dataset: ckplus or mmi')
     .option('--root <name=dir>', 'dataset root folder, e.g. --root casme2=/data/CASME2 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--cache <dir>', 'prepared-clip cache folder (default .cache/mimanet)')
-    .option('--scheme <name>', 'label scheme of the micro dataset, e.g. casme2-7 (default: its usual task: casme2-5, samm-5, smic-3, megc2019)')
+    .option('--scheme <name>', 'label scheme of the micro dataset, e.g. casme2-7 (default: its usual task: casme2-5, samm-5, smic-3, casme3-7, 4dme-5, megc2019; megc-3 for a list)')
     .option('--skip-bad', 'skip clips that cannot be prepared (each is reported) instead of stopping')
     .option('--allow-backend-change', 'resume a results folder begun on another backend (each new row records its backend)')
     .option('--queue <url>', 'run the jobs on `mimanet worker` processes through Redis: redis://[:PASSWORD@]HOST:PORT[/DB] or rediss:// (TLS); the password may come from MIMANET_REDIS_PASSWORD instead (see README: Running on many machines)')

@@ -28,7 +28,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--losses <terms>', 'loss terms of guided fine-tuning, e.g. c,s,sam,t,con (default: all five, or the config\'s single row)')
     .option('--init <spec>', 'imagenet:FILE: start both ResNet18 trunks from torchvision/timm ImageNet weights (.safetensors; needs width 64)')
     .option('--backend <name>', BACKEND_HELP)
-    .option('--micro <name>', 'real micro dataset: casme2, samm, smic or megc2019 (default: the embedded synthetic data)')
+    .option('--micro <name>', 'real micro dataset: casme2, samm, smic, casme3, 4dme, megc2019, or a list such as smic,casme2,samm,casme3 (default: the embedded synthetic data)')
     .option('--macro <name>', 'real macro dataset: ckplus or mmi')
     .option('--root <name=dir>', 'dataset root folder, e.g. --root casme2=/data/CASME2 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--cache <dir>', 'prepared-clip cache folder (default .cache/mimanet)')

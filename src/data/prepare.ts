@@ -11,8 +11,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CachedClipMeta, hasClip, loadClipSet, readIndex, writeClip, writeIndex } from './cache.js';
 import type { Casme2ReadOptions } from './datasets/casme2.js';
-import { type MegcRoots, getLabelScheme, readLabelledDataset } from './datasets/index.js';
-import { type DatasetName, type Problem, formatProblem } from './datasets/types.js';
+import type { Casme3ReadOptions } from './datasets/casme3.js';
+import { type DatasetRoots, getLabelScheme, readLabelledDataset } from './datasets/index.js';
+import { type DatasetName, type Problem, formatProblem, isComposite, sourcesOf } from './datasets/types.js';
 import type { AlignOptions } from './preprocess/align.js';
 import { faceRecipe, type PreprocessingRecipe } from './preprocess/recipe.js';
 import { type FaceDetector, type FaceDetectorOptions, createFaceDetector } from './preprocess/face.js';
@@ -39,10 +40,10 @@ export interface PrepareProgress {
 
 export interface PrepareOptions {
   dataset: DatasetName;
-  /** Where the dataset is unpacked (every dataset except `megc2019`). */
+  /** Where the dataset is unpacked (every dataset except `megc2019` and the composites). */
   root?: string;
-  /** For `megc2019`: where SMIC-HS, CASME II and SAMM are unpacked. */
-  roots?: Partial<MegcRoots>;
+  /** For `megc2019` and the composites: where each source is unpacked. */
+  roots?: DatasetRoots;
   /** Clip cache folder. */
   cacheDir: string;
   /** Label scheme name. Default: the dataset's default (see DEFAULT_SCHEMES in datasets/labels.ts). */
@@ -63,6 +64,8 @@ export interface PrepareOptions {
   align?: AlignOptions;
   /** CASME II frame folder choice. */
   casme2?: Casme2ReadOptions;
+  /** CAS(ME)^3 distribution choice. */
+  casme3?: Casme3ReadOptions;
   /** A ready detector (tests); default: face-api created on first need. */
   detector?: FaceDetector;
   detectorOptions?: FaceDetectorOptions;
@@ -139,12 +142,13 @@ function checkGeometry(opts: PrepareOptions): void {
   if (opts.channels !== 1 && opts.channels !== 3) throw new Error(`prepare: channels must be 1 or 3, got ${JSON.stringify(opts.channels)}`);
 }
 
-function rootsOf(opts: PrepareOptions): string | MegcRoots {
-  if (opts.dataset === 'megc2019') {
+function rootsOf(opts: PrepareOptions): string | DatasetRoots {
+  if (isComposite(opts.dataset)) {
+    const sources = sourcesOf(opts.dataset);
     const r = opts.roots ?? {};
-    const missing = (['smic', 'casme2', 'samm'] as const).filter((k) => !r[k]);
-    if (missing.length > 0) throw new Error(`megc2019 needs the roots of smic, casme2 and samm; missing: ${missing.join(', ')}`);
-    return r as MegcRoots;
+    const missing = sources.filter((k) => !r[k]);
+    if (missing.length > 0) throw new Error(`${opts.dataset} needs the roots of ${sources.join(', ')}; missing: ${missing.join(', ')}`);
+    return r;
   }
   if (!opts.root) throw new Error(`${opts.dataset}: no root folder given`);
   return opts.root;
@@ -171,7 +175,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareResul
   checkGeometry(opts);
   const roots = rootsOf(opts);
   const t0 = performance.now();
-  const data = await readLabelledDataset(opts.dataset, roots, opts.scheme, { casme2: opts.casme2 });
+  const data = await readLabelledDataset(opts.dataset, roots, opts.scheme, { casme2: opts.casme2, casme3: opts.casme3 });
   const settings = settingsOf(opts, data.scheme.name);
   checkCacheSettings(opts.cacheDir, settings);
 

@@ -8,31 +8,39 @@ import type { ExperimentData } from './load.js';
 import { readIndex } from './cache.js';
 import { loadPreparedOrPrepare, cacheDirFor, recipeOf, type PrepareOptions } from './prepare.js';
 import { macroToMicroMap, getLabelScheme } from './datasets/labels.js';
-import { isDatasetName, DATASET_NAMES, type DatasetName } from './datasets/types.js';
+import { MEGC2019_SOURCES, MICRO_SOURCES, SOURCE_NAMES, type DatasetName, type SourceName, isComposite, isDatasetName, parseDatasetName, sourcesOf } from './datasets/types.js';
 
-export const MICRO_DATASETS: readonly DatasetName[] = ['casme2', 'samm', 'smic', 'megc2019'];
+/** Micro datasets with a name; any list of micro sources (`smic,casme2,samm,casme3`) is a micro dataset too. */
+export const MICRO_DATASETS: readonly DatasetName[] = [...MICRO_SOURCES, 'megc2019'];
 export const MACRO_DATASETS: readonly DatasetName[] = ['ckplus', 'mmi'];
 /** Names `data.roots` (and `--root NAME=DIR`) may use: every dataset read from one folder. */
-export const ROOT_NAMES: readonly DatasetName[] = DATASET_NAMES.filter((n) => n !== 'megc2019');
-/** The composite's sources, each needing its own root. */
-export const MEGC2019_SOURCES = ['smic', 'casme2', 'samm'] as const;
+export const ROOT_NAMES: readonly SourceName[] = SOURCE_NAMES;
+export { MEGC2019_SOURCES };
 /** A preparation of at least this many clips logs its progress every tenth of the way. */
 export const PREPARE_PROGRESS_MIN_CLIPS = 20;
 
-function roleCheck(name: string, role: 'micro' | 'macro'): DatasetName {
+/** A micro or macro dataset name of a config, checked for its role; a micro list comes back in canonical form. */
+export function roleCheck(name: string, role: 'micro' | 'macro'): DatasetName {
   const allowed = role === 'micro' ? MICRO_DATASETS : MACRO_DATASETS;
-  if (!isDatasetName(name) || !allowed.includes(name)) {
-    const known = isDatasetName(name) ? ` (${name} is a ${role === 'micro' ? 'macro' : 'micro'} dataset)` : '';
-    throw new Error(`--${role} (data.${role}) is ${JSON.stringify(name)}: expected one of ${allowed.join(', ')}${known}`);
+  const expected = role === 'micro' ? `${allowed.join(', ')}, or a list of them such as smic,casme2,samm,casme3` : allowed.join(', ');
+  let parsed: DatasetName | undefined;
+  try {
+    parsed = role === 'micro' ? parseDatasetName(name) : isDatasetName(name) ? name : undefined;
+  } catch (e) {
+    if (/[,+]/.test(name)) throw new Error(`--${role} (data.${role}): ${(e as Error).message}`);
   }
-  return name;
+  if (parsed === undefined || !(allowed.includes(parsed) || (role === 'micro' && isComposite(parsed)))) {
+    const known = parsed !== undefined || isDatasetName(name) ? ` (${name} is a ${role === 'micro' ? 'macro' : 'micro'} dataset)` : '';
+    throw new Error(`--${role} (data.${role}) is ${JSON.stringify(name)}: expected one of ${expected}${known}`);
+  }
+  return parsed;
 }
 
 /** Every root names a dataset read from one folder; the ones this run uses are existing folders. */
 function checkRoots(roots: Record<string, string>, used: readonly string[]): void {
   for (const [name, dir] of Object.entries(roots)) {
     if (!(ROOT_NAMES as readonly string[]).includes(name)) {
-      const hint = name === 'megc2019' ? ' (megc2019 takes the roots of smic, casme2 and samm)' : '';
+      const hint = name === 'megc2019' ? ' (megc2019 takes the roots of smic, casme2 and samm)' : /[,+]/.test(name) ? ' (a list takes one root per dataset in it)' : '';
       throw new Error(`--root ${name}=${dir}: unknown dataset name ${JSON.stringify(name)}; expected one of ${ROOT_NAMES.join(', ')}${hint}`);
     }
     if (!used.includes(name)) continue;
@@ -46,23 +54,23 @@ function checkRoots(roots: Record<string, string>, used: readonly string[]): voi
   }
 }
 
-/** The dataset folders a micro or macro dataset reads from. */
-function rootNamesOf(name: DatasetName): readonly string[] {
-  return name === 'megc2019' ? MEGC2019_SOURCES : [name];
+/** `a, b and c`. */
+function andList(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /** The prepare options of one dataset of the pair, with its root(s) from `data.roots`. */
 export function prepareOptionsFor(d: PreparedDataConfig, name: DatasetName, model: MimanetConfig['model']): PrepareOptions {
   const geometry = { frames: model.frames, size: model.size, channels: model.channels as 1 | 3 };
   // the label scheme applies to the micro dataset; macro datasets keep their own classes
-  const scheme = MICRO_DATASETS.includes(name) ? d.scheme : undefined;
+  const scheme = MICRO_DATASETS.includes(name) || isComposite(name) ? d.scheme : undefined;
   const base = { dataset: name, ...geometry, skipBad: d.skipBad, ...(scheme ? { scheme } : {}) };
   const missing = (key: string): never => {
-    const what = name === 'megc2019' ? `megc2019 is made of smic, casme2 and samm; no folder for ${key}` : `no folder for ${key}`;
+    const what = isComposite(name) ? `${name} is made of ${andList(sourcesOf(name))}; no folder for ${key}` : `no folder for ${key}`;
     throw new Error(`${what}: give it with --root ${key}=DIR or data.roots.${key} in the config`);
   };
-  if (name === 'megc2019') {
-    const roots = { smic: d.roots.smic ?? missing('smic'), casme2: d.roots.casme2 ?? missing('casme2'), samm: d.roots.samm ?? missing('samm') };
+  if (isComposite(name)) {
+    const roots = Object.fromEntries(sourcesOf(name).map((s) => [s, d.roots[s] ?? missing(s)]));
     return { ...base, roots, cacheDir: cacheDirFor(d.cacheDir, base) };
   }
   const root = d.roots[name] ?? missing(name);
@@ -114,7 +122,7 @@ export async function loadPreparedPair(cfg: MimanetConfig, opts: LoadPairOptions
   const log = opts.log ?? stderrLog;
   const microName = roleCheck(d.micro, 'micro');
   const macroName = roleCheck(d.macro, 'macro');
-  checkRoots(d.roots, [...rootNamesOf(microName), ...rootNamesOf(macroName)]);
+  checkRoots(d.roots, [...sourcesOf(microName), ...sourcesOf(macroName)]);
   const microOpts = prepareOptionsFor(d, microName, cfg.model);
   const macroOpts = prepareOptionsFor(d, macroName, cfg.model);
   const micro = await loadOne(microOpts, log);

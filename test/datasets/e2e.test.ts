@@ -266,8 +266,15 @@ describe('run on real datasets: bad input gets one clear line', () => {
   });
 
   it('an unknown --micro or --macro name, or a dataset in the wrong role', async () => {
-    oneLine(await run(['--micro', 'casme3', '--macro', 'ckplus', '--root', `ckplus=${ckplus}`]), /^mimanet: error: --micro \(data\.micro\) is "casme3": expected one of casme2, samm, smic, megc2019$/);
-    oneLine(await run(['--micro', 'ckplus', '--macro', 'ckplus']), /--micro \(data\.micro\) is "ckplus": expected one of casme2, samm, smic, megc2019 \(ckplus is a macro dataset\)/);
+    oneLine(
+      await run(['--micro', 'casme9', '--macro', 'ckplus', '--root', `ckplus=${ckplus}`]),
+      /^mimanet: error: --micro \(data\.micro\) is "casme9": expected one of casme2, samm, smic, casme3, 4dme, megc2019, or a list of them such as smic,casme2,samm,casme3$/,
+    );
+    oneLine(await run(['--micro', 'ckplus', '--macro', 'ckplus']), /--micro \(data\.micro\) is "ckplus": expected one of casme2, .*, megc2019, or a list of them .* \(ckplus is a macro dataset\)$/);
+    oneLine(
+      await run(['--micro', 'smic,ckplus', '--macro', 'ckplus']),
+      /^mimanet: error: --micro \(data\.micro\): dataset list "smic,ckplus": ckplus is a macro dataset; a list combines micro datasets \(casme2, samm, smic, casme3, 4dme, megc2019\)$/,
+    );
     oneLine(await run(['--micro', 'casme2', '--macro', 'ck+']), /--macro \(data\.macro\) is "ck\+": expected one of ckplus, mmi/);
     oneLine(await run(['--micro', 'casme2']), /^mimanet: error: option --macro is missing: a run on a real --micro dataset needs a macro dataset too \(ckplus or mmi\), or data\.macro in the config$/);
   });
@@ -280,7 +287,7 @@ describe('run on real datasets: bad input gets one clear line', () => {
     );
     oneLine(
       await run(['--micro', 'casme2', '--macro', 'ckplus', '--root', `casme=${casme2}`, '--root', `ckplus=${ckplus}`]),
-      /--root casme=.*: unknown dataset name "casme"; expected one of casme2, smic, samm, ckplus, mmi$/,
+      /--root casme=.*: unknown dataset name "casme"; expected one of casme2, smic, samm, ckplus, mmi, casme3, 4dme$/,
     );
     oneLine(await run(['--micro', 'casme2', '--macro', 'ckplus', '--root', casme2]), /option --root is ".*": expected NAME=DIR/);
   });

@@ -240,3 +240,152 @@ export async function ckplusTree(prefix: string, seqs: readonly CkSequence[], si
   }
   return root;
 }
+
+// ---------------------------------------------------------------------------
+// CAS(ME)^3 part A, 4DME, and the long videos of CAS(ME)^2 and SAMM Long Videos
+
+/** CAS(ME)^3's label file columns. */
+export const CASME3_HEADER = ['Subject', 'Filename', 'Onset', 'Apex', 'Offset', 'AU', 'Objective class', 'emotion'];
+
+/** One CAS(ME)^3 label row; frames onset..offset are written except `drop` (frame drops) and all of them when `frames` is 'missing'. */
+export interface Casme3Row {
+  subject: string;
+  filename: string;
+  onset: number;
+  apex: number;
+  offset: number;
+  emotion: string;
+  drop?: readonly number[];
+  frames?: ClipFrames;
+}
+
+/**
+ * ROOT/cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx and the frames, either as the
+ * full recordings (`part_A/<Subject>/<Filename>/color/<n>.jpg`, depth/ beside)
+ * or as the cut clips (`Part_A_ME_clip/frame/<Subject>_<Filename>_<Onset>/<n>.jpg`,
+ * depth/ beside frame/). Depth maps are small PNGs the reader must ignore.
+ */
+export async function casme3Tree(prefix: string, rows: readonly Casme3Row[], layout: 'full' | 'clips', side = 160, root = tmpTree(prefix)): Promise<string> {
+  const written = new Set<string>();
+  for (const r of rows) {
+    if (r.frames === 'missing') continue;
+    const numbers = range(r.onset, Math.max(r.offset, r.apex)).filter((n) => !r.drop?.includes(n));
+    const clipDir = layout === 'full' ? join(root, 'part_A', r.subject, r.filename) : join(root, 'Part_A_ME_clip');
+    const colour = layout === 'full' ? join(clipDir, 'color') : join(clipDir, 'frame', `${r.subject}_${r.filename}_${r.onset}`);
+    const depth = layout === 'full' ? join(clipDir, 'depth') : join(clipDir, 'depth', `${r.subject}_${r.filename}_${r.onset}`);
+    const fresh = numbers.filter((n) => !written.has(join(colour, `${n}.jpg`)));
+    await writeFaceClip(colour, (n) => `${n}.jpg`, fresh, 'jpg', side, r.frames === 'blank');
+    for (const n of fresh) {
+      written.add(join(colour, `${n}.jpg`));
+      await writeImage(join(depth, `${n}.png`), pattern(4, 4, n), 4, 4);
+    }
+  }
+  await writeXlsx(join(root, 'annotation', 'cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx'), [
+    CASME3_HEADER,
+    ...rows.map((r) => [r.subject, r.filename, r.onset, r.apex, r.offset, '4,L10', 'Objective class 1', r.emotion]),
+  ]);
+  return root;
+}
+
+/** 4DME's label file columns (the release has more after AUs). */
+export const FOURDME_HEADER = ['sub_ID', 'fold_name', 'Emotion', 'Onset', 'Apex', 'Offset', 'AUs', 'fold', 'eye blink', 'Positive', 'Negative', 'Surprise', 'Repression', 'Others'];
+
+/** One 4DME label row; grey frames `frame<n>.jpg` onset..offset. */
+export interface FourDmeRow {
+  subject: string;
+  fold: string;
+  onset: number;
+  apex: number;
+  offset: number;
+  emotion: string;
+  aus?: string;
+  frames?: ClipFrames;
+}
+
+/** ROOT/4DME_Labelling_Micro_release v1.xlsx and ROOT/gray_micro/<sub_ID>/<fold_name>/frame<n>.jpg. */
+export async function fourDmeTree(prefix: string, rows: readonly FourDmeRow[], side = 160): Promise<string> {
+  const root = tmpTree(prefix);
+  for (const r of rows) {
+    if (r.frames === 'missing') continue;
+    await writeFaceClip(join(root, 'gray_micro', r.subject, r.fold), (n) => `frame${n}.jpg`, range(r.onset, r.offset), 'grey-jpg', side, r.frames === 'blank');
+  }
+  await writeXlsx(join(root, '4DME_Labelling_Micro_release v1.xlsx'), [
+    FOURDME_HEADER,
+    ...rows.map((r) => [r.subject, r.fold, r.emotion, r.onset, r.apex, r.offset, r.aus ?? 'AU4(k)+L7', 1, 0, 0, 0, 0, 0, 0]),
+  ]);
+  return root;
+}
+
+/** Writes `w`x`w` pattern frames `name(n)` for each number: enough for readers, which list frames but do not decode them. */
+export async function patternFrames(dir: string, name: (n: number) => string, numbers: readonly number[], w = 8): Promise<void> {
+  for (const n of numbers) await writeImage(join(dir, name(n)), pattern(w, w, n), w, w);
+}
+
+/** Writes a workbook of several sheets, each a list of rows. */
+export async function writeWorkbook(file: string, sheets: Record<string, (string | number | null)[][]>): Promise<void> {
+  mkdirSync(dirname(file), { recursive: true });
+  const wb = new ExcelJS.Workbook();
+  for (const [name, rows] of Object.entries(sheets)) {
+    const ws = wb.addWorksheet(name);
+    rows.forEach((r, i) => {
+      const row = ws.getRow(i + 1);
+      r.forEach((v, j) => {
+        if (v !== null) row.getCell(j + 1).value = v;
+      });
+      row.commit();
+    });
+  }
+  await wb.xlsx.writeFile(file);
+}
+
+/** A CAS(ME)^2 long video: subject folder `sNN`, video `NN_<code><name>` with frames img1.jpg..img<frames>.jpg. */
+export interface Casme2LvVideo {
+  subject: number;
+  code: string;
+  name: string;
+  frames: number;
+  /** Frame numbers with no file. */
+  drop?: readonly number[];
+}
+
+/**
+ * ROOT/code_final.xlsx (sheet 1 without a header row: participant, video,
+ * onset, apex, offset, AUs, emotion, type, self-report; sheet 2: index,
+ * subject folder, participant; sheet 3: video code, video name) and
+ * ROOT/rawpic/sNN/NN_<code><name>/imgN.jpg. `participants` maps the
+ * participant numbers the rows use to subject numbers.
+ */
+export async function casme2LvTree(prefix: string, videos: readonly Casme2LvVideo[], rows: (string | number | null)[][], participants: Record<number, number>): Promise<string> {
+  const root = tmpTree(prefix);
+  for (const v of videos) {
+    const s = String(v.subject).padStart(2, '0');
+    const numbers = range(1, v.frames).filter((n) => !v.drop?.includes(n));
+    await patternFrames(join(root, 'rawpic', `s${s}`, `${s}_${v.code}${v.name}`), (n) => `img${n}.jpg`, numbers);
+  }
+  const names = [...new Map(videos.map((v) => [v.code, v.name])).entries()];
+  await writeWorkbook(join(root, 'code_final.xlsx'), {
+    code_final: rows,
+    naming_subject: Object.entries(participants).map(([p, s], i) => [i + 1, `s${String(s).padStart(2, '0')}`, Number(p)]),
+    naming_video: names.map(([code, name]) => [code, name]),
+  });
+  return root;
+}
+
+/** SAMM Long Videos' header row, after its title rows. */
+export const SAMM_LV_HEADER = ['Subject', 'Filename', 'Inducement Code', 'Onset', 'Apex', 'Offset', 'Duration', 'Type', 'Action Units', 'Notes'];
+
+/** ROOT/SAMM_LongVideos_V2_Release.xlsx (title rows, header, rows) and ROOT/SAMM_longvideos/<video>/<video>_NNNN.jpg, frames 1..n. */
+export async function sammLvTree(prefix: string, videos: Record<string, number>, rows: (string | number | null)[][]): Promise<string> {
+  const root = tmpTree(prefix);
+  for (const [v, n] of Object.entries(videos)) await patternFrames(join(root, 'SAMM_longvideos', v), (k) => `${v}_${String(k).padStart(4, '0')}.jpg`, range(1, n));
+  await writeXlsx(join(root, 'SAMM_LongVideos_V2_Release.xlsx'), [
+    ['SAMM Long Videos'],
+    ['Micro- and macro-movements in the long videos'],
+    [],
+    ['Onset, Apex and Offset are frame numbers'],
+    [], [], [], [], [],
+    SAMM_LV_HEADER,
+    ...rows,
+  ]);
+  return root;
+}

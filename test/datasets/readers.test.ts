@@ -240,6 +240,6 @@ describe('MEGC 2019 composite reader', () => {
       ['casme2/sub10_EP01_01', 'subject sub10 is left out by label scheme megc2019'],
       ['casme2/sub05_EP03_01', 'class "others" is not in label scheme megc2019'],
     ]);
-    await expect(readDataset('megc2019', smic)).rejects.toThrow(/three roots/);
+    await expect(readDataset('megc2019', smic)).rejects.toThrow(/megc2019 needs one root per source: smic, casme2, samm/);
   });
 });

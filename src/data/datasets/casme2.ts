@@ -10,7 +10,7 @@
  * empty) falls back to the middle of onset..offset, reported as a note.
  */
 import { basename } from 'node:path';
-import { readAnnotatedClips } from './annotated.js';
+import { FRAME_COLUMNS, readAnnotatedClips, subjectClipFolder, twoLevelFolders } from './annotated.js';
 import { type CellValue, findDir, findFiles, subdirs } from './files.js';
 import type { Problem, ReadResult } from './types.js';
 
@@ -52,12 +52,22 @@ export async function readCasme2(root: string, opts: Casme2ReadOptions = {}): Pr
     const names = want === 'auto' ? `${CASME2_FRAME_FOLDERS.raw} or ${CASME2_FRAME_FOLDERS.cropped}` : CASME2_FRAME_FOLDERS[want];
     throw new Error(`casme2: no frame folder ${names} with sub01.. subject folders under ${root}`);
   }
+  const frames = framesDir;
   const res = await readAnnotatedClips({
     dataset: 'casme2',
     annotationFile: annotation,
-    framesDir,
+    columns: {
+      subject: { name: 'Subject', keys: ['subject'] },
+      filename: { name: 'Filename', keys: ['filename'] },
+      ...FRAME_COLUMNS,
+      emotion: { name: 'Estimated Emotion', keys: ['estimatedemotion'] },
+      aus: { name: 'Action Units', keys: ['actionunits'] },
+    },
     subjectName: casme2SubjectName,
     clipId: (subject, folder) => `${subject}_${folder}`,
+    clipFolder: (subject, folder) => subjectClipFolder(frames, subject, folder),
+    gaps: 'error',
+    clipFolders: () => twoLevelFolders(frames),
   });
   return { clips: res.clips, problems: [...notes, ...res.problems] };
 }

@@ -1,7 +1,7 @@
 /**
  * File-system and spreadsheet helpers shared by the dataset readers.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 
@@ -27,8 +27,18 @@ export function listDir(dir: string): string[] {
   }
 }
 
+/** Visible sub-folders, sorted. Entry types come from the listing, so a folder of many frames costs no stat per file. */
 export function subdirs(dir: string): string[] {
-  return listDir(dir).filter((n) => isDir(join(dir, n)));
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDir(join(dir, e.name)))))
+    .map((e) => e.name)
+    .sort();
 }
 
 /**
@@ -170,25 +180,32 @@ function plainCell(v: ExcelJS.CellValue): CellValue {
   return plainCell(String(v));
 }
 
-/** Reads the first worksheet of an .xlsx file. Throws with the file name on failure. */
-export async function readSheet(file: string): Promise<Sheet> {
+/** Reads every worksheet of an .xlsx file, in workbook order. Throws with the file name on failure. */
+export async function readWorkbook(file: string): Promise<Sheet[]> {
   if (!existsSync(file)) throw new Error(`${file}: annotation file not found`);
+  if (/\.xls$/i.test(file)) throw new Error(`${file}: the old binary .xls format cannot be read; save it as .xlsx (same name, .xlsx) and point to that`);
   const wb = new ExcelJS.Workbook();
   try {
     await wb.xlsx.readFile(file);
   } catch (e) {
     throw new Error(`${file}: cannot read as .xlsx (${(e as Error).message})`);
   }
-  const ws = wb.worksheets[0];
-  if (!ws) throw new Error(`${file}: the workbook has no worksheet`);
-  const rows: CellValue[][] = [];
-  ws.eachRow({ includeEmpty: true }, (row, rowNumber) => {
-    const values = row.values as ExcelJS.CellValue[];
-    // row.values is 1-based (index 0 unused).
-    rows[rowNumber - 1] = values.slice(1).map(plainCell);
+  if (wb.worksheets.length === 0) throw new Error(`${file}: the workbook has no worksheet`);
+  return wb.worksheets.map((ws) => {
+    const rows: CellValue[][] = [];
+    ws.eachRow({ includeEmpty: true }, (row, rowNumber) => {
+      const values = row.values as ExcelJS.CellValue[];
+      // row.values is 1-based (index 0 unused).
+      rows[rowNumber - 1] = values.slice(1).map(plainCell);
+    });
+    for (let i = 0; i < rows.length; i++) rows[i] ??= [];
+    return { file, name: ws.name, rows };
   });
-  for (let i = 0; i < rows.length; i++) rows[i] ??= [];
-  return { file, name: ws.name, rows };
+}
+
+/** Reads the first worksheet of an .xlsx file. Throws with the file name on failure. */
+export async function readSheet(file: string): Promise<Sheet> {
+  return (await readWorkbook(file))[0]!;
 }
 
 /** Header name as a key: lower case, letters and digits only (`Onset Frame` and `OnsetFrame` -> `onsetframe`). */
@@ -197,18 +214,21 @@ export function headerKey(v: CellValue): string {
 }
 
 /**
- * Finds the header row: the first row whose cells include every key in
- * `required` (compared with `headerKey`). Returns its 0-based index and the
- * column of each key, or null.
+ * Finds the header row: the first row whose cells include every entry of
+ * `required` (compared with `headerKey`); an entry may list alternative
+ * names, the first being the one the result is keyed by. Returns its 0-based
+ * index and the column of each key, or null.
  */
-export function findHeader(sheet: Sheet, required: string[], maxRows = 50): { rowIndex: number; columns: Map<string, number> } | null {
+export function findHeader(sheet: Sheet, required: readonly (string | readonly string[])[], maxRows = 50): { rowIndex: number; columns: Map<string, number> } | null {
+  const alternatives = required.map((r) => (typeof r === 'string' ? [r] : r));
   for (let r = 0; r < Math.min(sheet.rows.length, maxRows); r++) {
     const keys = (sheet.rows[r] ?? []).map(headerKey);
-    if (required.every((k) => keys.includes(k))) {
+    if (alternatives.every((alts) => alts.some((k) => keys.includes(k)))) {
       const columns = new Map<string, number>();
       keys.forEach((k, i) => {
         if (k && !columns.has(k)) columns.set(k, i);
       });
+      for (const alts of alternatives) columns.set(alts[0]!, columns.get(alts.find((k) => keys.includes(k))!)!);
       return { rowIndex: r, columns };
     }
   }

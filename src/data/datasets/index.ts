@@ -2,18 +2,23 @@
  * One entry point over all readers, plus the label scheme applied on top.
  */
 import { readCasme2, type Casme2ReadOptions } from './casme2.js';
+import { readCasme3, type Casme3ReadOptions } from './casme3.js';
 import { readCkPlus } from './ckplus.js';
+import { readFourDme } from './fourdme.js';
 import { type LabelScheme, type LabelledClip, applyLabelScheme, getLabelScheme } from './labels.js';
 import { readMmi } from './mmi.js';
 import { readSamm } from './samm.js';
 import { readSmic } from './smic.js';
-import type { DatasetName, Problem, ReadResult, SourceName } from './types.js';
+import { type DatasetName, type Problem, type ReadResult, type SourceName, isComposite, sourcesOf } from './types.js';
 
 export * from './types.js';
 export * from './labels.js';
-export { readCasme2, readCkPlus, readMmi, readSamm, readSmic };
+export { readCasme2, readCasme3, readCkPlus, readFourDme, readMmi, readSamm, readSmic };
 
-/** Where the composite's three sources are unpacked. */
+/** Where each source of a composite is unpacked. */
+export type DatasetRoots = Partial<Record<SourceName, string>>;
+
+/** Where the MEGC 2019 composite's three sources are unpacked. */
 export interface MegcRoots {
   smic: string;
   casme2: string;
@@ -22,6 +27,7 @@ export interface MegcRoots {
 
 export interface ReadDatasetOptions {
   casme2?: Casme2ReadOptions;
+  casme3?: Casme3ReadOptions;
 }
 
 /** The readers of the single-folder datasets. */
@@ -31,21 +37,26 @@ export const READERS: Readonly<Record<SourceName, (root: string, opts: ReadDatas
   smic: (root) => readSmic(root),
   ckplus: (root) => readCkPlus(root),
   mmi: (root) => readMmi(root),
+  casme3: (root, opts) => readCasme3(root, opts.casme3),
+  '4dme': (root) => readFourDme(root),
 };
 
 /**
- * Reads a dataset from where it is unpacked. For `megc2019`, `roots` gives the
- * three sources; otherwise one folder. A missing or unreadable annotation
- * file or frame folder throws; everything else becomes a problem line.
+ * Reads a dataset from where it is unpacked: one folder, or for `megc2019`
+ * and the composites one folder per source (`roots`). A missing or unreadable
+ * annotation file or frame folder throws; everything else becomes a problem line.
  */
-export async function readDataset(dataset: DatasetName, roots: string | MegcRoots, opts: ReadDatasetOptions = {}): Promise<ReadResult> {
-  if (dataset === 'megc2019') {
-    if (typeof roots === 'string') throw new Error('megc2019 needs three roots: smic, casme2 and samm');
-    const parts = await Promise.all((['smic', 'casme2', 'samm'] as const).map((s) => READERS[s](roots[s], opts)));
+export async function readDataset(dataset: DatasetName, roots: string | DatasetRoots, opts: ReadDatasetOptions = {}): Promise<ReadResult> {
+  if (isComposite(dataset)) {
+    const sources = sourcesOf(dataset);
+    if (typeof roots === 'string') throw new Error(`${dataset} needs one root per source: ${sources.join(', ')}`);
+    const missing = sources.filter((s) => !roots[s]);
+    if (missing.length > 0) throw new Error(`${dataset} needs the roots of ${sources.join(', ')}; missing: ${missing.join(', ')}`);
+    const parts = await Promise.all(sources.map((s) => READERS[s](roots[s]!, opts)));
     return { clips: parts.flatMap((p) => p.clips), problems: parts.flatMap((p) => p.problems) };
   }
   if (typeof roots !== 'string') throw new Error(`${dataset} reads from one root folder`);
-  return READERS[dataset](roots, opts);
+  return READERS[dataset as SourceName](roots, opts);
 }
 
 export interface LabelledDataset {
@@ -57,9 +68,9 @@ export interface LabelledDataset {
 }
 
 /** Reads a dataset and applies a label scheme (the dataset's default when none is named). */
-export async function readLabelledDataset(dataset: DatasetName, roots: string | MegcRoots, schemeName?: string, opts: ReadDatasetOptions = {}): Promise<LabelledDataset> {
+export async function readLabelledDataset(dataset: DatasetName, roots: string | DatasetRoots, schemeName?: string, opts: ReadDatasetOptions = {}): Promise<LabelledDataset> {
   const scheme = getLabelScheme(dataset, schemeName);
   const read = await readDataset(dataset, roots, opts);
-  const { kept, problems } = applyLabelScheme(scheme, read.clips);
+  const { kept, problems } = applyLabelScheme(scheme, read.clips, isComposite(dataset) ? dataset : undefined);
   return { dataset, scheme, clips: kept, problems: [...read.problems, ...problems] };
 }

@@ -5,7 +5,7 @@
  * Class names are lower case. Native labels are matched case-insensitively
  * (SAMM writes `Anger`, CASME II `anger`).
  */
-import type { DatasetName, Problem, RawClip, SourceName } from './types.js';
+import { type DatasetName, type Problem, type RawClip, type SourceName, isComposite, sourcesOf } from './types.js';
 
 /** Native classes of each dataset, lower case, in the order the dataset documents them. */
 export const NATIVE_LABELS: Readonly<Record<SourceName, readonly string[]>> = {
@@ -14,7 +14,38 @@ export const NATIVE_LABELS: Readonly<Record<SourceName, readonly string[]>> = {
   smic: ['negative', 'positive', 'surprise'],
   ckplus: ['anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'],
   mmi: ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'],
+  casme3: ['happy', 'disgust', 'fear', 'anger', 'sad', 'surprise', 'others'],
+  '4dme': ['positive', 'negative', 'surprise', 'repression', 'others'],
 };
+
+/** Other spellings of native classes that copies of a dataset are known to use. */
+const NATIVE_ALIASES: Readonly<Partial<Record<SourceName, Readonly<Record<string, string>>>>> = {
+  casme3: { happiness: 'happy', sadness: 'sad', other: 'others' },
+  '4dme': { other: 'others' },
+};
+
+/** Datasets whose rows may carry two classes joined by `+` (4DME: `Negative+Surprise`). */
+const COMPOUND_LABELS: ReadonlySet<SourceName> = new Set(['4dme']);
+
+/**
+ * A native label as the label tables key it: lower case, known aliases folded
+ * onto the dataset's own spelling, and for 4DME a compound `A+B` of two or more
+ * native classes written without spaces. Null when the dataset has no such class.
+ */
+export function nativeKey(dataset: SourceName, label: string): string | null {
+  const one = (l: string): string | null => {
+    const k = l.trim().toLowerCase();
+    const n = NATIVE_ALIASES[dataset]?.[k] ?? k;
+    return NATIVE_LABELS[dataset].includes(n) ? n : null;
+  };
+  if (!COMPOUND_LABELS.has(dataset) || !label.includes('+')) return one(label);
+  const parts = label.split('+').map(one);
+  return parts.length >= 2 && parts.every((p) => p !== null) ? parts.join('+') : null;
+}
+
+export function isNativeLabel(dataset: SourceName, label: string): boolean {
+  return nativeKey(dataset, label) !== null;
+}
 
 /** CK+ emotion codes (the number in `*_emotion.txt`); 0 (neutral) is not a class. */
 export const CKPLUS_EMOTION_CODES: Readonly<Record<number, string>> = {
@@ -31,12 +62,12 @@ export const CKPLUS_EMOTION_CODES: Readonly<Record<number, string>> = {
 export interface LabelScheme {
   /** Name used on the command line (`--scheme`). */
   name: string;
-  /** The dataset (reader) the scheme applies to. */
-  dataset: DatasetName;
+  /** The dataset (reader) the scheme applies to; `composite` for any list of the sources in `classes`. */
+  dataset: DatasetName | 'composite';
   description: string;
   /** Class names; a prepared clip's label indexes this list. */
   labels: readonly string[];
-  /** For each source dataset: native label (lower case) -> class name. Native labels not listed are left out. */
+  /** For each source dataset: native label (as `nativeKey` writes it) -> class name. Native labels not listed are left out. */
   classes: Readonly<Partial<Record<SourceName, Readonly<Record<string, string>>>>>;
   /** For each source dataset: subjects left out whole. */
   excludeSubjects?: Readonly<Partial<Record<SourceName, readonly string[]>>>;
@@ -47,6 +78,31 @@ function identity(labels: readonly string[]): Record<string, string> {
 }
 
 const MEGC_NEGATIVE = ['anger', 'contempt', 'disgust', 'fear', 'sadness'];
+
+/**
+ * The MEGC three classes (negative, positive, surprise) from each micro
+ * source's native classes. MEGC 2019 defined the map for SMIC, CASME II and
+ * SAMM; CAS(ME)^3 and 4DME follow the same valence rule (see docs/datasets.md
+ * for the sources and what is left out).
+ */
+export const MEGC_THREE_CLASS: Readonly<Record<'smic' | 'casme2' | 'samm' | 'casme3' | '4dme', Readonly<Record<string, string>>>> = {
+  smic: identity(['negative', 'positive', 'surprise']),
+  casme2: { disgust: 'negative', repression: 'negative', happiness: 'positive', surprise: 'surprise' },
+  samm: { ...Object.fromEntries(MEGC_NEGATIVE.map((l) => [l, 'negative'])), happiness: 'positive', surprise: 'surprise' },
+  casme3: { disgust: 'negative', fear: 'negative', anger: 'negative', sad: 'negative', happy: 'positive', surprise: 'surprise' },
+  '4dme': { negative: 'negative', repression: 'negative', positive: 'positive', surprise: 'surprise' },
+};
+
+/** The subjects the MEGC 2019 list leaves out; none of them has a clip in the three classes. */
+const MEGC2019_EXCLUDED_SUBJECTS = {
+  casme2: ['sub10', 'sub18'],
+  smic: ['s07', 's10', 's16', 's17'],
+  samm: ['008', '025', '027', '029'],
+} as const;
+
+/** CAS(ME)^3's seven classes under the names the other datasets use. */
+const CASME3_CLASS_NAMES: Readonly<Record<string, string>> = { happy: 'happiness', sad: 'sadness' };
+const CASME3_7 = NATIVE_LABELS.casme3.map((l) => CASME3_CLASS_NAMES[l] ?? l);
 
 export const LABEL_SCHEMES: Readonly<Record<string, LabelScheme>> = {
   'casme2-5': {
@@ -90,16 +146,52 @@ export const LABEL_SCHEMES: Readonly<Record<string, LabelScheme>> = {
     description:
       'MEGC 2019 composite (CDE): negative/positive/surprise over SMIC-HS, CASME II and SAMM; CASME II fear, sadness, others and SAMM other left out; 68 subjects',
     labels: ['negative', 'positive', 'surprise'],
-    classes: {
-      smic: identity(NATIVE_LABELS.smic),
-      casme2: { disgust: 'negative', repression: 'negative', happiness: 'positive', surprise: 'surprise' },
-      samm: { ...Object.fromEntries(MEGC_NEGATIVE.map((l) => [l, 'negative'])), happiness: 'positive', surprise: 'surprise' },
-    },
-    excludeSubjects: {
-      casme2: ['sub10', 'sub18'],
-      smic: ['s07', 's10', 's16', 's17'],
-      samm: ['008', '025', '027', '029'],
-    },
+    classes: { smic: MEGC_THREE_CLASS.smic, casme2: MEGC_THREE_CLASS.casme2, samm: MEGC_THREE_CLASS.samm },
+    excludeSubjects: MEGC2019_EXCLUDED_SUBJECTS,
+  },
+  'megc-3': {
+    name: 'megc-3',
+    dataset: 'composite',
+    description:
+      'MEGC three classes (negative, positive, surprise) over any list of SMIC-HS, CASME II, SAMM, CAS(ME)^3 and 4DME; classes outside the three left out, and the subjects the MEGC 2019 list leaves out',
+    labels: ['negative', 'positive', 'surprise'],
+    classes: MEGC_THREE_CLASS,
+    excludeSubjects: MEGC2019_EXCLUDED_SUBJECTS,
+  },
+  'casme3-7': {
+    name: 'casme3-7',
+    dataset: 'casme3',
+    description: 'CAS(ME)^3 part A, all 7 native classes (happy and sad named happiness and sadness)',
+    labels: CASME3_7,
+    classes: { casme3: Object.fromEntries(NATIVE_LABELS.casme3.map((l) => [l, CASME3_CLASS_NAMES[l] ?? l])) },
+  },
+  'casme3-4': {
+    name: 'casme3-4',
+    dataset: 'casme3',
+    description: 'CAS(ME)^3 part A, 4 classes: negative (disgust, fear, anger, sad), positive (happy), surprise, others',
+    labels: ['negative', 'positive', 'surprise', 'others'],
+    classes: { casme3: { ...MEGC_THREE_CLASS.casme3, others: 'others' } },
+  },
+  'casme3-3': {
+    name: 'casme3-3',
+    dataset: 'casme3',
+    description: 'CAS(ME)^3 part A, the MEGC 3 classes: negative (disgust, fear, anger, sad), positive (happy), surprise; others left out',
+    labels: ['negative', 'positive', 'surprise'],
+    classes: { casme3: MEGC_THREE_CLASS.casme3 },
+  },
+  '4dme-5': {
+    name: '4dme-5',
+    dataset: '4dme',
+    description: '4DME, its 5 classes (positive, negative, surprise, repression, others); rows with two classes (A+B) left out',
+    labels: NATIVE_LABELS['4dme'],
+    classes: { '4dme': identity(NATIVE_LABELS['4dme']) },
+  },
+  '4dme-3': {
+    name: '4dme-3',
+    dataset: '4dme',
+    description: '4DME, the MEGC 3 classes: negative (negative, repression), positive, surprise; others and rows with two classes left out',
+    labels: ['negative', 'positive', 'surprise'],
+    classes: { '4dme': MEGC_THREE_CLASS['4dme'] },
   },
   'ckplus-7': {
     name: 'ckplus-7',
@@ -118,26 +210,38 @@ export const LABEL_SCHEMES: Readonly<Record<string, LabelScheme>> = {
 };
 
 /** The scheme used when none is named. */
-export const DEFAULT_SCHEMES: Readonly<Record<DatasetName, string>> = {
+export const DEFAULT_SCHEMES: Readonly<Record<SourceName | 'megc2019' | 'composite', string>> = {
   casme2: 'casme2-5',
   samm: 'samm-5',
   smic: 'smic-3',
   megc2019: 'megc2019',
   ckplus: 'ckplus-7',
   mmi: 'mmi-6',
+  casme3: 'casme3-7',
+  '4dme': '4dme-5',
+  composite: 'megc-3',
 };
+
+/** Which schemes fit a dataset: its own, or for a composite the composite schemes. */
+function schemeTarget(dataset: DatasetName): DatasetName | 'composite' {
+  return dataset !== 'megc2019' && isComposite(dataset) ? 'composite' : dataset;
+}
 
 /** The named scheme (or the dataset's default); throws naming the choices for an unknown or mismatched one. */
 export function getLabelScheme(dataset: DatasetName, name?: string): LabelScheme {
-  const key = name ?? DEFAULT_SCHEMES[dataset];
+  const target = schemeTarget(dataset);
+  const key = name ?? DEFAULT_SCHEMES[target as keyof typeof DEFAULT_SCHEMES];
   const scheme = LABEL_SCHEMES[key];
   const fits = Object.values(LABEL_SCHEMES)
-    .filter((s) => s.dataset === dataset)
+    .filter((s) => s.dataset === target)
     .map((s) => s.name);
   if (!scheme) throw new Error(`unknown label scheme ${JSON.stringify(key)} for ${dataset}; choose one of ${fits.join(', ')}`);
-  if (scheme.dataset !== dataset) {
-    throw new Error(`label scheme ${JSON.stringify(key)} is for ${scheme.dataset}, not ${dataset}; choose one of ${fits.join(', ')}`);
+  if (scheme.dataset !== target) {
+    const what = scheme.dataset === 'composite' ? 'a list of micro datasets' : scheme.dataset;
+    throw new Error(`label scheme ${JSON.stringify(key)} is for ${what}, not ${dataset}; choose one of ${fits.join(', ')}`);
   }
+  const uncovered = sourcesOf(dataset).filter((s) => !scheme.classes[s]);
+  if (target === 'composite' && uncovered.length > 0) throw new Error(`label scheme ${scheme.name} has no classes for ${uncovered.join(', ')}`);
   return scheme;
 }
 
@@ -173,13 +277,13 @@ export interface LabelledClip {
  * left out gets a problem line (`excluded` by design, `error` for a label the
  * dataset does not have).
  */
-export function applyLabelScheme(scheme: LabelScheme, clips: readonly RawClip[]): { kept: LabelledClip[]; problems: Problem[] } {
+export function applyLabelScheme(scheme: LabelScheme, clips: readonly RawClip[], reportAs?: DatasetName): { kept: LabelledClip[]; problems: Problem[] } {
   const kept: LabelledClip[] = [];
   const problems: Problem[] = [];
-  const reportAs = scheme.dataset === 'megc2019' ? 'megc2019' : undefined;
+  const composite = reportAs ?? (scheme.dataset === 'megc2019' ? 'megc2019' : undefined);
   for (const clip of clips) {
-    const dataset = reportAs ?? clip.dataset;
-    const ref = reportAs ? `${clip.dataset}/${clip.id}` : clip.id;
+    const dataset = composite ?? clip.dataset;
+    const ref = composite ? `${clip.dataset}/${clip.id}` : clip.id;
     const table = scheme.classes[clip.dataset];
     if (!table) {
       problems.push({ dataset, kind: 'error', clip: ref, problem: `source ${clip.dataset} is not part of label scheme ${scheme.name}` });
@@ -190,8 +294,8 @@ export function applyLabelScheme(scheme: LabelScheme, clips: readonly RawClip[])
       problems.push({ dataset, kind: 'excluded', clip: ref, problem: `subject ${clip.subject} is left out by label scheme ${scheme.name}` });
       continue;
     }
-    const native = clip.label.trim().toLowerCase();
-    if (!NATIVE_LABELS[clip.dataset].includes(native)) {
+    const native = nativeKey(clip.dataset, clip.label);
+    if (native === null) {
       problems.push({ dataset, kind: 'error', clip: ref, problem: `unknown label ${JSON.stringify(clip.label)}; ${clip.dataset} has ${NATIVE_LABELS[clip.dataset].join(', ')}` });
       continue;
     }
@@ -223,6 +327,13 @@ export const MICRO_FROM_MACRO: Readonly<Record<string, Readonly<Record<string, r
   // every native class: the basic emotions pair with themselves, the rest have no macro counterpart
   'casme2-7': { happiness: ['happiness'], disgust: ['disgust'], surprise: ['surprise'], fear: ['fear'], sadness: ['sadness'], repression: [], others: [] },
   'samm-8': { anger: ['anger'], contempt: ['contempt'], disgust: ['disgust'], fear: ['fear'], happiness: ['happiness'], sadness: ['sadness'], surprise: ['surprise'], other: [] },
+  'megc-3': { negative: MEGC_NEGATIVE, positive: ['happiness'], surprise: ['surprise'] },
+  'casme3-7': { happiness: ['happiness'], disgust: ['disgust'], fear: ['fear'], anger: ['anger'], sadness: ['sadness'], surprise: ['surprise'], others: [] },
+  'casme3-4': { negative: MEGC_NEGATIVE, positive: ['happiness'], surprise: ['surprise'], others: [] },
+  'casme3-3': { negative: MEGC_NEGATIVE, positive: ['happiness'], surprise: ['surprise'] },
+  // 4DME's own negative class pairs with every negative-valence macro class; repression has no macro counterpart
+  '4dme-5': { positive: ['happiness'], negative: MEGC_NEGATIVE, surprise: ['surprise'], repression: [], others: [] },
+  '4dme-3': { negative: MEGC_NEGATIVE, positive: ['happiness'], surprise: ['surprise'] },
 };
 
 /**

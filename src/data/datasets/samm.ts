@@ -8,7 +8,7 @@
  * the integer at the end of each file name (an assumption: see docs/datasets.md).
  */
 import { basename } from 'node:path';
-import { readAnnotatedClips } from './annotated.js';
+import { FRAME_COLUMNS, readAnnotatedClips, subjectClipFolder, twoLevelFolders } from './annotated.js';
 import { type CellValue, findDir, findFiles, subdirs } from './files.js';
 import type { Problem, ReadResult } from './types.js';
 
@@ -34,12 +34,22 @@ export async function readSamm(root: string, opts: SammReadOptions = {}): Promis
   }
   const framesDir = findDir(root, (dir) => subdirs(dir).some((s) => /^\d{3}$/.test(s) && subdirs(`${dir}/${s}`).length > 0), 3);
   if (!framesDir) throw new Error(`samm: no frame folder with subject folders 006, 007, ... under ${root}`);
+  const frames = framesDir;
   const res = await readAnnotatedClips({
     dataset: 'samm',
     annotationFile: annotation,
-    framesDir,
+    columns: {
+      subject: { name: 'Subject', keys: ['subject'] },
+      filename: { name: 'Filename', keys: ['filename'] },
+      ...FRAME_COLUMNS,
+      emotion: { name: 'Estimated Emotion', keys: ['estimatedemotion'] },
+      aus: { name: 'Action Units', keys: ['actionunits'] },
+    },
     subjectName: sammSubjectName,
     clipId: (subject, folder) => `${subject}_${folder}`,
+    clipFolder: (subject, folder) => subjectClipFolder(frames, subject, folder),
+    gaps: 'error',
+    clipFolders: () => twoLevelFolders(frames),
   });
   return { clips: res.clips, problems: [...notes, ...res.problems] };
 }
