@@ -75,7 +75,7 @@ export class SpotIntervalError extends Error {
     readonly value: unknown,
     expected: string,
   ) {
-    super(`${what}: ${field} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+    super(`${what}: ${field} must be ${expected}, got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}`);
     this.name = 'SpotIntervalError';
   }
 }
