@@ -1,4 +1,8 @@
-/** `mimanet data synthetic`: writes clips of the embedded dataset as PNG frame folders, to look at or to feed `mimanet predict`. */
+/**
+ * `mimanet data synthetic`: writes clips of the embedded dataset as PNG frame
+ * folders, to look at or to feed `mimanet predict`; with --long-videos, long
+ * videos with their ground-truth expression intervals, to spot in.
+ */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -8,6 +12,8 @@ import { loadExperimentData } from '../data/load.js';
 import type { ClipSet } from '../data/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { CLIP_META_FILE } from '../predict/index.js';
+import { type LongVideoConfigInput, type LongVideoSet, generateLongVideos } from '../data/synthetic/long-video.js';
+import { formatSpotCsv } from '../motion/spot-csv.js';
 
 export interface ExportOptions {
   out: string;
@@ -43,6 +49,70 @@ export async function exportClips(sets: Record<'micro' | 'macro', ClipSet>, opts
   return written;
 }
 
+async function writeFrame(path: string, px: Uint8Array, size: number, channels: number): Promise<void> {
+  const img = sharp(Buffer.from(px), { raw: { width: size, height: size, channels: channels as 1 | 3 } });
+  writeFileAtomic(path, await (channels === 1 ? img.toColourspace('b-w') : img).png().toBuffer());
+}
+
+/** What `video.json` beside a long video's frames holds. */
+export interface LongVideoMeta {
+  id: string;
+  fps: number;
+  frames: number;
+  size: number;
+  channels: number;
+  expressions: LongVideoSet['videos'][number]['expressions'];
+  distractors: LongVideoSet['videos'][number]['distractors'];
+}
+
+/** Name of the JSON file beside a long video's frames (frame rate, ground truth). */
+export const LONG_VIDEO_META_FILE = 'video.json';
+
+/**
+ * Writes each video as `OUT/<id>/NNNN.png` (frame 0 first) with `video.json`,
+ * and `OUT/truth.csv` (video,onset,offset,kind,apex,emotion: what `spot score
+ * --truth` reads), `OUT/distractors.csv` and `OUT/config.json`. Returns the video folders.
+ */
+export async function exportLongVideos(set: LongVideoSet, out: string): Promise<string[]> {
+  const dirs: string[] = [];
+  const truth: Array<Record<string, string | number>> = [];
+  const distractors: Array<Record<string, string | number>> = [];
+  for (const v of set.videos) {
+    const dir = join(out, v.id);
+    const width = Math.max(4, String(v.frames - 1).length);
+    const n = v.size * v.size * v.channels;
+    for (let t = 0; t < v.frames; t++) await writeFrame(join(dir, `${String(t).padStart(width, '0')}.png`), v.pixels.subarray(t * n, (t + 1) * n), v.size, v.channels);
+    const meta: LongVideoMeta = { id: v.id, fps: v.fps, frames: v.frames, size: v.size, channels: v.channels, expressions: v.expressions, distractors: v.distractors };
+    writeFileAtomic(join(dir, LONG_VIDEO_META_FILE), JSON.stringify(meta, null, 2) + '\n');
+    for (const x of v.expressions) truth.push({ video: v.id, ...x });
+    for (const x of v.distractors) distractors.push({ video: v.id, ...x });
+    dirs.push(dir);
+  }
+  writeFileAtomic(join(out, 'truth.csv'), formatSpotCsv(truth, ['apex', 'emotion']));
+  writeFileAtomic(join(out, 'distractors.csv'), formatSpotCsv(distractors, ['apex']));
+  writeFileAtomic(join(out, 'config.json'), JSON.stringify(set.config, null, 2) + '\n');
+  return dirs;
+}
+
+function numberFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`option --${name}: expected a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+interface SyntheticFlags {
+  out: string;
+  preset: string;
+  count: string;
+  set: string;
+  longVideos?: string;
+  seconds?: string;
+  fps?: string;
+  size?: string;
+  seed?: string;
+}
+
 export function registerSyntheticCommand(data: Command): void {
   data
     .command('synthetic')
@@ -51,7 +121,24 @@ export function registerSyntheticCommand(data: Command): void {
     .option('--preset <name>', 'geometry (size, T, channels) and generator options of a run preset: quick or paper', 'quick')
     .option('--count <n>', 'clips per set', '10')
     .option('--set <which>', 'micro, macro or both', 'both')
-    .action(async (f: { out: string; preset: string; count: string; set: string }) => {
+    .option('--long-videos <n>', 'instead of clips, write n long videos (PNG frames, video.json) and their ground truth (truth.csv, the format of `spot score`) under OUT')
+    .option('--seconds <s>', 'long videos: length in seconds (default 30)')
+    .option('--fps <n>', 'long videos: frame rate (default 30)')
+    .option('--size <px>', 'long videos: frame height and width (default 64)')
+    .option('--seed <n>', 'long videos: generator seed (default 1)')
+    .action(async (f: SyntheticFlags) => {
+      if (f.longVideos !== undefined) {
+        const videos = numberFlag('long-videos', f.longVideos);
+        const input: LongVideoConfigInput = { videos, seconds: numberFlag('seconds', f.seconds), fps: numberFlag('fps', f.fps), size: numberFlag('size', f.size), seed: numberFlag('seed', f.seed) };
+        const set = generateLongVideos(input);
+        const dirs = await exportLongVideos(set, f.out);
+        const c = set.config;
+        const truths = set.videos.reduce((n, v) => n + v.expressions.length, 0);
+        process.stdout.write(`${dirs.length} long videos written under ${f.out} (${Math.round(c.seconds * c.fps)} frames of ${c.size}x${c.size} at ${c.fps} fps; ${truths} expressions in truth.csv)\n`);
+        return;
+      }
+      const longOnly = (['seconds', 'fps', 'size', 'seed'] as const).filter((k) => f[k] !== undefined);
+      if (longOnly.length > 0) throw new Error(`option --${longOnly[0]} applies to --long-videos only`);
       if (!(f.preset in PRESETS)) throw new Error(`option --preset: expected quick or paper, got ${JSON.stringify(f.preset)}`);
       const count = Number(f.count);
       if (!Number.isInteger(count) || count < 1) throw new Error(`option --count: expected a positive integer, got ${JSON.stringify(f.count)}`);

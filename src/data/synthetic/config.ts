@@ -129,8 +129,6 @@ export const DEFAULT_SYNTHETIC_CONFIG: SyntheticConfig = {
   gap: 0.5,
 };
 
-type Range = [lo: number, hi: number, integer?: boolean, loOpen?: boolean];
-
 const SET_RANGES: Record<keyof ExpressionSetConfig, Range> = {
   intensity: [0, 2, false, true],
   intensityJitter: [0, 0.9],
@@ -158,45 +156,54 @@ const TOP_RANGES: Record<'seed' | 'size' | 'frames' | 'gap', Range> = {
   gap: [0, 1],
 };
 
-/** A bad or unknown generator option: `field` is its path (`micro.intensity`), `expected` undefined for an unknown field. */
+/**
+ * A bad or unknown generator option: `field` is its path (`micro.intensity`), `expected` undefined for
+ * an unknown field; `scope` names the options (the clip sets' `synthetic config`, `long-video config`).
+ */
 export class SyntheticConfigError extends Error {
   constructor(
     readonly field: string,
     readonly value: unknown,
     readonly expected?: string,
+    readonly scope = 'synthetic config',
   ) {
-    super(expected === undefined ? `synthetic config: unknown field "${field}"` : `synthetic config: ${field} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+    super(expected === undefined ? `${scope}: unknown field "${field}"` : `${scope}: ${field} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
     this.name = 'SyntheticConfigError';
   }
 }
 
-function fail(field: string, value: unknown, want: string): never {
-  throw new SyntheticConfigError(field, value, want);
+function fail(field: string, value: unknown, want: string, scope?: string): never {
+  throw new SyntheticConfigError(field, value, want, scope);
 }
 
-function checkNumber(field: string, value: unknown, [lo, hi, integer, loOpen]: Range): number {
+/** [lo, hi, integer?, lo excluded?] */
+export type Range = [lo: number, hi: number, integer?: boolean, loOpen?: boolean];
+
+export function checkNumber(field: string, value: unknown, [lo, hi, integer, loOpen]: Range, scope?: string): number {
   const want = `${integer ? 'an integer' : 'a number'} in ${loOpen ? '(' : '['}${lo}, ${hi}]`;
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, value, want);
-  if (integer && !Number.isInteger(value)) fail(field, value, want);
-  if (value < lo || value > hi || (loOpen && value === lo)) fail(field, value, want);
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, value, want, scope);
+  if (integer && !Number.isInteger(value)) fail(field, value, want, scope);
+  if (value < lo || value > hi || (loOpen && value === lo)) fail(field, value, want, scope);
   return value;
 }
 
-function checkSection<T extends object>(
+/** Fills `defaults` with the numeric fields of `input` (an object, or undefined) checked against `ranges`; `name` prefixes field paths. */
+export function checkSection<T extends object>(
   name: string,
   input: unknown,
   defaults: T,
   ranges: Record<string, Range>,
   extra: (key: string, value: unknown) => unknown = (key) => {
-    throw new SyntheticConfigError(`${name}.${key}`, undefined);
+    throw new SyntheticConfigError(name ? `${name}.${key}` : key, undefined, undefined, scope);
   },
+  scope?: string,
 ): T {
   if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(name, input, 'an object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail(name || '(root)', input, 'an object', scope);
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    if (key in ranges) out[key] = checkNumber(`${name}.${key}`, value, ranges[key]);
+    if (key in ranges) out[key] = checkNumber(name ? `${name}.${key}` : key, value, ranges[key], scope);
     else out[key] = extra(key, value);
   }
   return out as T;

@@ -241,8 +241,10 @@ export interface FaceGeometry {
  * Maps AU activations (1 = full macro amplitude) to feature displacements.
  * Amplitudes are in face coordinates (2 units = frame width), chosen so a full
  * expression moves features by a few pixels at 32x32, like a posed CK+ face.
+ * `blink` in [0, 1] closes the eyelids (a blink, AU45; 1 = shut); it is kept
+ * out of the AU vector so that the clip sets' AU draws stay as they are.
  */
-export function faceGeometry(id: FaceIdentity, a: AuVector, side: number): FaceGeometry {
+export function faceGeometry(id: FaceIdentity, a: AuVector, side: number, blink = 0): FaceGeometry {
   const brows: FaceGeometry['brows'] = [];
   for (const s of [-1, 1]) {
     const innerUp = 0.09 * a.AU1 - 0.06 * a.AU4 - 0.02 * a.AU9;
@@ -280,8 +282,9 @@ export function faceGeometry(id: FaceIdentity, a: AuVector, side: number): FaceG
   return {
     chinRy: id.headRy * id.jaw + 0.05 * a.AU26,
     brows,
-    eyeHu: id.eyeHu * Math.max(0.15, 1 + 0.65 * a.AU5 - 0.2 * a.AU7 - 0.1 * a.AU4 - 0.1 * a.AU6),
-    eyeHl: id.eyeHl * Math.max(0.1, 1 - 0.45 * a.AU6 - 0.5 * a.AU7 + 0.15 * a.AU5),
+    // the upper lid does most of a blink's travel; x * (1 - 0) leaves the open eye exactly as it was
+    eyeHu: id.eyeHu * Math.max(0.15, 1 + 0.65 * a.AU5 - 0.2 * a.AU7 - 0.1 * a.AU4 - 0.1 * a.AU6) * (1 - 0.95 * blink),
+    eyeHl: id.eyeHl * Math.max(0.1, 1 - 0.45 * a.AU6 - 0.5 * a.AU7 + 0.15 * a.AU5) * (1 - 0.6 * blink),
     eyeY: id.eyeY - 0.008 * a.AU6,
     mouthL,
     mouthR,

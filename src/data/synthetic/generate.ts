@@ -22,7 +22,8 @@
 import type { Clip, ClipSet } from '../types.js';
 import { Rng } from '../../util/rng.js';
 import { ACTION_UNITS, type AuVector, EMOTION_PROTOTYPES, EMOTIONS, type Emotion, type FaceIdentity, drawFace, faceGeometry, sampleIdentity, zeroAus } from './faces.js';
-import { type Rgb, Canvas, gaussianTable } from './raster.js';
+import type { Rgb } from './raster.js';
+import { type AppearanceStyle, CameraSession } from './camera.js';
 import {
   CDE_CLASS_SHARES,
   MACRO_LABELS,
@@ -39,24 +40,7 @@ import {
 // Appearance (camera) styles
 // ---------------------------------------------------------------------------
 
-/** How a camera/session renders a face; applied after drawing, before noise. */
-interface AppearanceStyle {
-  /** Added after contrast, in 0..1 units. */
-  brightness: number;
-  /** Contrast about mid grey. */
-  contrast: number;
-  /** Per-channel colour cast (grey frames take its luminance). */
-  gain: Rgb;
-  /** 1 = full colour, 0 = a grey camera (matters only for RGB output). */
-  saturation: number;
-  /** Optical/resolution blur std, face units (so it scales with frame size). */
-  blur: number;
-  /** Amplitude of a linear lighting gradient across the frame. */
-  gradient: number;
-  background: Rgb;
-}
-
-interface MicroSource {
+export interface MicroSource {
   name: string;
   style: AppearanceStyle;
   /** Weights of anger, contempt, disgust, fear, sadness within the source's `negative` class. */
@@ -88,7 +72,8 @@ const NAMED_SOURCES: MicroSource[] = [
   },
 ];
 
-function microSource(index: number, seed: number): MicroSource {
+/** The camera and negative-class mix of micro source `index` (the named three first, then seeded ones). */
+export function microSource(index: number, seed: number): MicroSource {
   if (index < NAMED_SOURCES.length) return NAMED_SOURCES[index];
   const name = `synth-micro${index + 1}`;
   const r = Rng.derive(seed, `source:${name}`);
@@ -139,7 +124,7 @@ interface ClipSpec {
 }
 
 /** Per-clip variation of an emotion prototype: weights jitter, a secondary AU may drop, a nuisance AU may join. */
-function clipAus(emotion: Emotion, set: ExpressionSetConfig, id: FaceIdentity, rng: Rng): AuVector {
+export function clipAus(emotion: Emotion, set: Pick<ExpressionSetConfig, 'intensity' | 'intensityJitter' | 'nuisance'>, id: FaceIdentity, rng: Rng): AuVector {
   const proto = EMOTION_PROTOTYPES[emotion];
   const keys = Object.keys(proto) as (keyof AuVector)[];
   const w = zeroAus();
@@ -154,44 +139,9 @@ function clipAus(emotion: Emotion, set: ExpressionSetConfig, id: FaceIdentity, r
   return w;
 }
 
-function smoothstep(x: number): number {
+export function smoothstep(x: number): number {
   const t = x < 0 ? 0 : x > 1 ? 1 : x;
   return t * t * (3 - 2 * t);
-}
-
-function gaussianKernel(sigma: number): Float32Array {
-  const r = Math.max(1, Math.ceil(2.5 * sigma));
-  const k = new Float32Array(2 * r + 1);
-  let s = 0;
-  for (let i = -r; i <= r; i++) s += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < k.length; i++) k[i] /= s;
-  return k;
-}
-
-/** Separable blur with clamped edges, in place; `line` is scratch of length n + kernel length. */
-function blurInPlace(img: Float32Array, line: Float32Array, n: number, C: number, k: Float32Array): void {
-  const r = (k.length - 1) >> 1;
-  // stride between neighbours along the pass, stride between lines
-  const pass = (step: number, lineStep: number) => {
-    for (let l = 0; l < n; l++) {
-      for (let c = 0; c < C; c++) {
-        const base = l * lineStep + c;
-        // Copy the line with r clamped pixels on each side, then convolve without bounds checks.
-        for (let x = -r; x < n + r; x++) line[x + r] = img[base + (x < 0 ? 0 : x >= n ? n - 1 : x) * step];
-        for (let x = 0; x < n; x++) {
-          let s = 0;
-          for (let t = 0; t < k.length; t++) s += k[t] * line[x + t];
-          img[base + x * step] = s;
-        }
-      }
-    }
-  };
-  pass(C, n * C);
-  pass(n * C, C);
-}
-
-function clamp255(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
 /** Renders one onset -> apex clip to T*H*W*C bytes. */
@@ -204,38 +154,8 @@ function renderClip(spec: ClipSpec, size: number, T: number, C: number): Uint8Ar
   const ox = rng.range(-set.placement, set.placement);
   const oy = rng.range(-set.placement, set.placement);
   const scale = 1 + rng.range(-set.placement, set.placement) / 2;
-  // Per-clip session variation around the camera style.
-  const brightness = style.brightness + rng.range(-0.02, 0.02);
-  const contrast = style.contrast * rng.range(0.97, 1.03);
-  const angle = rng.range(0, 2 * Math.PI);
-  const gx = style.gradient * Math.cos(angle);
-  const gy = style.gradient * Math.sin(angle);
-  const sat = C === 3 ? style.saturation : 1;
-  const gain = style.gain;
-  const greyGain = 0.299 * gain[0] + 0.587 * gain[1] + 0.114 * gain[2];
-  const blurPx = (style.blur * size) / 2;
-  const kernel = blurPx >= 0.15 ? gaussianKernel(blurPx) : null;
-  const noiseSd = set.noise / 255;
-  const table = gaussianTable();
-
-  const cv = new Canvas(size, C);
-  const npx = size * size;
-  // Background and lighting field are fixed in frame coordinates: the camera does not move.
-  const background = new Float32Array(npx * C);
-  const light = new Float32Array(npx);
-  const bg = cv.colour(style.background);
-  for (let j = 0; j < size; j++) {
-    const v = ((j + 0.5) / size) * 2 - 1;
-    for (let i = 0; i < size; i++) {
-      const u = ((i + 0.5) / size) * 2 - 1;
-      const p = j * size + i;
-      light[p] = 1 + gx * u + gy * v;
-      const vig = 1 - 0.06 * v;
-      for (let c = 0; c < C; c++) background[p * C + c] = bg[c] * vig;
-    }
-  }
-  const line = kernel ? new Float32Array(size + kernel.length) : null;
-  const out = new Uint8Array(T * npx * C);
+  const camera = new CameraSession(style, size, C, set.noise, rng);
+  const out = new Uint8Array(T * size * size * C);
   const a = zeroAus();
 
   for (let t = 0; t < T; t++) {
@@ -243,41 +163,9 @@ function renderClip(spec: ClipSpec, size: number, T: number, C: number): Uint8Ar
     const progress = smoothstep((tau - delay) / ramp);
     for (const au of ACTION_UNITS) a[au] = weights[au] * progress;
     const geometry = faceGeometry(id, a, side);
-    cv.data.set(background);
-    cv.setView(ox + set.jitter * rng.normal(), oy + set.jitter * rng.normal(), scale);
-    drawFace(cv, id, geometry);
-
+    const view = { ox: ox + set.jitter * rng.normal(), oy: oy + set.jitter * rng.normal(), scale };
     const flick = 1 + set.flicker * rng.normal();
-    const d = cv.data;
-    for (let p = 0; p < npx; p++) {
-      const l = light[p] * flick;
-      if (C === 1) {
-        d[p] = (0.5 + (d[p] * l - 0.5) * contrast + brightness) * greyGain;
-      } else {
-        const k = p * 3;
-        let r = 0.5 + (d[k] * l - 0.5) * contrast + brightness;
-        let g = 0.5 + (d[k + 1] * l - 0.5) * contrast + brightness;
-        let b = 0.5 + (d[k + 2] * l - 0.5) * contrast + brightness;
-        const y = 0.299 * r + 0.587 * g + 0.114 * b;
-        r = y + sat * (r - y);
-        g = y + sat * (g - y);
-        b = y + sat * (b - y);
-        d[k] = r * gain[0];
-        d[k + 1] = g * gain[1];
-        d[k + 2] = b * gain[2];
-      }
-    }
-    if (kernel && line) blurInPlace(d, line, size, C, kernel);
-
-    const base = t * npx * C;
-    const len = npx * C;
-    const amp = noiseSd * 255;
-    for (let q = 0; q < len; q += 2) {
-      // Two 16-bit table indices per PRNG draw; Uint8Array stores truncate, so +0.5 rounds.
-      const bits = rng.u32();
-      out[base + q] = clamp255(d[q] * 255 + amp * table[bits & 0xffff] + 0.5);
-      if (q + 1 < len) out[base + q + 1] = clamp255(d[q + 1] * 255 + amp * table[bits >>> 16] + 0.5);
-    }
+    camera.shoot(id, geometry, view, flick, rng, out, t * size * size * C);
   }
   return out;
 }
