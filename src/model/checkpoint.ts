@@ -74,9 +74,12 @@ export interface LoadedCheckpoint {
   meta: CheckpointMeta;
 }
 
-/** The weight files `model.json` names, in order, checked to stay inside `dir`. */
+/** `model.json` as far as its weight files go. */
+const WeightsManifest = z.object({ weightsManifest: z.array(z.object({ paths: z.array(WEIGHT_PATH).min(1) }).passthrough()).min(1) }).passthrough();
+
+/** The weight files the `model.json` of `dir` names, in order, each checked to stay inside `dir`. */
 export function weightFiles(dir: string): string[] {
-  return readJsonFile(join(dir, 'model.json'), ModelJson).weightsManifest.flatMap((g) => g.paths);
+  return readJsonFile(join(dir, 'model.json'), WeightsManifest).weightsManifest.flatMap((g) => g.paths);
 }
 
 /** Reads a checkpoint folder in Node (no tfjs-node needed): the weights are the files model.json names, as a browser reads them. */
