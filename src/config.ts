@@ -5,7 +5,7 @@
  * resolved config is saved with every result.
  */
 import { LOSS_TERMS, PAPER_VARIANTS, parseLosses, type LossTerm, DEFAULT_LOSS_WEIGHTS } from './model/losses.js';
-import { checkIntervals, type TwoStreamConfig } from './model/twostream.js';
+import { checkIntervals, NET_RANGES, type TwoStreamConfig } from './model/twostream.js';
 import type { ClassifierTrainOptions } from './train/pretrain.js';
 import type { FinetuneOptions, HeadWidths } from './train/finetune.js';
 import { checkBackendChoice, type BackendChoice } from './backend/index.js';
@@ -257,12 +257,12 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   });
 
   const m = c.model;
-  int('model.size', m.size, 32, 1024);
+  int('model.size', m.size, ...NET_RANGES.size);
   if (m.channels !== 1 && m.channels !== 3) fail('model.channels', m.channels, '1 or 3');
-  int('model.frames', m.frames, 2, 512);
-  int('model.width', m.width, 1, 512);
-  int('model.sc', m.sc, 1, 8);
-  int('model.K', m.K, 1, 512);
+  for (const k of ['frames', 'width', 'sc', 'K'] as const) {
+    const [lo, hi] = NET_RANGES[k];
+    int(`model.${k}`, m[k], lo, hi);
+  }
   if (!Array.isArray(m.headWidths) || m.headWidths.length !== 3) fail('model.headWidths', m.headWidths, 'three positive integers');
   m.headWidths.forEach((w, i) => int(`model.headWidths[${i}]`, w, 1, 4096));
   if (typeof m.init !== 'string' || !(m.init === 'scratch' || /^imagenet:.+/.test(m.init))) fail('model.init', m.init, '"scratch" or "imagenet:FILE"');
@@ -307,14 +307,17 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   return c;
 }
 
+/** Largest config file read: a config is a few kB, and YAML takes far more memory than its text. */
+export const CONFIG_FILE_LIMIT = 2 ** 20;
+
 /** Reads a JSON or YAML config file into a partial config. */
 export async function readConfigFile(path: string): Promise<DeepPartial<MimanetConfig>> {
-  const { readFileSync } = await import('node:fs');
+  const { readTextFile } = await import('./util/fs.js');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextFile(path, CONFIG_FILE_LIMIT, 'a config file', `config file ${path}`);
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+    throw new ConfigError((e as Error).message);
   }
   let parsed: unknown;
   try {

@@ -1,6 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { parseRedisUrl, PASSWORD_ENV } from '../src/queue/redis.js';
-import { runCli } from './helpers.js';
+import { createServer, type Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRedisUrl, PASSWORD_ENV, CONNECT_TIMEOUT_S } from '../src/queue/redis.js';
+import { runCli, tempDir, tinyConfig } from './helpers.js';
+import { startMimanet } from './queue-helpers.js';
 
 describe('Redis URLs of --queue', () => {
   it('reads host, port, database and password, and shows the password as ***', () => {
@@ -39,4 +43,29 @@ describe('Redis URLs of --queue', () => {
     expect(r.err).toMatch(/^mimanet: error: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: .*ECONNREFUSED/);
     expect(r.err).not.toContain('hunter2');
   });
+
+  it('a listener that accepts and never answers: worker and run --queue fail after the connect timeout, naming the URL without its password', async () => {
+    // a TCP listener that takes connections and says nothing, as a wrong service or a hung Redis would
+    const held: Socket[] = [];
+    const silent = createServer((sock) => void held.push(sock));
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const port = (silent.address() as { port: number }).port;
+    const url = `redis://:hunter2@127.0.0.1:${port}`;
+    const dir = tempDir('silent');
+    const config = join(dir, 'tiny.json');
+    writeFileSync(config, JSON.stringify(tinyConfig));
+    try {
+      const worker = startMimanet(['worker', '--queue', url]);
+      const run = startMimanet(['run', '--config', config, '--out', join(dir, 'run'), '--queue', url]);
+      expect(await worker.exited, worker.output()).toBe(1);
+      expect(await run.exited, run.output()).toBe(1);
+      const want = `mimanet: error: cannot reach Redis at redis://:***@127.0.0.1:${port}: no answer within ${CONNECT_TIMEOUT_S} s (something listens on that port but does not speak Redis, or Redis is stuck)`;
+      expect(worker.output()).toContain(want);
+      expect(run.output()).toContain(want);
+      for (const c of [worker, run]) expect(c.output()).not.toContain('hunter2');
+    } finally {
+      for (const sock of held) sock.destroy();
+      silent.close();
+    }
+  }, 600_000);
 });

@@ -57,6 +57,7 @@ export function registerPredictCommand(program: Command): void {
       const predictor = await Predictor.load(flags.model);
       try {
         const r = await predictor.predict(clip, opts);
+        if (r.input.adjusted) process.stderr.write(`mimanet: note: ${r.input.source}: ${r.input.adjusted}\n`);
         if (flags.json) {
           const probabilities = Object.fromEntries(r.labels.map((l, k) => [l, r.probs[k]]));
           process.stdout.write(JSON.stringify({ model: flags.model, ...r.input, label: r.label, index: r.index, labels: r.labels, probabilities }) + '\n');

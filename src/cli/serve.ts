@@ -4,13 +4,16 @@
  * page loads it by default.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { existsSync, readFileSync, realpathSync, statSync, createReadStream } from 'node:fs';
+import { existsSync, realpathSync, statSync, createReadStream } from 'node:fs';
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
+import { META_FILE } from '../model/checkpoint-meta.js';
+import { weightFiles } from '../model/checkpoint.js';
+import { quote } from '../util/schema.js';
 
 export const DEFAULT_SERVE_PORT = 8080;
 export const DEFAULT_SERVE_HOST = '127.0.0.1';
@@ -56,21 +59,29 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
+/** Longest request path answered; a longer one gets 414. */
+export const MAX_URL_LENGTH = 2048;
+
 /** Checks a checkpoint folder before serving it, naming what is missing. */
 export function checkModelDir(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`--model ${dir}: no such folder`);
-  for (const f of ['model.json', 'mimanet.json']) {
+  for (const f of ['model.json', META_FILE]) {
     if (!existsSync(join(dir, f))) throw new Error(`--model ${dir}: not a mimanet checkpoint (missing ${f})`);
   }
-  let manifest: Array<{ paths?: string[] }>;
-  try {
-    manifest = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest?: Array<{ paths?: string[] }> }).weightsManifest ?? [];
-  } catch (e) {
-    throw new Error(`${join(dir, 'model.json')}: cannot parse (${(e as Error).message})`);
-  }
-  for (const p of manifest.flatMap((g) => g.paths ?? [])) {
+  for (const p of weightFiles(dir)) {
     if (!existsSync(join(dir, p))) throw new Error(`--model ${dir}: model.json names ${p}, which is missing`);
   }
+}
+
+/** The files of a checkpoint folder the page loads (paths relative to it): nothing else there is served. */
+function pageFiles(dir: string): Set<string> {
+  let weights: string[];
+  try {
+    weights = weightFiles(dir);
+  } catch {
+    weights = []; // a model.json being rewritten: the page reads it and reports the problem itself
+  }
+  return new Set(['model.json', META_FILE, ...weights]);
 }
 
 /** Maps a URL path into `root`; null when it would leave it (by name; symlinks are checked on open). */
@@ -91,7 +102,7 @@ function send(res: ServerResponse, status: number, text: string): void {
 
 /** The status a failed open or read answers with: the client learns what kind of failure, never a stack. */
 function errorStatus(e: NodeJS.ErrnoException): { status: number; text: string } {
-  if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR' || e.code === 'ELOOP') return { status: 404, text: 'not found' };
+  if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR' || e.code === 'ELOOP' || e.code === 'ENAMETOOLONG') return { status: 404, text: 'not found' };
   if (e.code === 'EACCES' || e.code === 'EPERM') return { status: 403, text: 'not readable' };
   if (e.code === 'EMFILE' || e.code === 'ENFILE') return { status: 503, text: 'busy, try again' };
   return { status: 500, text: 'cannot read the file' };
@@ -131,28 +142,28 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       real = await realpath(file);
     } catch (e) {
       const { status, text } = errorStatus(e as NodeJS.ErrnoException);
-      return send(res, status, `${text}: ${path}\n`);
+      return send(res, status, `${text}: ${quote(path)}\n`);
     }
-    if (!realRoots.some((r) => isInside(r, real))) return send(res, 403, `forbidden: ${path} leads outside the served folder\n`);
+    if (!realRoots.some((r) => isInside(r, real))) return send(res, 403, `forbidden: ${quote(path)} leads outside the served folder\n`);
     let handle: FileHandle;
     try {
       handle = await open(real, 'r');
     } catch (e) {
       const { status, text } = errorStatus(e as NodeJS.ErrnoException);
-      return send(res, status, `${text}: ${path}\n`);
+      return send(res, status, `${text}: ${quote(path)}\n`);
     }
     let size: number;
     try {
       const st = await handle.stat();
       if (!st.isFile()) {
         await handle.close();
-        return send(res, 404, `not found: ${path}\n`);
+        return send(res, 404, `not found: ${quote(path)}\n`);
       }
       size = st.size;
     } catch (e) {
       await handle.close().catch(() => {});
       const { status, text } = errorStatus(e as NodeJS.ErrnoException);
-      return send(res, status, `${text}: ${path}\n`);
+      return send(res, status, `${text}: ${quote(path)}\n`);
     }
     if (res.destroyed) return void (await handle.close().catch(() => {}));
     res.writeHead(200, {
@@ -177,6 +188,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'only GET and HEAD\n');
     }
+    if ((req.url ?? '').length > MAX_URL_LENGTH) return send(res, 414, `URI too long: at most ${MAX_URL_LENGTH} characters\n`);
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -187,22 +199,29 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     let file: string | null;
     if (path === '/model' || path.startsWith('/model/')) {
       if (!modelRoot) return send(res, 404, 'no checkpoint: start the server with --model DIR\n');
-      file = within(modelRoot, path.slice('/model'.length) || '/');
+      const inModel = path.slice('/model/'.length);
+      // the rest of the folder (training weights, configs, anything put there) is not the page's business
+      file = pageFiles(modelRoot).has(inModel) ? within(modelRoot, `/${inModel}`) : null;
     } else {
       file = within(webRoot, path.endsWith('/') ? `${path}index.html` : path);
     }
-    if (!file) return send(res, 404, `not found: ${path}\n`);
+    if (!file) return send(res, 404, `not found: ${quote(path)}\n`);
     serveFile(req, res, path, file).catch((e: Error) => {
-      warn(`${path}: ${e.message}`);
+      warn(`${quote(path)}: ${e.message}`);
       send(res, 500, 'internal error\n');
     });
   };
 
   const server = createServer(handle);
-  // a malformed request or a reset connection ends that connection only
-  server.on('clientError', (_e, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  // a malformed request or a reset connection ends that connection only; headers past Node's limit get 431
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
+  });
+  // a proxy request (CONNECT): Node would drop the connection without a word
+  server.on('connect', (_req, socket) => {
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../config.js';
 import { startQueueWorker } from '../queue/worker.js';
 import { DEFAULT_QUEUE_NAME } from '../queue/jobs.js';
-import { PASSWORD_ENV, parseRedisUrl } from '../queue/redis.js';
+import { PASSWORD_ENV, parseRedisUrl, withinSeconds } from '../queue/redis.js';
 import { BACKEND_CHOICES } from '../backend/index.js';
 import { backendFlag, intFlag } from './run.js';
 
@@ -18,6 +18,8 @@ interface WorkerFlags {
 
 /** Seconds without a lock renewal after which a job is given to another worker, unless --stalled-after says otherwise. */
 export const DEFAULT_STALLED_AFTER_S = 30;
+/** Seconds a stopping worker waits for Redis to take its jobs back before it exits anyway. */
+export const STOP_TIMEOUT_S = 10;
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -52,20 +54,26 @@ export function registerWorkerCommand(program: Command): void {
         stalledAfterS,
         log,
       });
-      // runs until a signal: the first hands the running jobs back and exits, a second exits at once
-      await new Promise<void>((resolve) => {
+      // runs until a signal: the first hands the running jobs back and exits, a second exits at once;
+      // without Redis nothing can be handed back, so the first exits after STOP_TIMEOUT_S all the same
+      const clean = await new Promise<boolean>((resolve) => {
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals): void => {
           if (++signals > 1) process.exit(130);
           log(`worker ${worker.id}: ${sig}, handing back running jobs and stopping`);
-          void worker.stop().then(resolve, (e: unknown) => {
-            log(`worker ${worker.id}: ${(e as Error).message}`);
-            resolve();
-          });
+          const late = `Redis at ${target.display} did not answer within ${STOP_TIMEOUT_S} s of ${sig}; exiting without handing back jobs (their locks lapse and other workers take them)`;
+          void withinSeconds(worker.stop(), STOP_TIMEOUT_S, late).then(
+            () => resolve(true),
+            (e: unknown) => {
+              log(`worker ${worker.id}: ${(e as Error).message}`);
+              resolve(false);
+            },
+          );
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      if (!clean) process.exit(1);
       log(`worker ${worker.id}: stopped`);
     });
 }

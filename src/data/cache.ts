@@ -17,15 +17,17 @@ import { sha256 } from '../util/checksum.js';
 
 export const CACHE_VERSION = 1;
 
-const CachedClipMeta = z.object({
+const IndexedClip = z.object({
   id: z.string().min(1),
   subject: z.string(),
   source: z.string(),
   label: z.number().int().nonnegative(),
-  /** sha256 of the clip's .u8 file, checked on loading (absent in older caches). */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** sha256 of the clip's .u8 file, checked whenever the clip is read. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
-export type CachedClipMeta = z.infer<typeof CachedClipMeta>;
+export type IndexedClip = z.infer<typeof IndexedClip>;
+/** A clip as `prepare` lists it; {@link writeIndex} adds its checksum. */
+export type CachedClipMeta = Omit<IndexedClip, 'sha256'>;
 
 const LeftOut = z.object({ dataset: z.string(), clip: z.string(), kind: z.enum(['error', 'excluded']), reason: z.string() });
 
@@ -38,9 +40,13 @@ const CacheIndex = z.object({
   height: z.number().int().positive(),
   width: z.number().int().positive(),
   channels: z.number().int().positive(),
-  clips: z.array(CachedClipMeta),
+  clips: z.array(IndexedClip),
   /** How the clips were made (preprocessing settings) and what was left out (`leftOut`), for provenance. */
   provenance: z.object({ leftOut: z.array(LeftOut).optional(), skipped: z.array(z.string()).optional() }).passthrough().optional(),
+}).superRefine((index, ctx) => {
+  index.clips.forEach((c, i) => {
+    if (c.label >= index.labels.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['clips', i, 'label'], message: `expected a class index below ${index.labels.length} (${index.labels.length} labels)` });
+  });
 });
 export type CacheIndex = z.infer<typeof CacheIndex>;
 
@@ -94,20 +100,34 @@ export function saveClipSet(dir: string, set: ClipSet, provenance?: Record<strin
 export function readIndex(dir: string): CacheIndex {
   const p = join(dir, 'clipset.json');
   if (!existsSync(p)) throw new Error(`${dir}: no clip cache here (missing clipset.json); run \`mimanet data prepare\` first`);
-  return readJsonFile(p, CacheIndex);
+  try {
+    return readJsonFile(p, CacheIndex);
+  } catch (e) {
+    const m = (e as Error).message;
+    // caches written before checksums were kept: prepare reuses their clips and writes the sums
+    throw /\.sha256" is missing/.test(m) ? new Error(`${m}; every clip's checksum is needed: run \`mimanet data prepare\` on the cache again, which keeps its clips and adds them`) : e;
+  }
+}
+
+/** The bytes of one clip of the cache: the file must exist, have the clip's size and match its checksum. */
+export function readCachedClip(dir: string, index: CacheIndex, clip: IndexedClip): Uint8Array {
+  const p = clipPath(dir, clip.id);
+  if (!existsSync(p)) throw new Error(`${dir}: clip ${clip.id} is listed in clipset.json but ${p} is missing`);
+  const buf = readFileSync(p);
+  const bytes = clipBytes(index);
+  if (buf.length !== bytes) throw new Error(`${p}: ${buf.length} bytes, expected ${bytes} (T=${index.frames}, ${index.height}x${index.width}x${index.channels})`);
+  const sum = sha256(buf);
+  if (sum !== clip.sha256) throw new Error(`${p}: checksum mismatch (sha256 ${sum.slice(0, 12)}..., clipset.json records ${clip.sha256.slice(0, 12)}...): the clip file is damaged`);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
 /** Loads a cached ClipSet; every clip file must exist, have the right size and match its checksum. */
 export function loadClipSet(dir: string): ClipSet {
   const index = readIndex(dir);
-  const bytes = clipBytes(index);
-  const clips: Clip[] = index.clips.map(({ sha256: sum, ...m }) => {
-    const p = clipPath(dir, m.id);
-    if (!existsSync(p)) throw new Error(`${dir}: clip ${m.id} is listed in clipset.json but ${p} is missing`);
-    const buf = readFileSync(p);
-    if (buf.length !== bytes) throw new Error(`${p}: ${buf.length} bytes, expected ${bytes} (T=${index.frames}, ${index.height}x${index.width}x${index.channels})`);
-    if (sum && sha256(buf) !== sum) throw new Error(`${p}: checksum mismatch (sha256 ${sha256(buf).slice(0, 12)}..., clipset.json records ${sum.slice(0, 12)}...): the clip file is damaged`);
-    return { ...m, frames: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
+  const clips: Clip[] = index.clips.map((c) => {
+    const { sha256: _sum, ...m } = c;
+    void _sum;
+    return { ...m, frames: readCachedClip(dir, index, c) };
   });
   const leftOut: LeftOutClip[] = index.provenance?.leftOut ?? (index.provenance?.skipped ?? []).map((line) => ({ dataset: index.name, clip: '', kind: 'error' as const, reason: line }));
   return { name: index.name, labels: index.labels, frames: index.frames, height: index.height, width: index.width, channels: index.channels, clips, ...(leftOut.length > 0 ? { leftOut } : {}) };

@@ -5,7 +5,7 @@
  */
 import { INPUT_MODES, type InputMode, type Normalization } from '../data/batches.js';
 import { checkpointRecipe, type PreprocessingRecipe } from '../data/preprocess/recipe.js';
-import type { TemporalMode, TwoStreamConfig } from './twostream.js';
+import { checkIntervals, NET_RANGES, type TemporalMode, type TwoStreamConfig } from './twostream.js';
 import { finite, parseWith, z } from '../util/schema.js';
 
 export const CHECKPOINT_FORMAT = 'mimanet-checkpoint';
@@ -45,13 +45,38 @@ export interface ParsedMeta {
 
 const posInt = z.number().int().positive();
 
+/**
+ * A weight file as `model.json` may name it: a relative path of plain names
+ * (letters, digits, `.`, `_`, `-`) that stays inside the model folder. No
+ * `..`, no absolute path or URL, no `%` (a browser would decode `%2e%2e`).
+ */
+export const WEIGHT_PATH = z
+  .string()
+  .refine((p) => /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(p) && !p.split('/').some((seg) => seg === '.' || seg === '..'), 'expected a file name inside the model folder');
+
+/** An integer in [lo, hi], the error saying so. */
+function intIn([lo, hi]: readonly [number, number]): z.ZodNumber {
+  const expected = `expected an integer in [${lo}, ${hi}]`;
+  return z.number().int(expected).min(lo, expected).max(hi, expected);
+}
+
 /** `mimanet.json` as far as readers rely on it; the rest passes through. */
 const MetaSchema = z
   .object({
     format: z.literal(CHECKPOINT_FORMAT),
+    version: z.literal(1),
     labels: z.array(z.string()).min(2, 'expected two or more class names'),
     net: z
-      .object({ size: posInt, frames: posInt, classes: posInt.optional(), channels: z.number().refine((c): c is 1 | 3 => c === 1 || c === 3, 'expected 1 or 3') })
+      .object({
+        size: intIn(NET_RANGES.size),
+        frames: intIn(NET_RANGES.frames),
+        classes: posInt.optional(),
+        channels: z.number().refine((c): c is 1 | 3 => c === 1 || c === 3, 'expected 1 or 3'),
+        // the rest of the net's shape, where the file has it (the layers in model.json are built from it)
+        width: intIn(NET_RANGES.width).optional(),
+        sc: intIn(NET_RANGES.sc).optional(),
+        K: intIn(NET_RANGES.K).optional(),
+      })
       .passthrough(),
     temporal: z.string().optional(),
     normalization: z.object({
@@ -65,6 +90,13 @@ const MetaSchema = z
   })
   .passthrough()
   .superRefine((m, ctx) => {
+    if (m.net.sc !== undefined && m.net.K !== undefined) {
+      try {
+        checkIntervals({ sc: m.net.sc, K: m.net.K, frames: m.net.frames });
+      } catch (e) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['net', 'K'], message: (e as Error).message });
+      }
+    }
     for (const k of ['mean', 'std'] as const) {
       const n = m.normalization[k].length;
       if (n !== 1 && n !== m.net.channels) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['normalization', k], message: m.net.channels === 1 ? 'expected one number' : 'expected one or three numbers' });

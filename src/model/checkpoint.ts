@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemporalMode, TwoStreamNet } from './twostream.js';
 import { TemporalAggregate } from './custom-layers.js';
-import { CHECKPOINT_FORMAT, META_FILE, parseCheckpointMeta, type CheckpointMeta } from './checkpoint-meta.js';
+import { CHECKPOINT_FORMAT, META_FILE, WEIGHT_PATH, parseCheckpointMeta, type CheckpointMeta } from './checkpoint-meta.js';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { z } from '../util/schema.js';
 import { checkFiniteWeights, sha256, WeightSpec } from './integrity.js';
@@ -23,7 +23,7 @@ import { checkFiniteWeights, sha256, WeightSpec } from './integrity.js';
 const ModelJson = z
   .object({
     modelTopology: z.record(z.unknown()),
-    weightsManifest: z.array(z.object({ paths: z.array(z.string()).min(1), weights: z.array(WeightSpec) })).min(1),
+    weightsManifest: z.array(z.object({ paths: z.array(WEIGHT_PATH).min(1), weights: z.array(WeightSpec) })).min(1),
   })
   .passthrough();
 
@@ -74,23 +74,33 @@ export interface LoadedCheckpoint {
   meta: CheckpointMeta;
 }
 
-/** Reads a checkpoint folder in Node (no tfjs-node needed). */
+/** `model.json` as far as its weight files go. */
+const WeightsManifest = z.object({ weightsManifest: z.array(z.object({ paths: z.array(WEIGHT_PATH).min(1) }).passthrough()).min(1) }).passthrough();
+
+/** The weight files the `model.json` of `dir` names, in order, each checked to stay inside `dir`. */
+export function weightFiles(dir: string): string[] {
+  return readJsonFile(join(dir, 'model.json'), WeightsManifest).weightsManifest.flatMap((g) => g.paths);
+}
+
+/** Reads a checkpoint folder in Node (no tfjs-node needed): the weights are the files model.json names, as a browser reads them. */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const need = ['model.json', 'weights.bin', META_FILE];
-  for (const f of need) if (!existsSync(join(dir, f))) throw new Error(`${dir}: not a mimanet checkpoint (missing ${f})`);
+  for (const f of ['model.json', META_FILE]) if (!existsSync(join(dir, f))) throw new Error(`${dir}: not a mimanet checkpoint (missing ${f})`);
   const modelJson = readJsonFile(join(dir, 'model.json'), ModelJson);
+  const paths = modelJson.weightsManifest.flatMap((g) => g.paths);
+  for (const f of paths) if (!existsSync(join(dir, f))) throw new Error(`${dir}: not a mimanet checkpoint (missing ${f}, named in model.json)`);
   const metaFile = join(dir, META_FILE);
   const meta = readJsonFile(metaFile, z.unknown());
   parseCheckpointMeta(meta, metaFile);
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
-  const buf = readFileSync(join(dir, 'weights.bin'));
+  const where = paths.length === 1 ? join(dir, paths[0]) : `${dir}/{${paths.join(',')}}`;
+  const buf = paths.length === 1 ? readFileSync(join(dir, paths[0])) : Buffer.concat(paths.map((f) => readFileSync(join(dir, f))));
   const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
-  if (buf.length !== expected) throw new Error(`${join(dir, 'weights.bin')}: ${buf.length} bytes, model.json describes ${expected}`);
+  if (buf.length !== expected) throw new Error(`${where}: ${buf.length} bytes, model.json describes ${expected}`);
   const recorded = (meta as CheckpointMeta).weightsSha256;
   if (recorded && sha256(buf) !== recorded) {
-    throw new Error(`${join(dir, 'weights.bin')}: checksum mismatch (sha256 ${sha256(buf).slice(0, 12)}..., ${META_FILE} records ${recorded.slice(0, 12)}...): the weights are damaged or were replaced`);
+    throw new Error(`${where}: checksum mismatch (sha256 ${sha256(buf).slice(0, 12)}..., ${META_FILE} records ${recorded.slice(0, 12)}...): the weights are damaged or were replaced`);
   }
-  checkFiniteWeights(buf, specs, join(dir, 'weights.bin'));
+  checkFiniteWeights(buf, specs, where);
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData }));
   return { model, meta: meta as CheckpointMeta };

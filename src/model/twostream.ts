@@ -32,6 +32,19 @@ export interface TwoStreamConfig {
   K: number;
 }
 
+/**
+ * The integer fields of a net's shape and the ranges the code runs them in, as
+ * [lowest, highest]: the config and a checkpoint's `mimanet.json` are checked
+ * against the same ranges (and the intervals against T, {@link checkIntervals}).
+ */
+export const NET_RANGES = {
+  size: [32, 1024],
+  frames: [2, 512],
+  width: [1, 512],
+  sc: [1, 8],
+  K: [1, 512],
+} as const satisfies Partial<Record<keyof TwoStreamConfig, readonly [number, number]>>;
+
 /** How the video-level feature v is formed. */
 export type TemporalMode = 'mean' | 'intervals';
 

@@ -11,13 +11,12 @@
 import { z } from '../util/schema.js';
 import { readJsonFileIfExists } from '../util/fs.js';
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { META_FILE, parseCheckpointMeta } from '../model/checkpoint-meta.js';
-import { clipBytes } from '../data/types.js';
 import { normalizeClip } from '../data/batches.js';
-import { clipPath, readIndex } from '../data/cache.js';
+import { clipPath, readCachedClip, readIndex } from '../data/cache.js';
 import { videoFrameRef, type RawClip } from '../data/datasets/types.js';
 import { loadFrameInputs, toSharp, frameSource, type FrameInput } from '../data/preprocess/decode.js';
 import { probeVideo } from '../data/preprocess/video.js';
@@ -66,6 +65,11 @@ export interface ClipInput {
   apex: number;
   /** How the frames were made into model input; 'prepared' when they came from the clip cache as they are. */
   preprocessing: PreprocessingRecipe | 'prepared';
+  /**
+   * What was changed to fit frames to a model that takes them as they are (recipe `align: none`):
+   * `frames resized from 64x48 to 32x32 and converted from RGB to grey for the model`. Undefined when nothing was.
+   */
+  adjusted?: string;
   /** T*H*W*C bytes, onset first, apex last. */
   frames: Uint8Array;
 }
@@ -121,17 +125,85 @@ function checkGeometry(index: { frames: number; height: number; width: number; c
 
 function readPreparedClip(cacheDir: string, id: string, g: InputGeometry, source: string): ClipInput {
   const index = readIndex(cacheDir);
-  if (!index.clips.some((c) => c.id === id)) {
+  const clip = index.clips.find((c) => c.id === id);
+  if (!clip) {
     const some = index.clips.slice(0, 3).map((c) => c.id).join(', ');
     throw new Error(`${cacheDir}: no clip ${JSON.stringify(id)} in clipset.json (${index.clips.length} clips${some ? `, e.g. ${some}` : ''})`);
   }
   checkGeometry(index, g, join(cacheDir, 'clipset.json'));
-  const file = clipPath(cacheDir, id);
-  if (!existsSync(file)) throw new Error(`${file}: missing (clip ${id} is listed in ${join(cacheDir, 'clipset.json')})`);
-  const buf = readFileSync(file);
-  const bytes = clipBytes(index);
-  if (buf.length !== bytes) throw new Error(`${file}: ${buf.length} bytes, expected ${bytes} (T=${index.frames}, ${index.height}x${index.width}x${index.channels})`);
-  return { kind: 'prepared', source, clip: id, sourceFrames: index.frames, onset: 0, apex: index.frames - 1, preprocessing: 'prepared', frames: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
+  const frames = readCachedClip(cacheDir, index, clip);
+  return { kind: 'prepared', source, clip: id, sourceFrames: index.frames, onset: 0, apex: index.frames - 1, preprocessing: 'prepared', frames };
+}
+
+/** Smallest frame side accepted, in pixels: a smaller frame holds no face to speak of. */
+export const MIN_FRAME_SIDE = 16;
+/** Most pixels a frame may have: 8K UHD (7680 x 4320). Frames are decoded whole, so this bounds the memory a clip takes. */
+export const MAX_FRAME_PIXELS = 7680 * 4320;
+
+/** A frame's size and colour as its header gives them; `grey` undefined where the header does not say (video). */
+interface FrameHeader {
+  width: number;
+  height: number;
+  grey?: boolean;
+}
+
+/** Width and height of a BMP from its header (sharp does not read BMP). */
+function bmpHeader(file: string): FrameHeader {
+  const buf = Buffer.alloc(26);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, 26, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (buf.toString('latin1', 0, 2) !== 'BM') throw new Error(`${file}: not a BMP file`);
+  // bmp-js and the plain decoder give RGB whatever the palette
+  return { width: buf.readInt32LE(18), height: Math.abs(buf.readInt32LE(22)), grey: false };
+}
+
+async function frameHeader(file: string): Promise<FrameHeader> {
+  if (extname(file).toLowerCase() === '.bmp') return bmpHeader(file);
+  let meta: { width?: number; height?: number; channels?: number };
+  try {
+    meta = await toSharp({ file }).metadata();
+  } catch (e) {
+    throw new Error(`${file}: cannot decode frame (${(e as Error).message})`);
+  }
+  // grey, or grey with alpha
+  return { width: meta.width ?? 0, height: meta.height ?? 0, grey: (meta.channels ?? 3) <= 2 };
+}
+
+/** Refuses a frame too small to hold a face or too large to decode safely. */
+function checkFrameSize(h: FrameHeader, where: string): void {
+  if (h.width < MIN_FRAME_SIDE || h.height < MIN_FRAME_SIDE) throw new Error(`${where}: ${h.width}x${h.height} pixels; frames need at least ${MIN_FRAME_SIDE} pixels a side`);
+  if (h.width * h.height > MAX_FRAME_PIXELS) {
+    throw new Error(`${where}: ${h.width}x${h.height} pixels (${((h.width * h.height) / 1e6).toFixed(1)} megapixels); frames may have at most ${(MAX_FRAME_PIXELS / 1e6).toFixed(1)} megapixels (7680x4320)`);
+  }
+}
+
+/** What fitting frames of header `h` to the model changes, as one phrase; undefined when they fit as they are. */
+function adjustment(h: FrameHeader, g: InputGeometry): string | undefined {
+  const changes: string[] = [];
+  if (h.width !== g.size || h.height !== g.size) changes.push(`resized from ${h.width}x${h.height} to ${g.size}x${g.size}`);
+  if (h.grey !== undefined && h.grey !== (g.channels === 1)) changes.push(h.grey ? 'converted from grey to RGB' : 'converted from RGB to grey');
+  return changes.length > 0 ? `frames ${changes.join(' and ')} for the model` : undefined;
+}
+
+/**
+ * Reads the headers of a clip's frame files: each must be of a usable size and
+ * all of one size (frames of several sizes are not one clip). Returns the size.
+ */
+async function checkFrameFiles(files: string[], source: string): Promise<FrameHeader> {
+  let first: { file: string; h: FrameHeader } | undefined;
+  for (const file of files) {
+    const h = await frameHeader(file);
+    checkFrameSize(h, file);
+    if (!first) first = { file, h };
+    else if (h.width !== first.h.width || h.height !== first.h.height) {
+      throw new Error(`${source}: frames of different sizes: ${basename(first.file)} is ${first.h.width}x${first.h.height}, ${basename(file)} is ${h.width}x${h.height}; a clip's frames must share one size`);
+    }
+  }
+  return first!.h;
 }
 
 /** Resizes one frame to size x size with the model's channels (no alignment). */
@@ -218,8 +290,10 @@ export async function readClipInput(path: string, g: InputGeometry, spec: Prepro
     const { onset, apex } = onsetApex(files.length, path, { ...readClipMeta(path), ...definedOnly(opts) });
     const s = chooseSpec();
     const run = files.slice(onset, apex + 1);
+    const header = await checkFrameFiles(run, path);
     const frames = s.align === 'face' ? await alignClip(run, path, g, s, opts.detector) : await resizeClip(run, g, s);
-    return { kind: 'frames', source: path, sourceFrames: files.length, onset, apex, preprocessing: s, frames };
+    const adjusted = s.align === 'none' ? adjustment(header, g) : undefined;
+    return { kind: 'frames', source: path, sourceFrames: files.length, onset, apex, preprocessing: s, frames, ...(adjusted ? { adjusted } : {}) };
   }
 
   if (extname(path).toLowerCase() === '.u8') {
@@ -235,11 +309,14 @@ export async function readClipInput(path: string, g: InputGeometry, spec: Prepro
   if (isImage(path)) throw new Error(`${path}: too few frames (1, a single image); give a folder of frames or a video`);
   if (opts.clip) throw new Error(`${path}: --clip needs a clip-cache folder (with clipset.json)`);
   const info = await probeVideo(path);
+  checkFrameSize(info, path);
   const { onset, apex } = onsetApex(info.frames, path, opts);
   const s = chooseSpec();
   const refs = Array.from({ length: apex - onset + 1 }, (_, k) => videoFrameRef(path, onset + k));
   const frames = s.align === 'face' ? await alignClip(refs, path, g, s, opts.detector) : await resizeClip(refs, g, s);
-  return { kind: 'video', source: path, sourceFrames: info.frames, onset, apex, preprocessing: s, frames };
+  // a video's colour is not read from its header: only its size is reported
+  const adjusted = s.align === 'none' ? adjustment(info, g) : undefined;
+  return { kind: 'video', source: path, sourceFrames: info.frames, onset, apex, preprocessing: s, frames, ...(adjusted ? { adjusted } : {}) };
 }
 
 /** `clip.json` beside a clip's frames (`mimanet data synthetic` writes it): its onset and apex, used unless --onset or --apex say otherwise. */

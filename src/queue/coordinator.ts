@@ -19,7 +19,7 @@ import { configFingerprint, hasTransfer, lockRunFolder, manetPath, seedsOf, type
 import type { BackendInfo } from '../backend/index.js';
 import { experimentResult, planJobs, prepareExperiment, type ExperimentEvents, type ExperimentResult, type FoldJob } from '../train/experiment.js';
 import { MIMANET_VERSION } from '../version.js';
-import { connectionErrorLog, openQueue, type RedisTarget } from './redis.js';
+import { connectionErrorLog, openQueue, watchConnection, type RedisTarget } from './redis.js';
 import { backendChoiceOf, describeJob, foldJobId, jobOptions, manetJobId, releaseJobId, runId, type FoldJobData, type JobHeader, type QueueJobData } from './jobs.js';
 
 export interface QueueRunOptions {
@@ -85,6 +85,7 @@ async function coordinate(cfg: MimanetConfig, opts: QueueRunOptions): Promise<Ex
   const queue: Queue = await openQueue(opts.target, opts.name, log);
   const flows = new FlowProducer({ connection: opts.target.options });
   flows.on('error', connectionErrorLog(opts.target, log));
+  const unwatch = watchConnection(queue, opts.target, log);
   log(`queue "${opts.name}" at ${opts.target.display}, run ${run}; start workers with: mimanet worker --queue ${opts.target.display} --queue-name ${opts.name}`);
 
   const tracked = new Map<string, Tracked>();
@@ -221,6 +222,7 @@ async function coordinate(cfg: MimanetConfig, opts: QueueRunOptions): Promise<Ex
     if (e instanceof QueueJobFailedError) await withdraw();
     throw e;
   } finally {
+    unwatch();
     await flows.close().catch(() => {});
     await queue.close().catch(() => {});
   }

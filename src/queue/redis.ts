@@ -56,8 +56,10 @@ export function parseRedisUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   return { options, display };
 }
 
-/** Seconds `openQueue` waits for Redis before giving up. */
-export const CONNECT_TIMEOUT_S = 15;
+/** Seconds `openQueue` waits for Redis to answer before giving up: a Redis on any network answers a PING in far less. */
+export const CONNECT_TIMEOUT_S = 10;
+/** Seconds a command may go unanswered once running before a line says so (the wait goes on: a restarting Redis comes back). */
+export const COMMAND_WAIT_S = 20;
 
 /**
  * A logger for connection errors: each distinct message at most once every
@@ -83,16 +85,69 @@ export async function openQueue(target: RedisTarget, name: string, log: (m: stri
   const probe = new Redis({ ...target.options, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: CONNECT_TIMEOUT_S * 1000 });
   let cause: Error | undefined;
   probe.on('error', (e: Error) => (cause ??= e));
+  // a listener that accepts and stays silent holds the connect (its ready check) and the PING for ever
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_ok, fail) => {
+    timer = setTimeout(() => fail(new Error(`no answer within ${CONNECT_TIMEOUT_S} s (something listens on that port but does not speak Redis, or Redis is stuck)`)), CONNECT_TIMEOUT_S * 1000);
+  });
   try {
-    await probe.connect();
-    await probe.ping();
+    await Promise.race([(async () => {
+      await probe.connect();
+      await probe.ping();
+    })(), silent]);
   } catch (e) {
     throw new Error(`cannot reach Redis at ${target.display}: ${(cause ?? (e as Error)).message}`);
   } finally {
+    clearTimeout(timer);
     probe.disconnect();
   }
   const queue = new Queue(name, { connection: target.options });
   queue.on('error', connectionErrorLog(target, log));
   await queue.waitUntilReady();
   return queue;
+}
+
+/**
+ * Resolves with `work`, or rejects once `seconds` have passed without it: for
+ * the steps (handing jobs back, closing) whose Redis may be gone for good.
+ */
+export function withinSeconds<T>(work: Promise<T>, seconds: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_ok, fail) => {
+    timer = setTimeout(() => fail(new Error(message)), seconds * 1000);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Watches a running connection: a PING every few seconds, and a line when one
+ * goes unanswered for {@link COMMAND_WAIT_S} (then every COMMAND_WAIT_S while
+ * it lasts), so that a Redis that stops answering is named instead of
+ * leaving the process silent. Returns the function that stops watching.
+ */
+export function watchConnection(queue: Queue, target: RedisTarget, log: (m: string) => void): () => void {
+  let since: number | undefined;
+  let told = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (since !== undefined && now - since >= COMMAND_WAIT_S * 1000 && now - told >= COMMAND_WAIT_S * 1000) {
+      told = now;
+      log(`Redis at ${target.display}: no answer for ${Math.round((now - since) / 1000)} s; waiting for it`);
+    }
+    if (busy) return;
+    busy = true;
+    since ??= now;
+    // BullMQ's clients are ioredis connections
+    queue.client
+      .then((c) => (c as unknown as Redis).ping())
+      .then(() => {
+        if (told > 0) log(`Redis at ${target.display}: answering again`);
+        since = undefined;
+        told = 0;
+      }, () => {})
+      .finally(() => (busy = false));
+  }, 5000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

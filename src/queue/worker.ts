@@ -12,7 +12,7 @@ import { UnrecoverableError, WaitingError, Worker, type Job, type Queue } from '
 import type { BackendChoice } from '../backend/index.js';
 import { hasFoldResult } from '../results/index.js';
 import { runTaskInThread, type WorkerTask } from '../train/workers.js';
-import { connectionErrorLog, openQueue, type RedisTarget } from './redis.js';
+import { connectionErrorLog, openQueue, watchConnection, type RedisTarget } from './redis.js';
 import { describeJob, foldJobId, refusal, type QueueJobData } from './jobs.js';
 
 export interface QueueWorkerOptions {
@@ -118,6 +118,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<RunningQu
   });
   worker.on('error', connectionErrorLog(o.target, o.log));
   await worker.waitUntilReady();
+  const unwatch = watchConnection(queue, o.target, o.log);
   o.log(`worker ${id}: queue "${o.name}" at ${o.target.display}, ${o.concurrency} job(s) at a time, ${threads} thread(s) each`);
 
   let stopping: Promise<void> | undefined;
@@ -125,6 +126,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<RunningQu
     id,
     stop() {
       stopping ??= (async () => {
+        unwatch();
         const closing = worker.close();
         for (const a of running.values()) a.abort(new Error('worker stopping'));
         await closing;

@@ -45,7 +45,7 @@ export function parseWith<S extends z.ZodTypeAny>(schema: S, value: unknown, fil
     issue.code === 'invalid_enum_value' ? `expected ${issue.options.map((o) => JSON.stringify(o)).join(' or ')}`
     : issue.code === 'invalid_literal' ? `expected ${JSON.stringify(issue.expected)}`
     : issue.code === 'invalid_type' ? `expected ${issue.expected}`
-    : issue.message.toLowerCase();
+    : issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
   const field = fieldName(issue.path);
   const got = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is missing' : `is ${quote(valueAt(value, issue.path))}`;
   const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? 's' : ''})` : '';

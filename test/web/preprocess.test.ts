@@ -86,7 +86,7 @@ describe('clip assembly', () => {
 });
 
 describe('mimanet.json checks', () => {
-  const good = { format: 'mimanet-checkpoint', labels: ['a', 'b'], net: { size: 32, channels: 1, frames: 4 }, temporal: 'mean', normalization: { mean: [0.5], std: [0.5] } };
+  const good = { format: 'mimanet-checkpoint', version: 1, labels: ['a', 'b'], net: { size: 32, channels: 1, frames: 4 }, temporal: 'mean', normalization: { mean: [0.5], std: [0.5] } };
   it('accepts a checkpoint description and names the bad field otherwise', () => {
     expect(parseMeta(good).net).toMatchObject({ size: 32, channels: 1, frames: 4 });
     expect(() => parseMeta({ ...good, format: 'x' })).toThrow('mimanet.json: field "format" is "x": expected "mimanet-checkpoint"');

@@ -1,6 +1,6 @@
 /** `mimanet serve`: its server, its checks and its flags (no browser needed). */
 import { describe, it, expect, afterEach } from 'vitest';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { createServer } from 'node:http';
@@ -104,13 +104,16 @@ describe('mimanet serve under hostile clients', () => {
     const outside = join(model, '..');
     symlinkSync(outside, join(model, 'up-link'));
     symlinkSync(join(outside, 'secret.txt'), join(model, 'secret-link.txt'));
-    symlinkSync('/proc/self/mem', join(model, 'mem'));
     symlinkSync('/etc', join(web, 'etc-link'));
     symlinkSync(join(model, 'weights.bin'), join(model, 'inside-link.bin'));
+    // only files model.json names are served from the model folder: name the links there
+    writeFileSync(join(model, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['up-link/secret.txt', 'secret-link.txt', 'inside-link.bin'], weights: [] }] }));
     const errors: string[] = [];
     const s = await startServer({ port: 0, webRoot: web, model, onError: (m) => errors.push(m) });
     open.push(s);
-    for (const bad of ['model/up-link/secret.txt', 'model/secret-link.txt', 'model/mem', 'etc-link/hostname']) {
+    rmSync(join(model, 'mimanet.json'));
+    symlinkSync('/proc/self/mem', join(model, 'mimanet.json'));
+    for (const bad of ['model/up-link/secret.txt', 'model/secret-link.txt', 'model/mimanet.json', 'etc-link/hostname']) {
       const r = await fetch(`${s.url}${bad}`);
       expect(r.status, bad).toBe(403);
       expect(await r.text(), bad).toContain('leads outside the served folder');
@@ -185,5 +188,58 @@ describe('mimanet serve under hostile clients', () => {
     expect((await fetch(`${s.url}model/sub`)).status).toBe(404);
     expect((await fetch(`${s.url}model/weights.bin%00.txt`)).status).toBe(400);
     expect((await fetch(s.url)).status).toBe(200);
+  });
+
+  it('answers a file name over 255 characters with 404 and a URL over 2048 characters with 414, never echoing it, and CONNECT with 405', async () => {
+    const { web, model } = fakeSite();
+    const errors: string[] = [];
+    const s = await startServer({ port: 0, webRoot: web, model, onError: (m) => errors.push(m) });
+    open.push(s);
+    const long = 'a'.repeat(300);
+    for (const path of [`${long}.js`, `model/${long}.bin`, `x/${long}/y.js`]) {
+      const r = await fetch(`${s.url}${path}`);
+      expect(r.status, path.slice(0, 20)).toBe(404);
+      expect(await r.text()).not.toContain(long);
+    }
+    for (const n of [1000, 2100, 8000, 15000]) {
+      const r = await fetch(`${s.url}${'b'.repeat(n)}`);
+      expect(r.status, String(n)).toBe(n > 2048 ? 414 : 404);
+      expect(await r.text()).not.toContain('b'.repeat(100));
+    }
+    // past Node's header limit the request never reaches the handler: 431, not a bare 400
+    expect((await fetch(`${s.url}${'c'.repeat(20000)}`)).status).toBe(431);
+    const raw = await new Promise<string>((ok, fail) => {
+      const sock = connect(s.port, '127.0.0.1', () => sock.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n'));
+      let got = '';
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('end', () => ok(got));
+      sock.on('error', fail);
+    });
+    expect(raw).toMatch(/^HTTP\/1.1 405 Method Not Allowed\r\n/);
+    expect(raw).toMatch(/\r\nAllow: GET, HEAD\r\n/);
+    expect(errors).toEqual([]);
+    expect((await fetch(s.url)).status).toBe(200);
+  });
+
+  it('serves from the model folder only what the page loads: model.json, mimanet.json and the weight files model.json names', async () => {
+    const { web, model } = fakeSite();
+    mkdirSync(join(model, 'training', 'seed-3'), { recursive: true });
+    writeFileSync(join(model, 'training', 'seed-3', 'manet.json'), '{}');
+    writeFileSync(join(model, 'config.json'), '{}');
+    writeFileSync(join(model, 'labels.txt'), 'a\nb\n');
+    const s = await startServer({ port: 0, webRoot: web, model });
+    open.push(s);
+    for (const ok of ['model/model.json', 'model/mimanet.json', 'model/weights.bin']) expect((await fetch(`${s.url}${ok}`)).status, ok).toBe(200);
+    for (const no of ['model/training/seed-3/manet.json', 'model/config.json', 'model/labels.txt', 'model/training/']) {
+      const r = await fetch(`${s.url}${no}`);
+      expect(r.status, no).toBe(404);
+      expect(await r.text()).toMatch(/^not found/);
+    }
+    // a weight file model.json names in a subfolder is served
+    mkdirSync(join(model, 'shards'));
+    writeFileSync(join(model, 'shards', 'w1.bin'), new Uint8Array(4));
+    writeFileSync(join(model, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['shards/w1.bin'], weights: [] }] }));
+    expect((await fetch(`${s.url}model/shards/w1.bin`)).status).toBe(200);
+    expect((await fetch(`${s.url}model/weights.bin`)).status).toBe(404);
   });
 });
