@@ -1,22 +1,62 @@
 /**
  * Tests that fail when the method is broken in ways that leave the numbers
- * plausible: a reversal layer gone, a head left out of the optimiser, MaNet
- * trained, a held-out clip reaching training, a frame ignored at evaluation.
+ * plausible: a reversal layer gone or mis-scheduled, a head left out of the
+ * optimiser or fed the wrong features, a loss cut off from MiNet, L_con given
+ * unmapped labels, MaNet trained, a held-out clip reaching training, a frame
+ * ignored at evaluation. scripts/guard-mutations.sh applies each breakage and
+ * checks that a test here fails. Gradients are compared as vectors with a
+ * relative tolerance, so a small gradient cannot pass for a right one.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { TwoStreamNet, temporalFrameWeights, maxIntervalStart } from '../src/model/twostream.js';
+import { TwoStreamNet, temporalFrameWeights, maxIntervalStart, intervalIndices, sampleIntervalStarts } from '../src/model/twostream.js';
 import { withInitSeed } from '../src/model/resnet.js';
-import { GuidedStep, type FinetuneBatch } from '../src/train/finetune.js';
+import { GuidedStep, guidedFinetune, type FinetuneBatch, type FinetuneOptions } from '../src/train/finetune.js';
 import { predictClips } from '../src/train/pretrain.js';
 import { auditBatches, makeBatch, type BatchAuditEvent } from '../src/data/batches.js';
-import { domainLoss } from '../src/model/losses.js';
+import { contrastiveLoss, domainLoss, samplingLoss, type LossTerm } from '../src/model/losses.js';
 import { buildInferenceModel } from '../src/model/checkpoint.js';
 import { resolveConfig } from '../src/config.js';
 import { loadExperimentData } from '../src/data/load.js';
+import { macroToMicroMap } from '../src/data/datasets/labels.js';
+import { MACRO_LABELS, MACRO_TO_MICRO, MICRO_LABELS } from '../src/data/synthetic/config.js';
 import { losoFolds } from '../src/train/folds.js';
 import { obtainManet, runFoldJob, foldTraining } from '../src/train/experiment.js';
+import { readEmbeddings } from '../src/results/index.js';
 import { useCpu, randomClipSet, tempDir } from './helpers.js';
+
+/**
+ * A tap on the reversal layer: while `on`, each call of `gradientReversal` is wrapped in two
+ * identity layers that record the gradient arriving from the discriminator and the gradient
+ * leaving towards MiNet, with the fine-tuning step it belongs to.
+ */
+const grlTap = vi.hoisted(() => ({
+  on: false,
+  step: 0,
+  calls: [] as Array<{ step: number; fromHead?: Float32Array; toMiNet?: Float32Array }>,
+}));
+vi.mock('../src/model/grl.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/model/grl.js')>();
+  const tfm = await import('@tensorflow/tfjs');
+  const tap = <T extends tf.Tensor>(x: T, record: (g: Float32Array) => void): T =>
+    tfm.customGrad(((a: tf.Tensor) => ({
+      value: a.clone(),
+      gradFunc: (dy: tf.Tensor) => {
+        record(Float32Array.from(dy.dataSync()));
+        return dy.clone();
+      },
+    })) as unknown as Parameters<typeof tfm.customGrad>[0])(x) as T;
+  return {
+    ...real,
+    gradientReversal: <T extends tf.Tensor>(x: T, lambda: number): T => {
+      if (!grlTap.on) return real.gradientReversal(x, lambda);
+      const call: (typeof grlTap.calls)[number] = { step: grlTap.step };
+      grlTap.calls.push(call);
+      return tap(real.gradientReversal(tap(x, (g) => (call.toMiNet = g)), lambda), (g) => (call.fromHead = g));
+    },
+  };
+});
 
 beforeAll(useCpu);
 
@@ -27,6 +67,22 @@ const macro = randomClipSet({ name: 'ma', clips: 8, classes: 7, subjects: 4, T, 
 
 function values(vars: tf.Variable[] | tf.LayerVariable[]): number[][] {
   return vars.map((v) => Array.from(('read' in v ? v.read() : v).dataSync()));
+}
+
+function norm(a: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * a[i];
+  return Math.sqrt(sum);
+}
+
+/** `got` equals `factor` times `plain` (all tensors as one vector) within a relative error `tol`, and `plain` is not zero. */
+function expectScaled(got: number[][], plain: number[][], factor: number, who: string, tol = 1e-4): void {
+  const a = got.flat();
+  const b = plain.flat().map((x) => factor * x);
+  expect(a.length, who).toBe(b.length);
+  const size = norm(b);
+  expect(size, `${who}: reference gradient`).toBeGreaterThan(0);
+  expect(norm(a.map((x, i) => x - b[i])) / size, `${who}: relative error`).toBeLessThan(tol);
 }
 
 /** Every combination of one start per interval, as training can draw them. */
@@ -57,6 +113,27 @@ describe('evaluation-time v', () => {
       for (let k = 0; k < sc; k++) for (let j = 0; j < K; j++) expected[starts[k] + j * 2 ** k] += 1 / (K * sc * combos.length);
     }
     w.forEach((x, t) => expect(x).toBeCloseTo(expected[t], 12));
+  });
+
+  it.each([
+    [8, 2, 4],
+    [16, 3, 4],
+    [4, 2, 2],
+  ])('T=%i, s_c=%i, K=%i: the training sampler, enumerated, gives frame weights equal to temporalFrameWeights', (frames, sc, K) => {
+    const c = { frames, sc, K };
+    // run the sampler once to learn the range of each of its draws, then once per combination of draws
+    const ranges: number[] = [];
+    sampleIntervalStarts(c, { int: (n) => (ranges.push(n), 0) });
+    expect(ranges).toHaveLength(sc);
+    let scripts: number[][] = [[]];
+    for (const n of ranges) scripts = scripts.flatMap((p) => Array.from({ length: n }, (_, v) => [...p, v]));
+    const expected = new Array<number>(frames).fill(0);
+    for (const script of scripts) {
+      let i = 0;
+      const starts = sampleIntervalStarts(c, { int: (n) => (expect(n).toBe(ranges[i]), script[i++]) });
+      for (let k = 0; k < sc; k++) for (const t of intervalIndices(starts[k], 2 ** k, K, frames)) expected[t] += 1 / (scripts.length * K * sc);
+    }
+    temporalFrameWeights('intervals', c).forEach((x, t) => expect(x, `frame ${t}`).toBeCloseTo(expected[t], 12));
   });
 
   it('MiNet at evaluation gives the mean of the training-time v over all window starts, and the checkpoint graph agrees', () => {
@@ -109,11 +186,11 @@ describe('guidance: gradient reversal and the heads', () => {
   const lambda = 0.5;
   const domains = [0, 0, 0, 0, 1, 1, 1, 1];
 
-  function setup(): { step: GuidedStep; batch: FinetuneBatch; minet: TwoStreamNet; manet: TwoStreamNet } {
+  function setup(losses: LossTerm[] = opts.losses, macroIdx = [0, 1, 2, 3]): { step: GuidedStep; batch: FinetuneBatch; minet: TwoStreamNet; manet: TwoStreamNet } {
     const minet = withInitSeed(1, () => new TwoStreamNet(cfg, 'MiNet'));
     const manet = withInitSeed(2, () => new TwoStreamNet({ ...cfg, classes: 7 }, 'MaNet'));
-    const step = new GuidedStep(minet, manet, opts);
-    const batch = { micro: makeBatch(micro, [0, 1, 2, 3]), macro: makeBatch(macro, [0, 1, 2, 3]), starts: [1, 0], lambda };
+    const step = new GuidedStep(minet, manet, { ...opts, losses });
+    const batch = { micro: makeBatch(micro, [0, 1, 2, 3]), macro: makeBatch(macro, macroIdx), starts: [1, 0], lambda };
     return { step, batch, minet, manet };
   }
   function teardown(s: ReturnType<typeof setup>): void {
@@ -142,11 +219,7 @@ describe('guidance: gradient reversal and the heads', () => {
     };
     const inStep = (): tf.Scalar => s.step.objective(s.batch, teacher).terms.s!;
     for (const [who, vs, factor] of [['MiNet spatial stream', vars(s.minet.spatial), -lambda], ['D_s', vars(Ds), 1]] as const) {
-      const g1 = grads(inStep, vs);
-      const g0 = grads(plain, vs);
-      const norm = Math.max(...g0.flat().map(Math.abs));
-      expect(norm, who).toBeGreaterThan(0);
-      g1.forEach((g, i) => g.forEach((x, j) => expect(x, who).toBeCloseTo(factor * g0[i][j], 4)));
+      expectScaled(grads(inStep, vs), grads(plain, vs), factor, who);
     }
     disposeTeacher(teacher);
     teardown(s);
@@ -163,13 +236,107 @@ describe('guidance: gradient reversal and the heads', () => {
     };
     const inStep = (): tf.Scalar => s.step.objective(s.batch, teacher).terms.t!;
     for (const [who, vs, factor] of [['MiNet temporal stream', vars(s.minet.temporal), -lambda], ['D_t', vars(Dt), 1]] as const) {
-      const g1 = grads(inStep, vs);
-      const g0 = grads(plain, vs);
-      expect(Math.max(...g0.flat().map(Math.abs)), who).toBeGreaterThan(0);
-      g1.forEach((g, i) => g.forEach((x, j) => expect(x, who).toBeCloseTo(factor * g0[i][j], 4)));
+      expectScaled(grads(inStep, vs), grads(plain, vs), factor, who);
     }
     disposeTeacher(teacher);
     teardown(s);
+  });
+
+  it('C_s classifies each MiNet v(s) paired with MaNet\'s v(s) of the same s, and L_sam reaches MiNet unreversed (Eq. 3)', () => {
+    const s = setup(['c', 'sam']);
+    const teacher = s.step.teacher(s.batch);
+    const Cs = s.step.heads.Cs!;
+    const forward = () => s.minet.forward(s.batch.micro.apex, s.batch.micro.frames, { training: true, temporal: 'intervals', starts: s.batch.starts });
+    // what C_s is given inside the step: one input per interval s, [MiNet's v(s); MaNet's v(s)]
+    const seen: number[][][][] = [];
+    const apply = Cs.apply.bind(Cs);
+    Cs.apply = ((x: tf.Tensor, kw?: Record<string, unknown>) => (seen.push((x as tf.Tensor3D).arraySync()), apply(x, kw))) as typeof Cs.apply;
+    const inStep = tf.tidy(() => s.step.objective(s.batch, teacher).terms.sam!.dataSync()[0]);
+    Cs.apply = apply;
+    const want = tf.tidy(() => forward().vs.map((v, k) => tf.concat([v, teacher.vs[k]], 0).arraySync()));
+    expect(seen).toHaveLength(cfg.sc);
+    seen.forEach((x, k) => {
+      const d = x.flat(2).map((u, i) => u - want[k].flat(2)[i]);
+      expect(norm(d) / norm(want[k].flat(2)), `interval ${k}`).toBeLessThan(1e-5);
+    });
+    // the value, and what pairing across intervals would have given instead
+    const loss = (pair: (k: number) => number) => (): tf.Scalar => samplingLoss(forward().vs.map((v, k) => Cs.apply(tf.concat([v, teacher.vs[pair(k)]], 0), { training: true }) as tf.Tensor2D));
+    const plain = loss((k) => k);
+    const crossed = tf.tidy(() => loss((k) => cfg.sc - 1 - k)().dataSync()[0]);
+    const ref = tf.tidy(() => plain().dataSync()[0]);
+    expect(Math.abs(inStep - ref) / ref).toBeLessThan(1e-5);
+    expect(Math.abs(crossed - ref) / ref).toBeGreaterThan(1e-3);
+    // the gradient into MiNet and into C_s is that of L_sam itself: not reversed, not cut off
+    const term = (): tf.Scalar => s.step.objective(s.batch, teacher).terms.sam!;
+    for (const [who, vs] of [['MiNet temporal stream', vars(s.minet.temporal)], ['C_s', vars(Cs)]] as const) {
+      expectScaled(grads(term, vs), grads(plain, vs), 1, who);
+    }
+    disposeTeacher(teacher);
+    teardown(s);
+  });
+
+  it('L_con compares MiNet\'s micro features with MaNet\'s macro features under the macro -> micro map, and its gradient reaches MiNet (Eq. 5-7)', () => {
+    // macro clips of anger, happiness, sadness and surprise (CK+ order): negative, positive, negative, surprise
+    const s = setup(['c', 'con'], [0, 4, 5, 6]);
+    expect(s.batch.macro.labels).toEqual([0, 4, 5, 6]);
+    const mapped = [0, 1, 0, 2];
+    const teacher = s.step.teacher(s.batch);
+    const con = (labels: number[]) => (): tf.Scalar => {
+      const r = s.minet.forward(s.batch.micro.apex, s.batch.micro.frames, { training: true, temporal: 'intervals', starts: s.batch.starts });
+      return contrastiveLoss(r.z, s.batch.micro.labels, teacher.z, labels, opts.tau, opts.conReduction, opts.conDenominator);
+    };
+    const term = (): tf.Scalar => s.step.objective(s.batch, teacher).terms.con!;
+    const [inStep, ref, raw] = tf.tidy(() => [term, con(mapped), con(s.batch.macro.labels)].map((f) => f().dataSync()[0]));
+    expect(Math.abs(inStep - ref) / Math.abs(ref)).toBeLessThan(1e-5);
+    // unmapped macro labels would give another loss: the check above has something to tell apart
+    expect(Math.abs(raw - ref) / Math.abs(ref)).toBeGreaterThan(0.05);
+    for (const [who, vs] of [['MiNet spatial stream', vars(s.minet.spatial)], ['MiNet temporal stream', vars(s.minet.temporal)]] as const) {
+      expectScaled(grads(term, vs), grads(con(mapped), vs), 1, who);
+    }
+    disposeTeacher(teacher);
+    teardown(s);
+  });
+
+  it('the synthetic data\'s macro -> micro map sends each CK+ class to the micro class of the same expression', async () => {
+    const byName = Object.fromEntries(MACRO_LABELS.map((m, i) => [m, MICRO_LABELS[MACRO_TO_MICRO[i]]]));
+    expect(byName).toEqual({ anger: 'negative', contempt: 'negative', disgust: 'negative', fear: 'negative', happiness: 'positive', sadness: 'negative', surprise: 'surprise' });
+    expect(macroToMicroMap(MICRO_LABELS, MACRO_LABELS, 'megc2019')).toEqual([...MACRO_TO_MICRO]);
+    const c = resolveConfig({ data: { kind: 'synthetic', options: { micro: { sources: 1, subjectsPerSource: 2, clipsPerSubject: 3 }, macro: { subjects: 1, clipsPerSubject: 7 } } }, model: { size: 32, frames: 4, width: 2, sc: 2, K: 2 } });
+    expect((await loadExperimentData(c)).macroToMicro).toEqual([0, 0, 0, 0, 1, 0, 2]);
+  });
+
+  it('over fine-tuning, the gradient reaching MiNet through each reversal layer is -lambda(p) times the discriminator\'s, on the DANN schedule', async () => {
+    const minet = withInitSeed(1, () => new TwoStreamNet(cfg, 'MiNet'));
+    const manet = withInitSeed(2, () => new TwoStreamNet({ ...cfg, classes: 7 }, 'MaNet'));
+    const ftOpts: FinetuneOptions = { ...opts, losses: ['c', 's', 't'], epochs: 2, grl: { schedule: 'dann', lambda: 0.5 }, flip: false, where: 'test' };
+    grlTap.calls.length = 0;
+    grlTap.step = 0;
+    grlTap.on = true;
+    try {
+      await guidedFinetune(minet, manet, micro, [0, 1, 2, 3, 4, 5, 6, 7], macro, { ...ftOpts, onStep: () => grlTap.step++ });
+    } finally {
+      grlTap.on = false;
+      minet.dispose();
+      manet.dispose();
+    }
+    const total = 4; // 2 epochs of 8 clips in minibatches of 4
+    expect(grlTap.step).toBe(total);
+    // one reversal before D_s and one per interval before D_t, each step
+    expect(grlTap.calls.map((c) => c.step)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    for (const c of grlTap.calls) {
+      const scheduled = 0.5 * (2 / (1 + Math.exp((-10 * c.step) / total)) - 1);
+      const fromHead = c.fromHead!;
+      const toMiNet = c.toMiNet!;
+      expect(norm(fromHead), `step ${c.step}: gradient from the discriminator`).toBeGreaterThan(0);
+      // the reversed gradient is -lambda times the incoming one, lambda read off the gradients themselves
+      let dot = 0;
+      for (let i = 0; i < fromHead.length; i++) dot += toMiNet[i] * fromHead[i];
+      const measured = -dot / norm(fromHead) ** 2;
+      const residual = norm(Array.from(toMiNet, (g, i) => g + measured * fromHead[i]));
+      expect(residual, `step ${c.step}: not a multiple of the incoming gradient`).toBeLessThanOrEqual(1e-5 * norm(toMiNet));
+      if (c.step === 0) expect(Math.abs(measured)).toBe(0);
+      else expect(Math.abs(measured - scheduled) / scheduled, `step ${c.step}: lambda ${measured}, scheduled ${scheduled}`).toBeLessThan(1e-5);
+    }
   });
 
   it('one update changes every weight tensor of D_s, D_t and C_s, changes MiNet, and leaves MaNet unchanged', async () => {
@@ -207,6 +374,36 @@ describe('no held-out clip reaches training', () => {
     expect(values(net.weights)).toEqual(w0);
     net.dispose();
   });
+
+  it('a whole fold with embeddings on leaves MaNet\'s weights and batch-norm statistics unchanged', async () => {
+    const out = tempDir('manet-bn');
+    const c = resolveConfig({
+      out,
+      variants: [['c', 's', 'sam', 't', 'con']],
+      embeddings: true,
+      foldCheckpoints: 'none',
+      model: { size: 32, frames: 4, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
+      pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
+      finetune: { epochs: 1, n: 4 },
+      data: { kind: 'synthetic', options: { micro: { sources: 1, subjectsPerSource: 3, clipsPerSubject: 4 }, macro: { subjects: 2, clipsPerSubject: 7 } } },
+    });
+    const data = await loadExperimentData(c);
+    const folds = losoFolds(data.micro.clips);
+    const manet = await obtainManet(c, data, c.seed);
+    try {
+      const w0 = values(manet.weights);
+      // fold 0 with the last row at full share: the job that also embeds MaNet's macro clips
+      await runFoldJob({ cfg: c, data, folds, manets: new Map([[c.seed, manet]]) }, { seed: c.seed, fold: 0, share: 1, variants: c.variants, needsPretrain: true });
+      const embedded = readEmbeddings(out);
+      expect(embedded).toHaveLength(1);
+      expect(embedded[0].data.points.some((p) => p.net === 'MaNet')).toBe(true);
+      const w1 = values(manet.weights);
+      manet.weights.forEach((w, i) => expect(w1[i], w.originalName).toEqual(w0[i]));
+    } finally {
+      manet.dispose();
+    }
+    expect(existsSync(out)).toBe(true);
+  }, 120_000);
 
   it('MiNet pretraining and fine-tuning of a fold see only its training subjects, at every training share', async () => {
     const c = resolveConfig({

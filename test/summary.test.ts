@@ -151,8 +151,9 @@ describe('renderConsoleTable', () => {
     const s = summarize({ dataset: 'toy', labels, variants, predictions });
     const lines = renderConsoleTable(s).trimEnd().split('\n');
     expect(lines[0]).toBe('toy: 2 seeds (1, 2)');
-    expect(lines).toHaveLength(5);
-    const widths = new Set(lines.slice(1).map((l) => l.length));
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toBe('95% CI: paired bootstrap, crossed design over seeds and clips');
+    const widths = new Set(lines.slice(1, 5).map((l) => l.length));
     expect(widths.size).toBe(1);
     expect(lines[3]).toMatch(/^L_c\s+0\.911 ± 0\.126\s+0\.917 ± 0\.118\s+0\.917 ± 0\.118\s+0\.911 ± 0\.126\s+baseline$/);
     expect(lines[1].indexOf('UF1') + 3).toBe(lines[3].indexOf('0.126') + 5);

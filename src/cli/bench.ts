@@ -12,7 +12,7 @@ import { initBackend } from '../backend/index.js';
 import { BACKEND_HELP, backendFlag } from './run.js';
 import { buildResNet18 } from '../model/resnet.js';
 import { TwoStreamNet } from '../model/twostream.js';
-import { maxIntervalStart, checkIntervals } from '../model/twostream.js';
+import { sampleIntervalStarts, checkIntervals } from '../model/twostream.js';
 import { GuidedStep } from '../train/finetune.js';
 import { FlatAdam } from '../train/optimizer.js';
 import { PRESETS } from '../config.js';
@@ -131,7 +131,7 @@ export async function runBench(o: BenchOptions, backend: { name: string; threads
     const macro = clip(4, MACRO_LABELS.length);
     const T = o.frames;
     finetuneStepMs = await time(async () => {
-      const starts = Array.from({ length: sc }, (_, k) => rng.int(maxIntervalStart(2 ** k, K, T) + 1));
+      const starts = sampleIntervalStarts({ sc, K, frames: T }, rng);
       await step.run({ micro, macro, starts, lambda: 1 });
     }, Math.max(2, Math.floor(o.steps / 2)));
     step.dispose();

@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Summary, VariantSummary } from './summary.js';
-import { DEFAULT_DECIMALS, formatDifference, TRANSFER_ROW } from './summary.js';
+import { comparisonDesigns, DEFAULT_DECIMALS, designSentence, differenceDesign, formatDifference, TRANSFER_ROW } from './summary.js';
 import { tsne } from './tsne.js';
 import { LOSS_TERMS } from '../model/losses.js';
 import { Rng } from '../util/rng.js';
@@ -525,14 +525,17 @@ export function renderReportHtml(data: ReportData, opts: ReportOptions = {}): st
   const compared = summary.variants.filter((v) => v.vsBaseline);
   if (compared.length > 0) {
     parts.push('<h2>Difference to L_c (paired)</h2>');
+    const designs = comparisonDesigns(summary);
+    const mixed = designs.length > 1;
     parts.push(
       `<p class="note">Each row minus the L_c row trained on the same subjects, on the same seeds and clips: mean over seeds and a 95% interval ` +
-        `from a paired bootstrap (seeds, then clips within a seed). An interval that crosses 0 does not show a difference.</p>`,
+        `from a paired bootstrap. ${escapeHtml(designSentence(designs))} An interval that crosses 0 does not show a difference.</p>`,
     );
-    const head = '<tr><th>Variant</th><th>ΔUF1 [95% CI]</th><th>ΔUAR [95% CI]</th><th>seeds better (UF1)</th><th>ΔUF1 per seed</th></tr>';
+    const head = `<tr><th>Variant</th><th>ΔUF1 [95% CI]</th><th>ΔUAR [95% CI]</th><th>seeds better (UF1)</th><th>ΔUF1 per seed</th>${mixed ? '<th>design</th>' : ''}</tr>`;
     const rows = compared.map((v) => {
       const c = v.vsBaseline!;
-      return `<tr><td>${escapeHtml(v.name)}</td><td class="num">${escapeHtml(formatDifference(c.UF1))}</td><td class="num">${escapeHtml(formatDifference(c.UAR))}</td><td class="num">${c.UF1.wins}/${c.UF1.perSeed.length}</td><td>${c.UF1.perSeed.map((d) => d.toFixed(DEFAULT_DECIMALS)).join(', ')}</td></tr>`;
+      const design = mixed ? `<td>${differenceDesign(c.UF1)}</td>` : '';
+      return `<tr><td>${escapeHtml(v.name)}</td><td class="num">${escapeHtml(formatDifference(c.UF1))}</td><td class="num">${escapeHtml(formatDifference(c.UAR))}</td><td class="num">${c.UF1.wins}/${c.UF1.perSeed.length}</td><td>${c.UF1.perSeed.map((d) => d.toFixed(DEFAULT_DECIMALS)).join(', ')}</td>${design}</tr>`;
     });
     parts.push(`<table><caption>Paired differences to L_c</caption><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`);
     parts.push(chart('paired-differences', differenceSpec(compared)));

@@ -6,7 +6,7 @@
 import { computeMetrics, meanStd } from './metrics.js';
 import { csvField } from '../results/csv.js';
 import type { ClipPrediction } from '../results/records.js';
-import { pairedDifferences, type PairedDifference } from './paired.js';
+import { pairedDifferences, type BootstrapDesign, type PairedDifference } from './paired.js';
 
 /** One test-clip prediction of one LOSO fold. */
 export interface Prediction extends ClipPrediction {
@@ -236,13 +236,34 @@ function compareRows(row: Prediction[], base: Prediction[], baseName: string, cl
       const bmap = new Map((baseBySeed.get(seed) ?? []).map((p) => [p.clipId, p]));
       const both = ps.filter((p) => bmap.has(p.clipId));
       if (both.length === 0) return [];
-      return [{ seed, labels: both.map((p) => p.label), row: both.map((p) => p.pred), base: both.map((p) => bmap.get(p.clipId)!.pred) }];
+      return [{ seed, clips: both.map((p) => p.clipId), labels: both.map((p) => p.label), row: both.map((p) => p.pred), base: both.map((p) => bmap.get(p.clipId)!.pred) }];
     });
   if (seeds.length === 0) return undefined;
   return { baseline: baseName, ...pairedDifferences(seeds, classes) };
 }
 
 // ---------------------------------------------------------------- rendering
+
+/** The design of an interval; summaries written before designs were recorded used the nested one. */
+export function differenceDesign(d: PairedDifference): BootstrapDesign {
+  return d.design ?? 'nested';
+}
+
+/** Designs of the summary's intervals, crossed first. */
+export function comparisonDesigns(summary: Summary): BootstrapDesign[] {
+  const used = new Set(summary.variants.flatMap((v) => (v.vsBaseline ? [differenceDesign(v.vsBaseline.UF1), differenceDesign(v.vsBaseline.UAR)] : [])));
+  return (['crossed', 'nested'] as const).filter((d) => used.has(d));
+}
+
+/** One sentence saying how the intervals' bootstrap drew seeds and clips. */
+export function designSentence(designs: readonly BootstrapDesign[]): string {
+  const say: Record<BootstrapDesign, string> = {
+    crossed: 'crossed design: every seed scored the same clips, so each replicate draws seeds and then one draw of clips shared by all drawn seeds',
+    nested: 'nested design: the seeds scored different clips, so each replicate draws seeds and then clips within each drawn seed',
+  };
+  if (designs.length === 1) return `Bootstrap: ${say[designs[0]]}.`;
+  return `Bootstrap per row (column design): ${designs.map((d) => say[d]).join('; ')}.`;
+}
 
 /** "+0.012 [-0.020, +0.041]": a paired difference and its 95% interval. */
 export function formatDifference(d: PairedDifference): string {
@@ -311,21 +332,23 @@ export function renderSummaryMarkdown(summary: Summary): string {
 
   const compared = summary.variants.filter((v) => v.vsBaseline);
   if (compared.length > 0) {
+    const designs = comparisonDesigns(summary);
     out.push('## Difference to L_c (paired)', '');
     out.push(
       `Each row minus the L_c row trained on the same subjects, on the same seeds and clips: the mean over seeds, ` +
-        `a 95% interval from a paired bootstrap (seeds, then clips within a seed), and the seeds on which the row scored higher. ` +
+        `a 95% interval from a paired bootstrap, and the seeds on which the row scored higher. ${designSentence(designs)} ` +
         `An interval that contains 0 does not show a difference.`,
       '',
     );
+    const mixed = designs.length > 1;
     out.push(
       mdTable(
-        ['Variant', 'ΔUF1 [95% CI]', 'ΔUAR [95% CI]', 'seeds better (UF1)', 'ΔUF1 per seed'],
+        ['Variant', 'ΔUF1 [95% CI]', 'ΔUAR [95% CI]', 'seeds better (UF1)', 'ΔUF1 per seed', ...(mixed ? ['design'] : [])],
         compared.map((v) => {
           const c = v.vsBaseline!;
-          return [v.name, formatDifference(c.UF1), formatDifference(c.UAR), `${c.UF1.wins}/${c.UF1.perSeed.length}`, c.UF1.perSeed.map((d) => d.toFixed(DEFAULT_DECIMALS)).join(', ')];
+          return [v.name, formatDifference(c.UF1), formatDifference(c.UAR), `${c.UF1.wins}/${c.UF1.perSeed.length}`, c.UF1.perSeed.map((d) => d.toFixed(DEFAULT_DECIMALS)).join(', '), ...(mixed ? [differenceDesign(c.UF1)] : [])];
         }),
-        ['l', 'r', 'r', 'r', 'l'],
+        ['l', 'r', 'r', 'r', 'l', ...(mixed ? ['l' as const] : [])],
       ),
       '',
     );
@@ -432,7 +455,8 @@ export function renderConsoleTable(summary: Summary): string {
   const line = (r: string[]) =>
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   const title = `${summary.dataset}: ${summary.seeds.length} seed${summary.seeds.length === 1 ? '' : 's'} (${summary.seeds.join(', ')})`;
-  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+  const note = withDiff ? [`95% CI: paired bootstrap, ${comparisonDesigns(summary).join(' and ')} design over seeds and clips`] : [];
+  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ...note].join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------- CSV

@@ -86,6 +86,14 @@ export function maxIntervalStart(s: number, K: number, T: number): number {
   return T - (K - 1) * s - 1;
 }
 
+/**
+ * The start frame of each v(s) window for one training step: for s = 2^k, uniform over every
+ * valid start 0..maxIntervalStart. `temporalFrameWeights` is the expectation of this draw.
+ */
+export function sampleIntervalStarts(cfg: Pick<TwoStreamConfig, 'sc' | 'K' | 'frames'>, rng: { int(n: number): number }): number[] {
+  return Array.from({ length: cfg.sc }, (_, k) => rng.int(maxIntervalStart(2 ** k, cfg.K, cfg.frames) + 1));
+}
+
 /** Centred window starts, one per interval (kept for callers that want one fixed window per s). */
 export function centredStarts(cfg: Pick<TwoStreamConfig, 'sc' | 'K' | 'frames'>): number[] {
   return Array.from({ length: cfg.sc }, (_, k) => Math.floor(maxIntervalStart(2 ** k, cfg.K, cfg.frames) / 2));

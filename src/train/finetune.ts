@@ -19,7 +19,7 @@ import {
 } from '../model/losses.js';
 import { gradientReversal, dannLambda, type GrlSchedule } from '../model/grl.js';
 import { buildRelationClassifier, buildSpatialDiscriminator, buildTemporalDiscriminator } from '../model/heads.js';
-import { disposeForward, maxIntervalStart, type ForwardResult, type TwoStreamNet } from '../model/twostream.js';
+import { disposeForward, sampleIntervalStarts, type ForwardResult, type TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { Rng } from '../util/rng.js';
 import { NonFiniteLossError, type StepInfo } from './pretrain.js';
@@ -214,7 +214,6 @@ export async function guidedFinetune(
   const macroRng = rng.fork(2);
   const startRng = rng.fork(3);
   const step = new GuidedStep(minet, manet, opts);
-  const { sc, K, frames: T } = minet.config;
   const stepsPerEpoch = Math.floor(microIdx.length / n);
   const totalSteps = Math.max(1, stepsPerEpoch * opts.epochs);
   const curves: Array<Record<string, number>> = [];
@@ -226,7 +225,7 @@ export async function guidedFinetune(
       for (let i = 0; i < stepsPerEpoch; i++) {
         const microBatchIdx = order.slice(i * n, (i + 1) * n);
         const macroBatchIdx = Array.from({ length: n }, () => macroRng.int(macro.clips.length));
-        const starts = Array.from({ length: sc }, (_, k) => startRng.int(maxIntervalStart(2 ** k, K, T) + 1));
+        const starts = sampleIntervalStarts(minet.config, startRng);
         const lambda = opts.grl.schedule === 'dann' ? opts.grl.lambda * dannLambda(globalStep / totalSteps) : opts.grl.lambda;
         const mi = makeBatch(micro, microBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined, purpose: 'train' });
         const ma = makeBatch(macro, macroBatchIdx, { normalization: opts.normalization, flip: opts.flip ? flipRng : undefined, purpose: 'train' });
