@@ -360,7 +360,7 @@ export function escapeHtml(s: string): string {
 }
 
 /** JSON that is safe inside a <script> element. */
-function scriptJson(v: unknown): string {
+export function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 

@@ -50,6 +50,8 @@ export interface VideoInfo {
   height: number;
   /** Number of decodable video frames. */
   frames: number;
+  /** Frames per second as the stream declares it; undefined when it declares none. */
+  fps?: number;
 }
 
 /** Size and frame count of a video's first video stream (counted by demuxing, not read from the header). */
@@ -60,7 +62,50 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   if (code !== 0 || !size || counts.length === 0) {
     throw new Error(`${file}: ffmpeg cannot read this video (${lastLine(stderr)})`);
   }
-  return { width: Number(size[1]), height: Number(size[2]), frames: Number(counts[counts.length - 1]![1]) };
+  const rate = /Stream #\S+.*?Video:.*?,\s*([\d.]+)\s*fps\b/.exec(stderr);
+  const fps = rate ? Number(rate[1]) : NaN;
+  return { width: Number(size[1]), height: Number(size[2]), frames: Number(counts[counts.length - 1]![1]), ...(fps > 0 ? { fps } : {}) };
+}
+
+/**
+ * Decodes every frame of a video in one pass and hands each to `onFrame` as RGB (W*H*3 bytes,
+ * valid only during the call), in order, waiting for it before the next: a long video is never
+ * held in memory whole.
+ */
+export async function streamVideoFrames(file: string, info: VideoInfo, onFrame: (rgb: Uint8Array, index: number) => Promise<void> | void): Promise<number> {
+  const frameBytes = info.width * info.height * 3;
+  const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-i', file, '-map', '0:v:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => {
+    err = (err + b.toString()).slice(-20_000);
+  });
+  const closed = new Promise<number>((resolve, reject) => {
+    child.on('error', (e) => reject(new Error(`cannot run ffmpeg (${ffmpegPath()}): ${e.message}; install @ffmpeg-installer/ffmpeg or Debian's ffmpeg, or set MIMANET_FFMPEG`)));
+    child.on('close', (code) => resolve(code ?? -1));
+  });
+  const frame = new Uint8Array(frameBytes);
+  let filled = 0, index = 0;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      let at = 0;
+      while (at < chunk.length) {
+        const n = Math.min(frameBytes - filled, chunk.length - at);
+        frame.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === frameBytes) {
+          await onFrame(frame, index++);
+          filled = 0;
+        }
+      }
+    }
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  const code = await closed;
+  if (code !== 0) throw new Error(`${file}: ffmpeg failed decoding after frame ${index} (${lastLine(err)})`);
+  return index;
 }
 
 /**
