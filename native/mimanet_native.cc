@@ -27,6 +27,8 @@
 // column buffers, oneDNN scratch, and the filters kept in oneDNN's layout.
 #include <node_api.h>
 
+#include "tvl1.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -1622,6 +1624,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"newDataToken", nullptr, new_data_token, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setOneDnnThreads", nullptr, set_onednn_threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"simdInfo", nullptr, simd_info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"tvl1Flow", nullptr, mimanet_tvl1_flow_entry, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   return exports;

@@ -14,3 +14,8 @@ export { makeBatch, DEFAULT_NORMALIZATION, type Batch, type Normalization } from
 export type { Clip, ClipSet } from './data/types.js';
 // onset..apex -> T frames, as `data prepare` and `predict` resample
 export { resamplePlan, planIndices, blendInto, DEFAULT_RESAMPLE, type ResampleMode, type SamplePoint } from './data/preprocess/resample.js';
+// optical flow and strain, the same TV-L1 as training and `predict` (TypeScript; Node runs its native twin, to the bit the same)
+export { tvl1FlowTs as opticalFlow, resolveTvl1Params, DEFAULT_TVL1_PARAMS, type Tvl1Params, type FlowField } from './motion/tvl1.js';
+export { opticalStrain, STRAIN_VARIANTS, type StrainVariant } from './motion/strain.js';
+export { encodeFlo, decodeFlo, flowToColour } from './motion/flo.js';
+export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type KnownPair } from './motion/pairs.js';

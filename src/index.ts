@@ -49,6 +49,13 @@ export { computeMetrics, confusionMatrix, meanStd, type Metrics } from './eval/m
 export { summarize, renderSummaryMarkdown, type Summary } from './eval/summary.js';
 export * as results from './results/index.js';
 
+// optical flow (TV-L1), optical strain, .flo files
+export { opticalFlow, nativeFlowAvailable, type FlowImplementation, type FlowRunOptions } from './motion/flow.js';
+export { tvl1FlowTs, resolveTvl1Params, pyramidSizes, DEFAULT_TVL1_PARAMS, type Tvl1Params, type FlowField } from './motion/tvl1.js';
+export { opticalStrain, STRAIN_VARIANTS, type StrainVariant } from './motion/strain.js';
+export { encodeFlo, decodeFlo, flowToColour } from './motion/flo.js';
+export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type KnownPair } from './motion/pairs.js';
+
 // configuration and data
 export { resolveConfig, readConfigFile, PRESETS, ConfigError, type MimanetConfig } from './config.js';
 export { generateSynthetic, validateSyntheticConfig, DEFAULT_SYNTHETIC_CONFIG, type SyntheticConfig } from './data/synthetic/index.js';

@@ -58,6 +58,13 @@ export interface NativeAddon {
   /** A number for a tensor's data, unique in the process (every worker thread draws from one counter). */
   newDataToken(): number;
   simdInfo(): string;
+  /**
+   * TV-L1 optical flow (native/tvl1.cc, the twin of src/motion/tvl1.ts) from i0 to i1 (width x height
+   * grey, 0..255) into u and v; params: tau, lambda, theta, scales, warps, epsilon, innerIterations,
+   * outerIterations, scaleStep, medianFiltering (checked by resolveTvl1Params). Returns the iterations run.
+   * Absent from addons built before it.
+   */
+  tvl1Flow?(i0: Float32Array, i1: Float32Array, width: number, height: number, params: Float64Array, threads: number, u: Float32Array, v: Float32Array): number;
 }
 
 /** Where native/build.mjs puts the addon, relative to this file (src/backend or dist/backend). */
