@@ -14,3 +14,7 @@ export { makeBatch, DEFAULT_NORMALIZATION, type Batch, type Normalization } from
 export type { Clip, ClipSet } from './data/types.js';
 // onset..apex -> T frames, as `data prepare` and `predict` resample
 export { resamplePlan, planIndices, blendInto, DEFAULT_RESAMPLE, type ResampleMode, type SamplePoint } from './data/preprocess/resample.js';
+// spotting: expression intervals, the MEGC metric and interval tables (CSV), as `spot score` has them
+export * from './motion/intervals.js';
+export * from './motion/spot-metric.js';
+export * from './motion/spot-csv.js';
