@@ -19,3 +19,7 @@ export { tvl1FlowTs as opticalFlow, resolveTvl1Params, DEFAULT_TVL1_PARAMS, type
 export { opticalStrain, STRAIN_VARIANTS, type StrainVariant } from './motion/strain.js';
 export { encodeFlo, decodeFlo, flowToColour } from './motion/flo.js';
 export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type KnownPair } from './motion/pairs.js';
+// spotting: expression intervals, the MEGC metric and interval tables (CSV), as `spot score` has them
+export * from './motion/intervals.js';
+export * from './motion/spot-metric.js';
+export * from './motion/spot-csv.js';

@@ -59,6 +59,23 @@ export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type 
 // configuration and data
 export { resolveConfig, readConfigFile, PRESETS, ConfigError, type MimanetConfig } from './config.js';
 export { generateSynthetic, validateSyntheticConfig, DEFAULT_SYNTHETIC_CONFIG, type SyntheticConfig } from './data/synthetic/index.js';
+export {
+  generateLongVideos,
+  validateLongVideoConfig,
+  longVideoTruth,
+  DEFAULT_LONG_VIDEO_CONFIG,
+  type LongVideo,
+  type LongVideoSet,
+  type LongVideoConfig,
+  type LongVideoConfigInput,
+  type LongVideoExpression,
+  type LongVideoDistractor,
+} from './data/synthetic/index.js';
+
+// spotting: expression intervals and the MEGC metric
+export * from './motion/intervals.js';
+export * from './motion/spot-metric.js';
+export * from './motion/spot-csv.js';
 export { saveClipSet, loadClipSet } from './data/cache.js';
 export { makeBatch, type Batch, type Normalization } from './data/batches.js';
 export { alignedRecipe, faceRecipe, checkpointRecipe, type PreprocessingRecipe, type AlignMode } from './data/preprocess/recipe.js';

@@ -12,7 +12,7 @@ import { loadExperimentData } from '../data/load.js';
 import type { ClipSet } from '../data/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { CLIP_META_FILE } from '../predict/index.js';
-import { type LongVideoConfigInput, type LongVideoSet, generateLongVideos } from '../data/synthetic/long-video.js';
+import { type LongVideoConfigInput, type LongVideoDistractor, type LongVideoExpression, type LongVideoSet, generateLongVideos } from '../data/synthetic/long-video.js';
 import { formatSpotCsv } from '../motion/spot-csv.js';
 
 export interface ExportOptions {
@@ -61,8 +61,8 @@ export interface LongVideoMeta {
   frames: number;
   size: number;
   channels: number;
-  expressions: LongVideoSet['videos'][number]['expressions'];
-  distractors: LongVideoSet['videos'][number]['distractors'];
+  expressions: LongVideoExpression[];
+  distractors: LongVideoDistractor[];
 }
 
 /** Name of the JSON file beside a long video's frames (frame rate, ground truth). */
@@ -75,8 +75,8 @@ export const LONG_VIDEO_META_FILE = 'video.json';
  */
 export async function exportLongVideos(set: LongVideoSet, out: string): Promise<string[]> {
   const dirs: string[] = [];
-  const truth: Array<Record<string, string | number>> = [];
-  const distractors: Array<Record<string, string | number>> = [];
+  const truth: Array<LongVideoExpression & { video: string }> = [];
+  const distractors: Array<LongVideoDistractor & { video: string }> = [];
   for (const v of set.videos) {
     const dir = join(out, v.id);
     const width = Math.max(4, String(v.frames - 1).length);

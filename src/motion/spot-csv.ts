@@ -86,10 +86,10 @@ export function parseSpotCsv(text: string, file: string, opts: { scores?: boolea
   });
 }
 
-/** Writes an interval table: video, onset, offset, kind, then `columns` (e.g. apex, score) from each row. */
-export function formatSpotCsv(rows: ReadonlyArray<Record<string, string | number | undefined>>, columns: readonly string[] = []): string {
-  const header = [...SPOT_CSV_COLUMNS, ...columns];
+/** Writes an interval table: video, onset, offset, kind, then `columns` (e.g. apex, score) of each row. */
+export function formatSpotCsv<T extends { video: string; onset: number; offset: number; kind: string }>(rows: readonly T[], columns: ReadonlyArray<keyof T & string> = []): string {
+  const header: Array<keyof T & string> = [...SPOT_CSV_COLUMNS, ...columns];
   const lines = [header.join(',')];
-  for (const r of rows) lines.push(header.map((h) => csvField(r[h] ?? '')).join(','));
+  for (const r of rows) lines.push(header.map((h) => csvField((r[h] as string | number | undefined) ?? '')).join(','));
   return lines.join('\n') + '\n';
 }

@@ -61,7 +61,7 @@ export function randomSet(seed: number): RandomSet {
 
 export function setCsv(s: RandomSet): { truth: string; pred: string } {
   return {
-    truth: formatSpotCsv(s.truths as unknown as Array<Record<string, string | number>>),
-    pred: formatSpotCsv(s.predictions as unknown as Array<Record<string, string | number>>, s.scored ? ['score'] : []),
+    truth: formatSpotCsv(s.truths),
+    pred: formatSpotCsv(s.predictions, s.scored ? ['score'] : []),
   };
 }

@@ -1,5 +1,7 @@
 /** The MEGC spotting metric on hand-computed cases: every edge case of the matching rules. */
 import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { intervalIou, intervalKind, microMaxFrames, sharedFrames, unionFrames } from '../../src/motion/intervals.js';
 import { type PredictedInterval, type TruthInterval, evaluateSpotting, matchPredictions, scoreSpotting, spotScores } from '../../src/motion/spot-metric.js';
 
@@ -149,5 +151,27 @@ describe('MEGC spotting metric', () => {
     expect(() => scoreSpotting([], [micro('v', 0, 1, NaN)])).toThrow('prediction 0: score must be a finite number, got NaN');
     expect(() => scoreSpotting([], [micro('v', 0, 1, 0.5), micro('v', 0, 1)])).toThrow('prediction 1: score must be a finite number (1 of 2 predictions have a score: give it to all or to none), got undefined');
     expect(() => scoreSpotting([], [], { iouThreshold: 0 })).toThrow('options: iouThreshold must be a number in (0, 1], got 0');
+  });
+});
+
+describe('browser safety', () => {
+  it('src/browser.ts, which exports the metric to pages, reaches no Node module', () => {
+    const NODE = /^(node:|fs$|path$|os$|child_process$|worker_threads$|crypto$|url$|module$|sharp$)/;
+    const seen = new Set<string>();
+    const bad: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) {
+        const spec = m[1];
+        if (NODE.test(spec)) bad.push(`${file}: ${spec}`);
+        else if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    visit(join(import.meta.dirname, '..', '..', 'src', 'browser.ts'));
+    expect([...seen].some((f) => f.endsWith('spot-metric.ts'))).toBe(true);
+    expect([...seen].some((f) => f.endsWith('spot-csv.ts'))).toBe(true);
+    expect(bad).toEqual([]);
   });
 });

@@ -167,7 +167,7 @@ export class SyntheticConfigError extends Error {
     readonly expected?: string,
     readonly scope = 'synthetic config',
   ) {
-    super(expected === undefined ? `${scope}: unknown field "${field}"` : `${scope}: ${field} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+    super(expected === undefined ? `${scope}: unknown field "${field}"` : `${scope}: ${field} must be ${expected}, got ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}`);
     this.name = 'SyntheticConfigError';
   }
 }
