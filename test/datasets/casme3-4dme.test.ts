@@ -38,36 +38,37 @@ describe('CAS(ME)^3 part A reader', () => {
     roots.clips = await casme3Tree('c3-clips', CASME3_ROWS, 'clips', SIDE);
   });
 
-  for (const layout of ['full', 'clips'] as const) {
-    it(`reads the ${layout} distribution: ids carry the onset, colour frames only, every quirk reported by clip id`, async () => {
-      const { clips, problems } = await readCasme3(roots[layout]);
-      expect(clips.map((c) => [c.id, c.subject, c.label, c.onset, c.apex, c.framePaths.length])).toEqual([
-        ['spNO.1_a_10', 'spNO.1', 'happy', 10, 12, 3],
-        ['spNO.1_a_30', 'spNO.1', 'disgust', 30, 33, 4],
-        ['spNO.1_b_5', 'spNO.1', 'surprise', 5, 5, 1],
-        ['spNO.2_a_7', 'spNO.2', 'others', 7, 9, 3],
-      ]);
-      const colourDir = layout === 'full' ? join(roots.full, 'part_A', 'spNO.1', 'a', 'color') : join(roots.clips, 'Part_A_ME_clip', 'frame', 'spNO.1_a_30');
-      // the dropped frame 31 repeats frame 30, so the four paths still stand for frames 30..33
-      expect(clips[1]!.framePaths).toEqual([30, 30, 32, 33].map((n) => join(colourDir, `${n}.jpg`)));
-      expect(clips.flatMap((c) => c.framePaths).every((p) => p.endsWith('.jpg') && !p.includes('depth'))).toBe(true);
-      expect(clips[0]!.aus).toBe('4,L10');
+  /** The same rows give the same clips and problems in either distribution. */
+  const readsLayout = (layout: 'full' | 'clips') => async (): Promise<void> => {
+    const { clips, problems } = await readCasme3(roots[layout]);
+    expect(clips.map((c) => [c.id, c.subject, c.label, c.onset, c.apex, c.framePaths.length])).toEqual([
+      ['spNO.1_a_10', 'spNO.1', 'happy', 10, 12, 3],
+      ['spNO.1_a_30', 'spNO.1', 'disgust', 30, 33, 4],
+      ['spNO.1_b_5', 'spNO.1', 'surprise', 5, 5, 1],
+      ['spNO.2_a_7', 'spNO.2', 'others', 7, 9, 3],
+    ]);
+    const colourDir = layout === 'full' ? join(roots.full, 'part_A', 'spNO.1', 'a', 'color') : join(roots.clips, 'Part_A_ME_clip', 'frame', 'spNO.1_a_30');
+    // the dropped frame 31 repeats frame 30, so the four paths still stand for frames 30..33
+    expect(clips[1]!.framePaths).toEqual([30, 30, 32, 33].map((n) => join(colourDir, `${n}.jpg`)));
+    expect(clips.flatMap((c) => c.framePaths).every((p) => p.endsWith('.jpg') && !p.includes('depth'))).toBe(true);
+    expect(clips[0]!.aus).toBe('4,L10');
 
-      expect(of(problems, 'spNO.1_a_30')).toMatchObject([{ kind: 'note', row: 3 }]);
-      expect(of(problems, 'spNO.1_a_30')[0]!.problem).toMatch(/^frames 31 of onset 30 \.\. apex 33 are missing in .* \(dropped in recording\); each is replaced by the frame before it$/);
-      expect(of(problems, 'spNO.1_b_5')).toEqual([{ dataset: 'casme3', kind: 'note', clip: 'spNO.1_b_5', row: 4, problem: 'onset equals apex (frame 5): a one-frame clip, kept' }]);
-      expect(of(problems, 'spNO.2_c_20')).toMatchObject([{ kind: 'error', row: 6, problem: 'onset 20 is after apex 18' }]);
-      expect(of(problems, 'spNO.2_d_1')[0]!.problem).toBe('unknown label "joy"; casme3 has happy, disgust, fear, anger, sad, surprise, others');
-      const folder = layout === 'full' ? join('spNO.2', 'e', 'color') : join('frame', 'spNO.2_e_1');
-      expect(of(problems, 'spNO.2_e_1')).toMatchObject([{ kind: 'error', row: 8 }]);
-      expect(of(problems, 'spNO.2_e_1')[0]!.problem).toBe(`clip folder ${join(layout === 'full' ? join(roots.full, 'part_A') : join(roots.clips, 'Part_A_ME_clip'), folder)} not found`);
-      expect(of(problems, 'spNO.1_a_10')).toMatchObject([{ kind: 'error', row: 9, problem: 'clip spNO.1_a_10 appears in more than one row; later rows are ignored' }]);
-      expect(of(problems, 'spNO.2_a_40')[0]!.problem).toMatch(/^the onset frame 40 is missing in /);
-      // the cut clips of rows rejected before their folder is looked at are also listed as folders no row describes
-      const unused = layout === 'full' ? [] : ['spNO.2_c_20', 'spNO.2_d_1'].map((c) => join(roots.clips, 'Part_A_ME_clip', 'frame', c));
-      expect(problems.filter((p) => p.kind === 'excluded').map((p) => p.file)).toEqual(unused);
-    });
-  }
+    expect(of(problems, 'spNO.1_a_30')).toMatchObject([{ kind: 'note', row: 3 }]);
+    expect(of(problems, 'spNO.1_a_30')[0]!.problem).toMatch(/^frames 31 of onset 30 \.\. apex 33 are missing in .* \(dropped in recording\); each is replaced by the frame before it$/);
+    expect(of(problems, 'spNO.1_b_5')).toEqual([{ dataset: 'casme3', kind: 'note', clip: 'spNO.1_b_5', row: 4, problem: 'onset equals apex (frame 5): a one-frame clip, kept' }]);
+    expect(of(problems, 'spNO.2_c_20')).toMatchObject([{ kind: 'error', row: 6, problem: 'onset 20 is after apex 18' }]);
+    expect(of(problems, 'spNO.2_d_1')[0]!.problem).toBe('unknown label "joy"; casme3 has happy, disgust, fear, anger, sad, surprise, others');
+    const folder = layout === 'full' ? join('spNO.2', 'e', 'color') : join('frame', 'spNO.2_e_1');
+    expect(of(problems, 'spNO.2_e_1')).toMatchObject([{ kind: 'error', row: 8 }]);
+    expect(of(problems, 'spNO.2_e_1')[0]!.problem).toBe(`clip folder ${join(layout === 'full' ? join(roots.full, 'part_A') : join(roots.clips, 'Part_A_ME_clip'), folder)} not found`);
+    expect(of(problems, 'spNO.1_a_10')).toMatchObject([{ kind: 'error', row: 9, problem: 'clip spNO.1_a_10 appears in more than one row; later rows are ignored' }]);
+    expect(of(problems, 'spNO.2_a_40')[0]!.problem).toMatch(/^the onset frame 40 is missing in /);
+    // the cut clips of rows rejected before their folder is looked at are also listed as folders no row describes
+    const unused = layout === 'full' ? [] : ['spNO.2_c_20', 'spNO.2_d_1'].map((c) => join(roots.clips, 'Part_A_ME_clip', 'frame', c));
+    expect(problems.filter((p) => p.kind === 'excluded').map((p) => p.file)).toEqual(unused);
+  };
+  it('reads the full distribution: ids carry the onset, colour frames only, every quirk reported by clip id', readsLayout('full'));
+  it('reads the clips distribution: ids carry the onset, colour frames only, every quirk reported by clip id', readsLayout('clips'));
 
   it('tells the layouts apart, prefers the full recordings when both are there, and reads the clips on request', async () => {
     const both = await casme3Tree('c3-both', CASME3_ROWS.slice(0, 1), 'full', SIDE);

@@ -152,7 +152,7 @@ describe('CAS(ME)^3 and 4DME from the command line', () => {
 });
 
 describe('a composite of the MEGC 2019 sources and CAS(ME)^3', () => {
-  it('keeps each dataset\'s subjects apart in LOSO, even under the same name', async () => {
+  it('keeps the subjects of each dataset apart in LOSO, even under the same name', async () => {
     // 4DME subject "s01" and SMIC subject s1 (read as s01) are different people
     const smic = await smicTree('e2e3-cmp-smic', [{ subject: 1, label: 'negative', index: 1, frames: 3 }], 32);
     const d4 = await fourDmeTree('e2e3-cmp-4dme', [{ subject: 's01', fold: 's01_1', onset: 1, apex: 2, offset: 3, emotion: 'Negative' }], 32);
