@@ -7,9 +7,9 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCasme3 } from '../../src/data/datasets/casme3.js';
 import { readFourDme, split4dmeAus } from '../../src/data/datasets/fourdme.js';
-import { getLabelScheme, macroToMicroMap, NATIVE_LABELS } from '../../src/data/datasets/labels.js';
+import { applyLabelScheme, getLabelScheme, LABEL_SCHEMES, macroToMicroMap, NATIVE_LABELS } from '../../src/data/datasets/labels.js';
 import { readLabelledDataset } from '../../src/data/datasets/index.js';
-import { parseDatasetName, sourcesOf, type Problem } from '../../src/data/datasets/types.js';
+import { parseDatasetName, sourcesOf, type Problem, type RawClip, type SourceName } from '../../src/data/datasets/types.js';
 import { type Casme3Row, type FourDmeRow, CASME2_HEADER, SAMM_HEADER, SAMM_PREAMBLE, casme3Tree, fourDmeTree, patternFrames, removeTrees, tmpTree, writeBmp, pattern, writeXlsx } from './fixtures.js';
 
 afterAll(removeTrees);
@@ -174,6 +174,30 @@ describe('4DME reader', () => {
       ['S02_S02_2nd_003_01_1', 'negative'],
     ]);
     expect(macroToMicroMap(five.scheme.labels, NATIVE_LABELS.ckplus, '4dme-5')).toEqual([1, 1, 1, 1, 0, 1, 2]);
+  });
+});
+
+describe('the three-class maps of CAS(ME)^3 and 4DME', () => {
+  /** Scheme class of each native label, or `-` when the scheme leaves it out. */
+  const classes = (dataset: SourceName, scheme: string, labels: string[]): string[] => {
+    const clips: RawClip[] = labels.map((label, i) => ({ dataset, id: `c${i}`, subject: 'x', label, onset: 1, apex: 2, framePaths: [] }));
+    const s = LABEL_SCHEMES[scheme]!;
+    const { kept } = applyLabelScheme(s, clips);
+    return clips.map((c) => {
+      const k = kept.find((x) => x.clip === c);
+      return k ? s.labels[k.label]! : '-';
+    });
+  };
+
+  it('map every native class as the table in docs/datasets.md says, spellings of other copies included', () => {
+    const casme3 = ['happy', 'disgust', 'fear', 'anger', 'sad', 'surprise', 'others', 'Happiness', 'Sadness', 'Other'];
+    expect(classes('casme3', 'casme3-3', casme3)).toEqual(['positive', 'negative', 'negative', 'negative', 'negative', 'surprise', '-', 'positive', 'negative', '-']);
+    expect(classes('casme3', 'megc-3', casme3)).toEqual(classes('casme3', 'casme3-3', casme3));
+    expect(classes('casme3', 'casme3-4', casme3)).toEqual(['positive', 'negative', 'negative', 'negative', 'negative', 'surprise', 'others', 'positive', 'negative', 'others']);
+    const fourDme = ['Positive', 'Negative', 'Surprise', 'Repression', 'Others', 'Negative + Surprise', 'Positive+Happy'];
+    expect(classes('4dme', '4dme-3', fourDme)).toEqual(['positive', 'negative', 'surprise', 'negative', '-', '-', '-']);
+    expect(classes('4dme', 'megc-3', fourDme)).toEqual(classes('4dme', '4dme-3', fourDme));
+    expect(classes('4dme', '4dme-5', fourDme)).toEqual(['positive', 'negative', 'surprise', 'repression', 'others', '-', '-']);
   });
 });
 
