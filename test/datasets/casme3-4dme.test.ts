@@ -93,7 +93,7 @@ describe('CAS(ME)^3 part A reader', () => {
   it('fails clearly on a missing label file or an old .xls one', async () => {
     const root = tmpTree('c3-none');
     await patternFrames(join(root, 'part_A', 'spNO.1', 'a', 'color'), (n) => `${n}.jpg`, [1]);
-    await expect(readCasme3(root)).rejects.toThrow(/^casme3: no label file cas\(me\)3_part_A_ME_label_JpgIndex_v2\.xlsx/);
+    await expect(readCasme3(root)).rejects.toThrow(/^casme3: no annotation file cas\(me\)3_part_A_ME_label_JpgIndex_v2\.xlsx under /);
     await writeXlsx(join(root, 'cas(me)3_part_A_ME_label_JpgIndex_v1.xls'), [['x']]);
     await expect(readCasme3(root)).rejects.toThrow(/JpgIndex_v1\.xls: the old binary \.xls format cannot be read; save it as \.xlsx/);
   });
