@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerSyntheticCommand } from './synthetic.js';
-import { type DatasetRoots, type LabelledDataset, readLabelledDataset } from '../data/datasets/index.js';
+import { type DatasetRoots, type LabelledDataset, type ReadDatasetOptions, readLabelledDataset } from '../data/datasets/index.js';
 import { type LongVideoSet, intervalCounts, readLongVideos } from '../data/datasets/long-videos.js';
 import {
   DATASET_NAMES,
@@ -129,18 +129,17 @@ function presetGeometry(p: Preset): string {
   return `T=${m.frames}, ${m.size}x${m.size}, ${m.channels === 1 ? 'grey' : 'RGB'}`;
 }
 
-function casme2Opts(flags: SourceFlags): { frames?: 'raw' | 'cropped' | 'auto' } {
-  const v = flags.casme2Frames;
-  if (v === undefined) return {};
-  if (v !== 'raw' && v !== 'cropped' && v !== 'auto') throw new Error(`option --casme2-frames: expected raw, cropped or auto, got ${JSON.stringify(v)}`);
-  return { frames: v };
+/** The value of a flag that takes one of `choices`, checked; undefined when the flag is absent. */
+function choiceOption<T extends string>(name: string, v: string | undefined, choices: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(v)) throw new Error(`option --${name}: expected ${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}, got ${JSON.stringify(v)}`);
+  return v as T;
 }
 
-function casme3Opts(flags: SourceFlags): { frames?: 'full' | 'clips' | 'auto' } {
-  const v = flags.casme3Frames;
-  if (v === undefined) return {};
-  if (v !== 'full' && v !== 'clips' && v !== 'auto') throw new Error(`option --casme3-frames: expected full, clips or auto, got ${JSON.stringify(v)}`);
-  return { frames: v };
+function readOptions(flags: SourceFlags): ReadDatasetOptions {
+  const casme2 = choiceOption('casme2-frames', flags.casme2Frames, ['raw', 'cropped', 'auto'] as const);
+  const casme3 = choiceOption('casme3-frames', flags.casme3Frames, ['full', 'clips', 'auto'] as const);
+  return { casme2: casme2 ? { frames: casme2 } : {}, casme3: casme3 ? { frames: casme3 } : {} };
 }
 
 function intOption(name: string, v: string | undefined, fallback: number): number {
@@ -186,13 +185,19 @@ export function renderInspect(r: InspectReport): string {
   lines.push(`  per class: ${Object.entries(r.perClass).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`  per subject: ${Object.entries(r.perSubject).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`problems: ${r.counts.error} error(s) (clips or rows that cannot be used), ${r.counts.excluded} left out by design, ${r.counts.note} note(s)`);
+  return [...lines, ...problemLines(r.problems, 'errors (prepare stops at the first unless --skip-bad):')].join('\n');
+}
+
+/** Problems grouped by kind under a heading each, one line per problem. */
+function problemLines(problems: readonly Problem[], errorHeading: string): string[] {
+  const lines: string[] = [];
   for (const kind of ['error', 'excluded', 'note'] as const) {
-    const ps = r.problems.filter((p) => p.kind === kind);
+    const ps = problems.filter((p) => p.kind === kind);
     if (ps.length === 0) continue;
-    lines.push(kind === 'error' ? 'errors (prepare stops at the first unless --skip-bad):' : kind === 'excluded' ? 'left out:' : 'notes:');
+    lines.push(kind === 'error' ? errorHeading : kind === 'excluded' ? 'left out:' : 'notes:');
     for (const p of ps) lines.push(`  ${formatProblem(p)}`);
   }
-  return lines.join('\n');
+  return lines;
 }
 
 /** What `data inspect` reports for a long-video dataset, also its --json output. */
@@ -226,13 +231,7 @@ export function renderLongVideoReport(r: LongVideoReport): string {
   const lines = [`${r.dataset}: ${r.videos.length} videos from ${subjects} subjects at ${r.fps} fps; intervals: micro ${r.intervals.micro}, macro ${r.intervals.macro}`];
   for (const v of r.videos) lines.push(`  ${v.id} (${v.subject}): ${v.frames} frames${v.first !== null ? ` ${v.first}..${v.last}` : ''}; micro ${v.micro}, macro ${v.macro}`);
   lines.push(`problems: ${r.counts.error} error(s) (intervals or videos that cannot be used), ${r.counts.note} note(s)`);
-  for (const kind of ['error', 'excluded', 'note'] as const) {
-    const ps = r.problems.filter((p) => p.kind === kind);
-    if (ps.length === 0) continue;
-    lines.push(kind === 'error' ? 'errors:' : kind === 'excluded' ? 'left out:' : 'notes:');
-    for (const p of ps) lines.push(`  ${formatProblem(p)}`);
-  }
-  return lines.join('\n');
+  return [...lines, ...problemLines(r.problems, 'errors:')].join('\n');
 }
 
 export function registerDataCommands(program: Command): void {
@@ -259,7 +258,7 @@ export function registerDataCommands(program: Command): void {
         return;
       }
       const dataset = datasetOf(flags);
-      const d = await readLabelledDataset(dataset, rootsOf(dataset, flags), flags.scheme, { casme2: casme2Opts(flags), casme3: casme3Opts(flags) });
+      const d = await readLabelledDataset(dataset, rootsOf(dataset, flags), flags.scheme, readOptions(flags));
       const report = inspectReport(d);
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : renderInspect(report)) + '\n');
     });
@@ -297,8 +296,7 @@ export function registerDataCommands(program: Command): void {
         channels,
         resample: resample as ResampleMode,
         skipBad: flags.skipBad === true,
-        casme2: casme2Opts(flags),
-        casme3: casme3Opts(flags),
+        ...readOptions(flags),
         detectorOptions: { model },
         onStart: ({ total, toProcess }) => {
           process.stderr.write(`${dataset}: ${total} clips, ${total - toProcess} already in ${opts.cacheDir}\n`);

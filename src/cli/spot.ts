@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { addSpotVideoCommand } from './spot-video.js';
 import { parseSpotCsv } from '../motion/spot-csv.js';
 import { type MegcScores, type PredictedInterval, type TruthInterval, MEGC_IOU_THRESHOLD, scoreSpotting } from '../motion/spot-metric.js';
 
@@ -56,7 +57,7 @@ export function spotScoreCommand(f: SpotScoreFlags): MegcScores {
 
 /** Adds the `spot` command group and returns it. */
 export function registerSpotCommands(program: Command): Command {
-  const spot = program.command('spot').description('spotting: score spotted expression intervals with the MEGC metric');
+  const spot = program.command('spot').description('spot micro- and macro-expressions in a video (spot INPUT), or score spotted intervals with the MEGC metric (spot score)');
   spot
     .command('score')
     .description(
@@ -69,5 +70,6 @@ export function registerSpotCommands(program: Command): Command {
     .action((f: SpotScoreFlags) => {
       spotScoreCommand(f);
     });
+  addSpotVideoCommand(spot);
   return spot;
 }

@@ -25,7 +25,7 @@
  * Node (native addon) and the page (TypeScript twin) spot with the same code.
  */
 
-export type ExpressionKind = 'micro' | 'macro';
+import { MICRO_MAX_SECONDS, type ExpressionKind } from './intervals.js';
 
 /** A spotted movement; frames are indices into the frames given (inclusive). */
 export interface SpottedInterval {
@@ -73,7 +73,7 @@ export const DEFAULT_SPOT_OPTIONS: Omit<SpotOptions, 'fps'> = {
   topCells: 0.25,
   p: 0.3,
   extend: 0.5,
-  microMaxSeconds: 0.5,
+  microMaxSeconds: MICRO_MAX_SECONDS,
 };
 
 /** Fills defaults and checks every field; the error names the field and quotes the value. */
@@ -201,30 +201,57 @@ export function passMotion(frames: readonly Float32Array[], width: number, heigh
   return m;
 }
 
-/**
- * Spots movements in aligned grey face frames (each width x height). Intervals are sorted by onset;
- * overlapping candidates of the two passes are resolved in favour of the stronger.
- */
-export function spot(frames: readonly Float32Array[], width: number, height: number, flow: FlowFn, options: Partial<SpotOptions> & { fps: number }, progress?: (done: number) => void): SpotResult {
+/** One pass's per-frame difference and contrast: the costly part of spotting (the flow), kept so that thresholds can be tried cheaply. */
+export interface SpotPass {
+  name: 'micro' | 'macro';
+  k: number;
+  difference: Float64Array;
+  contrast: Float64Array;
+}
+
+/** The two passes' difference and contrast over aligned grey face frames (each width x height). */
+export function spotPasses(frames: readonly Float32Array[], width: number, height: number, flow: FlowFn, options: Partial<SpotOptions> & { fps: number }, progress?: (done: number) => void): SpotPass[] {
   const o = resolveSpotOptions(options);
   for (const [i, f] of frames.entries()) {
     if (f.length !== width * height) throw new Error(`spot: frame ${i} has ${f.length} values, expected ${width}x${height} = ${width * height}`);
   }
-  const passes: SpotResult['passes'] = [];
-  const found: Record<'micro' | 'macro', SpottedInterval[]> = { micro: [], macro: [] };
-  for (const [name, seconds] of [['micro', o.microWindow], ['macro', o.macroWindow]] as const) {
+  return (
+    [
+      ['micro', o.microWindow],
+      ['macro', o.macroWindow],
+    ] as const
+  ).map(([name, seconds]) => {
     const k = halfWindow(seconds, o.fps);
     const { d, c } = differenceAndContrast(passMotion(frames, width, height, k, flow, o, progress), k);
-    const T = threshold(c, k, o.p);
-    passes.push({ name, k, threshold: T, contrast: c, difference: d });
-    for (const p of peakIntervals(d, c, k, T, o.extend)) {
+    return { name, k, difference: d, contrast: c };
+  });
+}
+
+/** Intervals from the passes under `options` (threshold p, widening, kinds); see {@link spot}. */
+export function spotFromPasses(passes: readonly SpotPass[], options: Partial<SpotOptions> & { fps: number }): SpotResult {
+  const o = resolveSpotOptions(options);
+  const found: Record<'micro' | 'macro', SpottedInterval[]> = { micro: [], macro: [] };
+  const out: SpotResult['passes'] = [];
+  for (const pass of passes) {
+    const T = threshold(pass.contrast, pass.k, o.p);
+    out.push({ name: pass.name, k: pass.k, threshold: T, contrast: pass.contrast, difference: pass.difference });
+    for (const p of peakIntervals(pass.difference, pass.contrast, pass.k, T, o.extend)) {
       const kind: ExpressionKind = (p.offset - p.onset + 1) / o.fps <= o.microMaxSeconds ? 'micro' : 'macro';
-      found[name].push({ onset: p.onset, apex: p.apex, offset: p.offset, score: p.strength, kind });
+      found[pass.name].push({ onset: p.onset, apex: p.apex, offset: p.offset, score: p.strength, kind });
     }
   }
-  const score = new Float64Array(frames.length);
-  for (const p of passes) for (let i = 0; i < score.length; i++) if (p.threshold > 0) score[i] = Math.max(score[i], p.contrast[i] / p.threshold);
-  return { intervals: resolveOverlaps(mergePasses(found.micro, found.macro)), score, passes };
+  const n = passes[0]?.contrast.length ?? 0;
+  const score = new Float64Array(n);
+  for (const p of out) for (let i = 0; i < n; i++) if (p.threshold > 0) score[i] = Math.max(score[i], p.contrast[i] / p.threshold);
+  return { intervals: resolveOverlaps(mergePasses(found.micro, found.macro)), score, passes: out };
+}
+
+/**
+ * Spots movements in aligned grey face frames (each width x height). Intervals are sorted by onset;
+ * overlapping candidates of the two passes are merged as {@link mergePasses} says, then the stronger kept.
+ */
+export function spot(frames: readonly Float32Array[], width: number, height: number, flow: FlowFn, options: Partial<SpotOptions> & { fps: number }, progress?: (done: number) => void): SpotResult {
+  return spotFromPasses(spotPasses(frames, width, height, flow, options, progress), options);
 }
 
 const overlaps = (a: { onset: number; offset: number }, b: { onset: number; offset: number }): boolean => a.onset <= b.offset && b.onset <= a.offset;

@@ -7,9 +7,9 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCasme3 } from '../../src/data/datasets/casme3.js';
 import { readFourDme, split4dmeAus } from '../../src/data/datasets/fourdme.js';
-import { getLabelScheme, macroToMicroMap, NATIVE_LABELS } from '../../src/data/datasets/labels.js';
+import { applyLabelScheme, getLabelScheme, LABEL_SCHEMES, macroToMicroMap, NATIVE_LABELS } from '../../src/data/datasets/labels.js';
 import { readLabelledDataset } from '../../src/data/datasets/index.js';
-import { parseDatasetName, sourcesOf, type Problem } from '../../src/data/datasets/types.js';
+import { parseDatasetName, sourcesOf, type Problem, type RawClip, type SourceName } from '../../src/data/datasets/types.js';
 import { type Casme3Row, type FourDmeRow, CASME2_HEADER, SAMM_HEADER, SAMM_PREAMBLE, casme3Tree, fourDmeTree, patternFrames, removeTrees, tmpTree, writeBmp, pattern, writeXlsx } from './fixtures.js';
 
 afterAll(removeTrees);
@@ -38,36 +38,37 @@ describe('CAS(ME)^3 part A reader', () => {
     roots.clips = await casme3Tree('c3-clips', CASME3_ROWS, 'clips', SIDE);
   });
 
-  for (const layout of ['full', 'clips'] as const) {
-    it(`reads the ${layout} distribution: ids carry the onset, colour frames only, every quirk reported by clip id`, async () => {
-      const { clips, problems } = await readCasme3(roots[layout]);
-      expect(clips.map((c) => [c.id, c.subject, c.label, c.onset, c.apex, c.framePaths.length])).toEqual([
-        ['spNO.1_a_10', 'spNO.1', 'happy', 10, 12, 3],
-        ['spNO.1_a_30', 'spNO.1', 'disgust', 30, 33, 4],
-        ['spNO.1_b_5', 'spNO.1', 'surprise', 5, 5, 1],
-        ['spNO.2_a_7', 'spNO.2', 'others', 7, 9, 3],
-      ]);
-      const colourDir = layout === 'full' ? join(roots.full, 'part_A', 'spNO.1', 'a', 'color') : join(roots.clips, 'Part_A_ME_clip', 'frame', 'spNO.1_a_30');
-      // the dropped frame 31 repeats frame 30, so the four paths still stand for frames 30..33
-      expect(clips[1]!.framePaths).toEqual([30, 30, 32, 33].map((n) => join(colourDir, `${n}.jpg`)));
-      expect(clips.flatMap((c) => c.framePaths).every((p) => p.endsWith('.jpg') && !p.includes('depth'))).toBe(true);
-      expect(clips[0]!.aus).toBe('4,L10');
+  /** The same rows give the same clips and problems in either distribution. */
+  const readsLayout = (layout: 'full' | 'clips') => async (): Promise<void> => {
+    const { clips, problems } = await readCasme3(roots[layout]);
+    expect(clips.map((c) => [c.id, c.subject, c.label, c.onset, c.apex, c.framePaths.length])).toEqual([
+      ['spNO.1_a_10', 'spNO.1', 'happy', 10, 12, 3],
+      ['spNO.1_a_30', 'spNO.1', 'disgust', 30, 33, 4],
+      ['spNO.1_b_5', 'spNO.1', 'surprise', 5, 5, 1],
+      ['spNO.2_a_7', 'spNO.2', 'others', 7, 9, 3],
+    ]);
+    const colourDir = layout === 'full' ? join(roots.full, 'part_A', 'spNO.1', 'a', 'color') : join(roots.clips, 'Part_A_ME_clip', 'frame', 'spNO.1_a_30');
+    // the dropped frame 31 repeats frame 30, so the four paths still stand for frames 30..33
+    expect(clips[1]!.framePaths).toEqual([30, 30, 32, 33].map((n) => join(colourDir, `${n}.jpg`)));
+    expect(clips.flatMap((c) => c.framePaths).every((p) => p.endsWith('.jpg') && !p.includes('depth'))).toBe(true);
+    expect(clips[0]!.aus).toBe('4,L10');
 
-      expect(of(problems, 'spNO.1_a_30')).toMatchObject([{ kind: 'note', row: 3 }]);
-      expect(of(problems, 'spNO.1_a_30')[0]!.problem).toMatch(/^frames 31 of onset 30 \.\. apex 33 are missing in .* \(dropped in recording\); each is replaced by the frame before it$/);
-      expect(of(problems, 'spNO.1_b_5')).toEqual([{ dataset: 'casme3', kind: 'note', clip: 'spNO.1_b_5', row: 4, problem: 'onset equals apex (frame 5): a one-frame clip, kept' }]);
-      expect(of(problems, 'spNO.2_c_20')).toMatchObject([{ kind: 'error', row: 6, problem: 'onset 20 is after apex 18' }]);
-      expect(of(problems, 'spNO.2_d_1')[0]!.problem).toBe('unknown label "joy"; casme3 has happy, disgust, fear, anger, sad, surprise, others');
-      const folder = layout === 'full' ? join('spNO.2', 'e', 'color') : join('frame', 'spNO.2_e_1');
-      expect(of(problems, 'spNO.2_e_1')).toMatchObject([{ kind: 'error', row: 8 }]);
-      expect(of(problems, 'spNO.2_e_1')[0]!.problem).toBe(`clip folder ${join(layout === 'full' ? join(roots.full, 'part_A') : join(roots.clips, 'Part_A_ME_clip'), folder)} not found`);
-      expect(of(problems, 'spNO.1_a_10')).toMatchObject([{ kind: 'error', row: 9, problem: 'clip spNO.1_a_10 appears in more than one row; later rows are ignored' }]);
-      expect(of(problems, 'spNO.2_a_40')[0]!.problem).toMatch(/^the onset frame 40 is missing in /);
-      // the cut clips of rows rejected before their folder is looked at are also listed as folders no row describes
-      const unused = layout === 'full' ? [] : ['spNO.2_c_20', 'spNO.2_d_1'].map((c) => join(roots.clips, 'Part_A_ME_clip', 'frame', c));
-      expect(problems.filter((p) => p.kind === 'excluded').map((p) => p.file)).toEqual(unused);
-    });
-  }
+    expect(of(problems, 'spNO.1_a_30')).toMatchObject([{ kind: 'note', row: 3 }]);
+    expect(of(problems, 'spNO.1_a_30')[0]!.problem).toMatch(/^frames 31 of onset 30 \.\. apex 33 are missing in .* \(dropped in recording\); each is replaced by the frame before it$/);
+    expect(of(problems, 'spNO.1_b_5')).toEqual([{ dataset: 'casme3', kind: 'note', clip: 'spNO.1_b_5', row: 4, problem: 'onset equals apex (frame 5): a one-frame clip, kept' }]);
+    expect(of(problems, 'spNO.2_c_20')).toMatchObject([{ kind: 'error', row: 6, problem: 'onset 20 is after apex 18' }]);
+    expect(of(problems, 'spNO.2_d_1')[0]!.problem).toBe('unknown label "joy"; casme3 has happy, disgust, fear, anger, sad, surprise, others');
+    const folder = layout === 'full' ? join('spNO.2', 'e', 'color') : join('frame', 'spNO.2_e_1');
+    expect(of(problems, 'spNO.2_e_1')).toMatchObject([{ kind: 'error', row: 8 }]);
+    expect(of(problems, 'spNO.2_e_1')[0]!.problem).toBe(`clip folder ${join(layout === 'full' ? join(roots.full, 'part_A') : join(roots.clips, 'Part_A_ME_clip'), folder)} not found`);
+    expect(of(problems, 'spNO.1_a_10')).toMatchObject([{ kind: 'error', row: 9, problem: 'clip spNO.1_a_10 appears in more than one row; later rows are ignored' }]);
+    expect(of(problems, 'spNO.2_a_40')[0]!.problem).toMatch(/^the onset frame 40 is missing in /);
+    // the cut clips of rows rejected before their folder is looked at are also listed as folders no row describes
+    const unused = layout === 'full' ? [] : ['spNO.2_c_20', 'spNO.2_d_1'].map((c) => join(roots.clips, 'Part_A_ME_clip', 'frame', c));
+    expect(problems.filter((p) => p.kind === 'excluded').map((p) => p.file)).toEqual(unused);
+  };
+  it('reads the full distribution: ids carry the onset, colour frames only, every quirk reported by clip id', readsLayout('full'));
+  it('reads the clips distribution: ids carry the onset, colour frames only, every quirk reported by clip id', readsLayout('clips'));
 
   it('tells the layouts apart, prefers the full recordings when both are there, and reads the clips on request', async () => {
     const both = await casme3Tree('c3-both', CASME3_ROWS.slice(0, 1), 'full', SIDE);
@@ -92,7 +93,7 @@ describe('CAS(ME)^3 part A reader', () => {
   it('fails clearly on a missing label file or an old .xls one', async () => {
     const root = tmpTree('c3-none');
     await patternFrames(join(root, 'part_A', 'spNO.1', 'a', 'color'), (n) => `${n}.jpg`, [1]);
-    await expect(readCasme3(root)).rejects.toThrow(/^casme3: no label file cas\(me\)3_part_A_ME_label_JpgIndex_v2\.xlsx/);
+    await expect(readCasme3(root)).rejects.toThrow(/^casme3: no annotation file cas\(me\)3_part_A_ME_label_JpgIndex_v2\.xlsx under /);
     await writeXlsx(join(root, 'cas(me)3_part_A_ME_label_JpgIndex_v1.xls'), [['x']]);
     await expect(readCasme3(root)).rejects.toThrow(/JpgIndex_v1\.xls: the old binary \.xls format cannot be read; save it as \.xlsx/);
   });
@@ -173,6 +174,30 @@ describe('4DME reader', () => {
       ['S02_S02_2nd_003_01_1', 'negative'],
     ]);
     expect(macroToMicroMap(five.scheme.labels, NATIVE_LABELS.ckplus, '4dme-5')).toEqual([1, 1, 1, 1, 0, 1, 2]);
+  });
+});
+
+describe('the three-class maps of CAS(ME)^3 and 4DME', () => {
+  /** Scheme class of each native label, or `-` when the scheme leaves it out. */
+  const classes = (dataset: SourceName, scheme: string, labels: string[]): string[] => {
+    const clips: RawClip[] = labels.map((label, i) => ({ dataset, id: `c${i}`, subject: 'x', label, onset: 1, apex: 2, framePaths: [] }));
+    const s = LABEL_SCHEMES[scheme]!;
+    const { kept } = applyLabelScheme(s, clips);
+    return clips.map((c) => {
+      const k = kept.find((x) => x.clip === c);
+      return k ? s.labels[k.label]! : '-';
+    });
+  };
+
+  it('map every native class as the table in docs/datasets.md says, spellings of other copies included', () => {
+    const casme3 = ['happy', 'disgust', 'fear', 'anger', 'sad', 'surprise', 'others', 'Happiness', 'Sadness', 'Other'];
+    expect(classes('casme3', 'casme3-3', casme3)).toEqual(['positive', 'negative', 'negative', 'negative', 'negative', 'surprise', '-', 'positive', 'negative', '-']);
+    expect(classes('casme3', 'megc-3', casme3)).toEqual(classes('casme3', 'casme3-3', casme3));
+    expect(classes('casme3', 'casme3-4', casme3)).toEqual(['positive', 'negative', 'negative', 'negative', 'negative', 'surprise', 'others', 'positive', 'negative', 'others']);
+    const fourDme = ['Positive', 'Negative', 'Surprise', 'Repression', 'Others', 'Negative + Surprise', 'Positive+Happy'];
+    expect(classes('4dme', '4dme-3', fourDme)).toEqual(['positive', 'negative', 'surprise', 'negative', '-', '-', '-']);
+    expect(classes('4dme', 'megc-3', fourDme)).toEqual(classes('4dme', '4dme-3', fourDme));
+    expect(classes('4dme', '4dme-5', fourDme)).toEqual(['positive', 'negative', 'surprise', 'repression', 'others', '-', '-']);
   });
 });
 

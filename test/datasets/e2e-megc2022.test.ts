@@ -14,23 +14,14 @@ import { cacheDirFor, prepareDataset } from '../../src/data/prepare.js';
 import type { FaceDetector } from '../../src/data/preprocess/face.js';
 import { parseDatasetName } from '../../src/data/datasets/types.js';
 import { losoFolds } from '../../src/train/folds.js';
-import { type Casme3Row, casme3Tree, casme2Tree, ckplusTree, fourDmeTree, removeTrees, sammTree, smicTree, tmpTree } from './fixtures.js';
+import { type Casme3Row, E2E_GEOMETRY, E2E_TINY_CONFIG, casme3Tree, casme2Tree, ckplusTree, fourDmeTree, removeTrees, sammTree, smicTree, tmpTree } from './fixtures.js';
 
 afterAll(removeTrees);
 
-const GEOMETRY = { frames: 4, size: 32, channels: 1 } as const;
+const GEOMETRY = E2E_GEOMETRY;
 const prepareArgs = ['--frames', '4', '--size', '32', '--channels', '1', '--quiet', '--detector', 'tiny'];
-const tinyConfig = {
-  preset: 'quick',
-  variants: [['c'], ['c', 's', 'sam', 't', 'con']],
-  backend: 'wasm',
-  model: { size: GEOMETRY.size, channels: GEOMETRY.channels, frames: GEOMETRY.frames, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
-  pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
-  // two CAS(ME)^3 subjects of three clips leave three training clips per fold
-  finetune: { epochs: 1, n: 3 },
-  embeddings: false,
-  foldCheckpoints: 'none',
-};
+// two CAS(ME)^3 subjects of three clips leave three training clips per fold
+const tinyConfig = { ...E2E_TINY_CONFIG, finetune: { epochs: 1, n: 3 } };
 
 /**
  * Two subjects with the three MEGC classes each (one clip with a dropped
@@ -152,7 +143,7 @@ describe('CAS(ME)^3 and 4DME from the command line', () => {
 });
 
 describe('a composite of the MEGC 2019 sources and CAS(ME)^3', () => {
-  it('keeps each dataset\'s subjects apart in LOSO, even under the same name', async () => {
+  it('keeps the subjects of each dataset apart in LOSO, even under the same name', async () => {
     // 4DME subject "s01" and SMIC subject s1 (read as s01) are different people
     const smic = await smicTree('e2e3-cmp-smic', [{ subject: 1, label: 'negative', index: 1, frames: 3 }], 32);
     const d4 = await fourDmeTree('e2e3-cmp-4dme', [{ subject: 's01', fold: 's01_1', onset: 1, apex: 2, offset: 3, emotion: 'Negative' }], 32);

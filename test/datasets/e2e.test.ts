@@ -11,24 +11,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli as cli } from '../helpers.js';
 import { cacheDirFor } from '../../src/data/prepare.js';
-import { type Casme2Row, casme2Tree, ckplusTree, removeTrees, sammTree, smicTree, tmpTree } from './fixtures.js';
+import { type Casme2Row, E2E_GEOMETRY, E2E_TINY_CONFIG, casme2Tree, ckplusTree, removeTrees, sammTree, smicTree, tmpTree } from './fixtures.js';
 
 afterAll(removeTrees);
 
-/** The model geometry of the runs; `data prepare` is given the same, so `run` finds its cache. */
-const GEOMETRY = { frames: 4, size: 32, channels: 1 } as const;
-
-const tinyConfig = {
-  preset: 'quick',
-  variants: [['c'], ['c', 's', 'sam', 't', 'con']],
-  backend: 'wasm',
-  model: { size: GEOMETRY.size, channels: GEOMETRY.channels, frames: GEOMETRY.frames, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
-  pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
-  finetune: { epochs: 1, n: 4 },
-  embeddings: false,
-  foldCheckpoints: 'none',
-};
-
+const GEOMETRY = E2E_GEOMETRY;
+const tinyConfig = E2E_TINY_CONFIG;
 
 /** CASME II for the single-dataset run: two subjects with each of the five classes (one with a "/" apex), a fear clip, a row whose folder is missing. */
 const CASME2_ROWS: Casme2Row[] = [1, 2].flatMap((subject) => [

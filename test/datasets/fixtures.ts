@@ -18,6 +18,21 @@ export const tmpTree = tempDir;
 /** Removes every folder `tmpTree` made in this test file. */
 export const removeTrees = removeTempDirs;
 
+/** The model geometry of the end-to-end runs on real-dataset trees; `data prepare` is given the same, so `run` finds its cache. */
+export const E2E_GEOMETRY = { frames: 4, size: 32, channels: 1 } as const;
+
+/** A run config small enough for the end-to-end tests on real-dataset trees (ResNet18 of width 2, two rows). */
+export const E2E_TINY_CONFIG = {
+  preset: 'quick',
+  variants: [['c'], ['c', 's', 'sam', 't', 'con']],
+  backend: 'wasm',
+  model: { size: E2E_GEOMETRY.size, channels: E2E_GEOMETRY.channels, frames: E2E_GEOMETRY.frames, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
+  pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
+  finetune: { epochs: 1, n: 4 },
+  embeddings: false,
+  foldCheckpoints: 'none',
+};
+
 /** A deterministic w x h RGB test pattern whose values depend on `seed`. */
 export function pattern(w: number, h: number, seed: number): Buffer {
   const buf = Buffer.alloc(w * h * 3);
@@ -52,17 +67,7 @@ export function writeBmp(file: string, rgb: Buffer, w: number, h: number): void 
 }
 
 export async function writeXlsx(file: string, rows: (string | number | null)[][]): Promise<void> {
-  mkdirSync(dirname(file), { recursive: true });
-  const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet('Sheet1');
-  rows.forEach((r, i) => {
-    const row = ws.getRow(i + 1);
-    r.forEach((v, j) => {
-      if (v !== null) row.getCell(j + 1).value = v;
-    });
-    row.commit();
-  });
-  await wb.xlsx.writeFile(file);
+  await writeWorkbook(file, { Sheet1: rows });
 }
 
 export function writeText(file: string, text: string): void {
@@ -321,7 +326,7 @@ export async function patternFrames(dir: string, name: (n: number) => string, nu
   for (const n of numbers) await writeImage(join(dir, name(n)), pattern(w, w, n), w, w);
 }
 
-/** Writes a workbook of several sheets, each a list of rows. */
+/** Writes a workbook of one or more sheets, each a list of rows (null: an empty cell). */
 export async function writeWorkbook(file: string, sheets: Record<string, (string | number | null)[][]>): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   const wb = new ExcelJS.Workbook();

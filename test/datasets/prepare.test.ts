@@ -169,7 +169,8 @@ describe('prepareDataset', () => {
         program.parseAsync(['node', 'mimanet', 'data', 'prepare', '--dataset', 'casme2', '--root', root, '--out', casmeCache, '--channels', '2']),
       ).rejects.toThrow(/option --channels: expected 1 or 3, got 2/);
       await expect(program.parseAsync(['node', 'mimanet', 'data', 'inspect', '--dataset', 'megc2019', '--smic-root', root])).rejects.toThrow(/megc2019 needs --casme2-root, --samm-root/);
-      await expect(program.parseAsync(['node', 'mimanet', 'data', 'inspect', '--dataset', 'casme3', '--root', root])).rejects.toThrow(/unknown dataset "casme3"/);
+      await expect(program.parseAsync(['node', 'mimanet', 'data', 'inspect', '--dataset', 'casme9', '--root', root])).rejects.toThrow(/option --dataset: unknown dataset "casme9"; expected one of casme2, .*, casme2-lv, samm-lv, or a list of micro datasets/);
+      await expect(program.parseAsync(['node', 'mimanet', 'data', 'inspect', '--dataset', 'casme2,casme3', '--root', `casme2=${root}`])).rejects.toThrow(/^casme2\+casme3 needs one folder per dataset in it; missing: --root casme3=DIR$/);
     } finally {
       spy.mockRestore();
       err.mockRestore();

@@ -50,12 +50,16 @@ export interface AnnotatedLayout {
   clipFolders?(): string[];
 }
 
-/** CASME II and SAMM write their frame columns this way. */
-export const FRAME_COLUMNS = {
+/** The columns of the CASME II and SAMM spreadsheets (the header names differ in spaces only). */
+export const CASME2_SAMM_COLUMNS: AnnotatedColumns = {
+  subject: { name: 'Subject', keys: ['subject'] },
+  filename: { name: 'Filename', keys: ['filename'] },
   onset: { name: 'Onset Frame', keys: ['onsetframe'] },
   apex: { name: 'Apex Frame', keys: ['apexframe'] },
   offset: { name: 'Offset Frame', keys: ['offsetframe'] },
-} as const;
+  emotion: { name: 'Estimated Emotion', keys: ['estimatedemotion'] },
+  aus: { name: 'Action Units', keys: ['actionunits'] },
+};
 
 /**
  * A missing apex (`/`, empty, -1) is replaced by the frame halfway between

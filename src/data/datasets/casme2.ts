@@ -9,10 +9,9 @@
  * file names are absolute and match the annotation. A missing apex (`/` or
  * empty) falls back to the middle of onset..offset, reported as a note.
  */
-import { basename } from 'node:path';
-import { FRAME_COLUMNS, readAnnotatedClips, subjectClipFolder, twoLevelFolders } from './annotated.js';
-import { type CellValue, findDir, findFiles, subdirs } from './files.js';
-import type { Problem, ReadResult } from './types.js';
+import { CASME2_SAMM_COLUMNS, readAnnotatedClips, subjectClipFolder, twoLevelFolders } from './annotated.js';
+import { type CellValue, findAnnotation, findDir, subdirs } from './files.js';
+import type { ReadResult } from './types.js';
 
 export interface Casme2ReadOptions {
   /** Which frames to read: the raw selection or the authors' cropped frames. Default `auto`: raw when present, else cropped. */
@@ -33,16 +32,7 @@ export function casme2SubjectName(cell: CellValue): string | null {
 }
 
 export async function readCasme2(root: string, opts: Casme2ReadOptions = {}): Promise<ReadResult> {
-  const notes: Problem[] = [];
-  let annotation = opts.annotation;
-  if (!annotation) {
-    const found = findFiles(root, (n) => /^CASME2[-_ ]coding.*\.xlsx$/i.test(n), 2).sort((a, b) => basename(b).localeCompare(basename(a)));
-    if (found.length === 0) throw new Error(`casme2: no annotation file CASME2-coding-*.xlsx under ${root}`);
-    annotation = found[0]!;
-    for (const other of found.slice(1)) {
-      notes.push({ dataset: 'casme2', kind: 'note', file: other, problem: `annotation not used; reading ${basename(annotation)}` });
-    }
-  }
+  const { file: annotation, notes } = findAnnotation('casme2', root, opts.annotation, /^CASME2[-_ ]coding.*\.xlsx$/i, 'CASME2-coding-*.xlsx');
   const want = opts.frames ?? 'auto';
   const find = (name: string): string | null => findDir(root, (dir, n) => n.toLowerCase() === name.toLowerCase() && hasSubjectFolders(dir), 3);
   let framesDir: string | null = null;
@@ -56,13 +46,7 @@ export async function readCasme2(root: string, opts: Casme2ReadOptions = {}): Pr
   const res = await readAnnotatedClips({
     dataset: 'casme2',
     annotationFile: annotation,
-    columns: {
-      subject: { name: 'Subject', keys: ['subject'] },
-      filename: { name: 'Filename', keys: ['filename'] },
-      ...FRAME_COLUMNS,
-      emotion: { name: 'Estimated Emotion', keys: ['estimatedemotion'] },
-      aus: { name: 'Action Units', keys: ['actionunits'] },
-    },
+    columns: CASME2_SAMM_COLUMNS,
     subjectName: casme2SubjectName,
     clipId: (subject, folder) => `${subject}_${folder}`,
     clipFolder: (subject, folder) => subjectClipFolder(frames, subject, folder),

@@ -13,10 +13,10 @@
  * and apex repeats the frame before it (a note); a missing onset or apex
  * frame is an error. Only the colour frames are read; depth is out of scope.
  */
-import { basename, join } from 'node:path';
-import { readAnnotatedClips, subjectClipFolder } from './annotated.js';
-import { type CellValue, findDir, findFiles, isDir, subdirs } from './files.js';
-import type { Problem, ReadResult } from './types.js';
+import { join } from 'node:path';
+import { type AnnotatedLayout, readAnnotatedClips, subjectClipFolder } from './annotated.js';
+import { type CellValue, findAnnotation, findDir, isDir, subdirs } from './files.js';
+import type { ReadResult } from './types.js';
 
 export interface Casme3ReadOptions {
   /** Which distribution to read: `full` recordings, cut `clips`, or `auto` (default: full when present, else clips). */
@@ -52,19 +52,7 @@ function findClipsDir(root: string): string | null {
 
 export async function readCasme3(root: string, opts: Casme3ReadOptions = {}): Promise<ReadResult> {
   const dataset = 'casme3' as const;
-  const notes: Problem[] = [];
-  let annotation = opts.annotation;
-  if (!annotation) {
-    const found = findFiles(root, (n) => /^cas\(me\)3_part_A_ME_label.*\.xlsx?$/i.test(n), 3).sort((a, b) => {
-      const xa = a.toLowerCase().endsWith('.xlsx') ? 0 : 1;
-      const xb = b.toLowerCase().endsWith('.xlsx') ? 0 : 1;
-      return xa - xb || basename(b).localeCompare(basename(a));
-    });
-    if (found.length === 0) throw new Error(`casme3: no label file cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx (or another cas(me)3_part_A_ME_label*.xlsx) under ${root}`);
-    annotation = found[0]!;
-    for (const other of found.slice(1)) notes.push({ dataset, kind: 'note', file: other, problem: `label file not used; reading ${basename(annotation)}` });
-  }
-
+  const { file: annotation, notes } = findAnnotation(dataset, root, opts.annotation, /^cas\(me\)3_part_A_ME_label.*\.xlsx?$/i, 'cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx', 3);
   const want = opts.frames ?? 'auto';
   const full = want === 'clips' ? null : findFullDir(root);
   const clips = want === 'full' || (want === 'auto' && full) ? null : findClipsDir(root);
@@ -86,40 +74,26 @@ export async function readCasme3(root: string, opts: Casme3ReadOptions = {}): Pr
     emotion: { name: 'emotion', keys: ['emotion'] },
     aus: { name: 'AU', keys: ['au', 'aus'] },
   };
-  let res: ReadResult;
+  let clipFolder: AnnotatedLayout['clipFolder'];
+  let clipFolders: AnnotatedLayout['clipFolders'];
   if (full) {
-    res = await readAnnotatedClips({
-      dataset,
-      annotationFile: annotation,
-      columns,
-      subjectName: casme3SubjectName,
-      clipId: casme3ClipId,
-      clipFolder: (subject, filename) => {
-        const { dir, expected } = subjectClipFolder(full, subject, filename);
-        const color = join(dir ?? expected, 'color');
-        return { dir: dir && isDir(color) ? color : null, expected: color };
-      },
-      gaps: 'hold',
-    });
+    clipFolder = (subject, filename) => {
+      const { dir, expected } = subjectClipFolder(full, subject, filename);
+      const color = join(dir ?? expected, 'color');
+      return { dir: dir && isDir(color) ? color : null, expected: color };
+    };
   } else {
     const dir = clips!;
+    // a clip folder may keep its frames in color/ as the recordings do
+    const framesOf = (p: string): string => (isDir(join(p, 'color')) ? join(p, 'color') : p);
     const byName = new Map(subdirs(dir).map((n) => [n.toLowerCase(), join(dir, n)]));
-    res = await readAnnotatedClips({
-      dataset,
-      annotationFile: annotation,
-      columns,
-      subjectName: casme3SubjectName,
-      clipId: casme3ClipId,
-      clipFolder: (subject, filename, onset) => {
-        const name = casme3ClipId(subject, filename, onset);
-        const hit = byName.get(name.toLowerCase()) ?? null;
-        // a clip folder may keep its frames in color/ as the recordings do
-        const frames = hit && isDir(join(hit, 'color')) ? join(hit, 'color') : hit;
-        return { dir: frames, expected: join(dir, name) };
-      },
-      gaps: 'hold',
-      clipFolders: () => [...byName.values()].map((p) => (isDir(join(p, 'color')) ? join(p, 'color') : p)),
-    });
+    clipFolder = (subject, filename, onset) => {
+      const name = casme3ClipId(subject, filename, onset);
+      const hit = byName.get(name.toLowerCase());
+      return { dir: hit ? framesOf(hit) : null, expected: join(dir, name) };
+    };
+    clipFolders = () => [...byName.values()].map(framesOf);
   }
+  const res = await readAnnotatedClips({ dataset, annotationFile: annotation, columns, subjectName: casme3SubjectName, clipId: casme3ClipId, clipFolder, gaps: 'hold', clipFolders });
   return { clips: res.clips, problems: [...notes, ...res.problems] };
 }

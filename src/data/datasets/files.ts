@@ -4,6 +4,7 @@
 import { type Dirent, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import ExcelJS from 'exceljs';
+import type { DatasetName, LongVideoDatasetName, Problem } from './types.js';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff'];
 export const VIDEO_EXTENSIONS: readonly string[] = ['.avi', '.mp4', '.mov', '.wmv', '.mpg', '.mpeg', '.mkv'];
@@ -75,6 +76,27 @@ export function findFiles(root: string, test: (name: string) => boolean, maxDept
     level = next;
   }
   return found;
+}
+
+/**
+ * A dataset's annotation spreadsheet: `given`, or the match of `pattern` found
+ * under `root` (`.xlsx` before `.xls`, then the newest name); every other match
+ * becomes a note. Throws naming `expected` when there is none.
+ */
+export function findAnnotation(
+  dataset: DatasetName | LongVideoDatasetName,
+  root: string,
+  given: string | undefined,
+  pattern: RegExp,
+  expected: string,
+  maxDepth = 2,
+): { file: string; notes: Problem[] } {
+  if (given) return { file: given, notes: [] };
+  const binary = (f: string): number => (f.toLowerCase().endsWith('.xls') ? 1 : 0);
+  const found = findFiles(root, (n) => pattern.test(n), maxDepth).sort((a, b) => binary(a) - binary(b) || basename(b).localeCompare(basename(a)));
+  if (found.length === 0) throw new Error(`${dataset}: no annotation file ${expected} under ${root}`);
+  const file = found[0]!;
+  return { file, notes: found.slice(1).map((other) => ({ dataset, kind: 'note', file: other, problem: `annotation not used; reading ${basename(file)}` })) };
 }
 
 /** A numbered frame file: `img46.jpg` -> 46, `reg_img46.jpg` -> 46, `006_05562.jpg` -> 5562. */

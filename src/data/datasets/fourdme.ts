@@ -9,10 +9,9 @@
  * out. AUs are `+`-separated; `(k)` after an AU marks it as static (present
  * but not moving), see `split4dmeAus`. The clip id is `<sub_ID>_<fold_name>`.
  */
-import { basename } from 'node:path';
 import { readAnnotatedClips, subjectClipFolder, twoLevelFolders } from './annotated.js';
-import { type CellValue, findDir, findFiles } from './files.js';
-import type { Problem, ReadResult } from './types.js';
+import { type CellValue, findAnnotation, findDir } from './files.js';
+import type { ReadResult } from './types.js';
 
 export interface FourDmeReadOptions {
   /** Label spreadsheet. Default: the `4DME_Label*Micro*.xlsx` found under the root (the newest name when several). */
@@ -47,14 +46,7 @@ export function split4dmeAus(text: string): FourDmeAu[] {
 
 export async function readFourDme(root: string, opts: FourDmeReadOptions = {}): Promise<ReadResult> {
   const dataset = '4dme' as const;
-  const notes: Problem[] = [];
-  let annotation = opts.annotation;
-  if (!annotation) {
-    const found = findFiles(root, (n) => /^4DME_Label.*Micro.*\.xlsx?$/i.test(n), 3).sort((a, b) => basename(b).localeCompare(basename(a)));
-    if (found.length === 0) throw new Error(`4dme: no label file "4DME_Labelling_Micro_release v1.xlsx" (or another 4DME_Label*Micro*.xlsx) under ${root}`);
-    annotation = found[0]!;
-    for (const other of found.slice(1)) notes.push({ dataset, kind: 'note', file: other, problem: `label file not used; reading ${basename(annotation)}` });
-  }
+  const { file: annotation, notes } = findAnnotation(dataset, root, opts.annotation, /^4DME_Label.*Micro.*\.xlsx?$/i, '"4DME_Labelling_Micro_release v1.xlsx" (or another 4DME_Label*Micro*.xlsx)', 3);
   const frames = findDir(root, (_dir, name) => name.toLowerCase() === 'gray_micro', 3);
   if (!frames) throw new Error(`4dme: no frame folder gray_micro/<sub_ID>/<fold_name>/ under ${root}`);
   const res = await readAnnotatedClips({

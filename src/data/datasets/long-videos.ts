@@ -16,8 +16,8 @@
  * Problems are reported as the clip readers do: `error` drops an interval
  * (or a video), `note` keeps it with a caveat.
  */
-import { basename, join } from 'node:path';
-import { type CellValue, type Sheet, findDir, findFiles, findHeader, formatRanges, frameCell, listNumberedFrames, quote, readWorkbook, subdirs } from './files.js';
+import { join } from 'node:path';
+import { type CellValue, type Sheet, findAnnotation, findDir, findHeader, formatRanges, frameCell, listNumberedFrames, quote, readWorkbook, subdirs } from './files.js';
 import type { LongVideoDatasetName, Problem } from './types.js';
 
 export type IntervalKind = 'micro' | 'macro';
@@ -182,13 +182,6 @@ function assemble(dataset: LongVideoDatasetName, file: string, folders: readonly
   return [...videos.values()];
 }
 
-function findAnnotation(dataset: LongVideoDatasetName, root: string, pattern: RegExp, expected: string, problems: Problem[]): string {
-  const found = findFiles(root, (n) => pattern.test(n), 3).sort((a, b) => basename(b).localeCompare(basename(a)));
-  if (found.length === 0) throw new Error(`${dataset}: no annotation file ${expected} under ${root}`);
-  for (const other of found.slice(1)) problems.push({ dataset, kind: 'note', file: other, problem: `annotation not used; reading ${basename(found[0]!)}` });
-  return found[0]!;
-}
-
 /** A naming sheet of code_final.xlsx as a map from the cells of column `from` to those of column `to`. */
 function namingMap(sheet: Sheet, from: number, to: number): Map<string, string> {
   const map = new Map<string, string>();
@@ -213,8 +206,7 @@ function casme2VideoCode(code: string): string {
 
 export async function readCasme2Lv(root: string, opts: LongVideoReadOptions = {}): Promise<LongVideoSet> {
   const dataset = 'casme2-lv' as const;
-  const problems: Problem[] = [];
-  const file = opts.annotation ?? findAnnotation(dataset, root, /^code_final.*\.xlsx?$/i, 'code_final.xlsx', problems);
+  const { file, notes: problems } = findAnnotation(dataset, root, opts.annotation, /^code_final.*\.xlsx?$/i, 'code_final.xlsx', 3);
   const sheets = await readWorkbook(file);
   if (sheets.length < 3) {
     throw new Error(`${file}: expected 3 worksheets (expressions; participant -> subject; video code -> video name), found ${sheets.length}`);
@@ -275,8 +267,7 @@ export async function readCasme2Lv(root: string, opts: LongVideoReadOptions = {}
 
 export async function readSammLv(root: string, opts: LongVideoReadOptions = {}): Promise<LongVideoSet> {
   const dataset = 'samm-lv' as const;
-  const problems: Problem[] = [];
-  const file = opts.annotation ?? findAnnotation(dataset, root, /^SAMM_LongVideos.*\.xlsx?$/i, 'SAMM_LongVideos_V2_Release.xlsx', problems);
+  const { file, notes: problems } = findAnnotation(dataset, root, opts.annotation, /^SAMM_LongVideos.*\.xlsx?$/i, 'SAMM_LongVideos_V2_Release.xlsx', 3);
   const sheet = (await readWorkbook(file))[0]!;
   const header = findHeader(sheet, ['subject', 'filename', ['onset', 'onsetframe'], ['apex', 'apexframe'], ['offset', 'offsetframe'], 'type']);
   if (!header) throw new Error(`${file}: no header row with the columns Subject, Filename, Onset, Apex, Offset, Type in the first 50 rows`);

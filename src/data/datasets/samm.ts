@@ -7,10 +7,9 @@
  * The header row is found by its cells, not by position. The frame number is
  * the integer at the end of each file name (an assumption: see docs/datasets.md).
  */
-import { basename } from 'node:path';
-import { FRAME_COLUMNS, readAnnotatedClips, subjectClipFolder, twoLevelFolders } from './annotated.js';
-import { type CellValue, findDir, findFiles, subdirs } from './files.js';
-import type { Problem, ReadResult } from './types.js';
+import { CASME2_SAMM_COLUMNS, readAnnotatedClips, subjectClipFolder, twoLevelFolders } from './annotated.js';
+import { type CellValue, findAnnotation, findDir, subdirs } from './files.js';
+import type { ReadResult } from './types.js';
 
 export interface SammReadOptions {
   /** Annotation spreadsheet. Default: the `SAMM*.xlsx` found under the root (the highest version when several). */
@@ -24,27 +23,14 @@ export function sammSubjectName(cell: CellValue): string | null {
 }
 
 export async function readSamm(root: string, opts: SammReadOptions = {}): Promise<ReadResult> {
-  const notes: Problem[] = [];
-  let annotation = opts.annotation;
-  if (!annotation) {
-    const found = findFiles(root, (n) => /^SAMM.*\.xlsx$/i.test(n), 2).sort((a, b) => basename(b).localeCompare(basename(a)));
-    if (found.length === 0) throw new Error(`samm: no annotation file SAMM*.xlsx (e.g. SAMM_Micro_FACS_Codes_v2.xlsx) under ${root}`);
-    annotation = found[0]!;
-    for (const other of found.slice(1)) notes.push({ dataset: 'samm', kind: 'note', file: other, problem: `annotation not used; reading ${basename(annotation)}` });
-  }
+  const { file: annotation, notes } = findAnnotation('samm', root, opts.annotation, /^SAMM.*\.xlsx$/i, 'SAMM*.xlsx (e.g. SAMM_Micro_FACS_Codes_v2.xlsx)');
   const framesDir = findDir(root, (dir) => subdirs(dir).some((s) => /^\d{3}$/.test(s) && subdirs(`${dir}/${s}`).length > 0), 3);
   if (!framesDir) throw new Error(`samm: no frame folder with subject folders 006, 007, ... under ${root}`);
   const frames = framesDir;
   const res = await readAnnotatedClips({
     dataset: 'samm',
     annotationFile: annotation,
-    columns: {
-      subject: { name: 'Subject', keys: ['subject'] },
-      filename: { name: 'Filename', keys: ['filename'] },
-      ...FRAME_COLUMNS,
-      emotion: { name: 'Estimated Emotion', keys: ['estimatedemotion'] },
-      aus: { name: 'Action Units', keys: ['actionunits'] },
-    },
+    columns: CASME2_SAMM_COLUMNS,
     subjectName: sammSubjectName,
     clipId: (subject, folder) => `${subject}_${folder}`,
     clipFolder: (subject, folder) => subjectClipFolder(frames, subject, folder),
