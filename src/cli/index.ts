@@ -10,6 +10,7 @@ import { registerBenchCommand } from './bench.js';
 import { registerDataCommands } from './data.js';
 import { registerWorkerCommand } from './worker.js';
 import { registerSpotCommands } from './spot.js';
+import { registerSpotEvalCommand } from './spot-eval.js';
 import { MIMANET_VERSION } from '../version.js';
 
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerWorkerCommand(program);
   registerSpotCommands(program);
+  registerSpotEvalCommand(program);
   return program;
 }
 

@@ -7,7 +7,7 @@
  * video never sits in memory at full size.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { IMAGE_EXTENSIONS } from '../data/datasets/files.js';
 import type { FrameInput } from '../data/preprocess/decode.js';
@@ -50,15 +50,19 @@ function listFrames(dir: string): string[] {
   return names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((n) => join(dir, n));
 }
 
-/** Loads and aligns the frames of a video file or a folder of frames. */
-export async function loadFaceFrames(input: string, opts: FaceFramesOptions = {}): Promise<FaceFrames> {
+/** Loads and aligns the frames of a video file, a folder of frames, or a list of frame files in temporal order. */
+export async function loadFaceFrames(input: string | readonly string[], opts: FaceFramesOptions = {}): Promise<FaceFrames> {
+  return typeof input === 'string' ? loadFaceFramesFrom(input, undefined, opts) : loadFrameList(input, opts);
+}
+
+async function loadFaceFramesFrom(input: string, list: string[] | undefined, opts: FaceFramesOptions): Promise<FaceFrames> {
   const size = opts.size ?? 64;
   if (!(Number.isInteger(size) && size >= 16 && size <= 512)) throw new Error(`working size ${JSON.stringify(opts.size)}: expected an integer from 16 to 512 pixels`);
   if (opts.fps !== undefined && !(Number.isFinite(opts.fps) && opts.fps > 0)) throw new Error(`--fps ${JSON.stringify(opts.fps)}: expected a positive number of frames per second`);
   const align = opts.align ?? 'face';
   let st;
   try {
-    st = statSync(input);
+    st = list ? undefined : statSync(input);
   } catch {
     throw new Error(`${input}: no such file or folder`);
   }
@@ -96,8 +100,8 @@ export async function loadFaceFrames(input: string, opts: FaceFramesOptions = {}
   };
 
   let fps: number | undefined = opts.fps;
-  if (st.isDirectory()) {
-    const files = listFrames(input);
+  if (list || st!.isDirectory()) {
+    const files = list ?? listFrames(input);
     if (files.length < 3) throw new Error(`${input}: ${files.length} frame file(s); a long video needs many frames`);
     if (fps === undefined) throw new Error(`${input}: a folder of frames does not say its frame rate: give --fps`);
     const meta = await sharp(files[0]).metadata();
@@ -118,4 +122,9 @@ export async function loadFaceFrames(input: string, opts: FaceFramesOptions = {}
   }
   if (align === 'face' && !alignment) throw new Error(`${input}: no face found in its ${pending.length} frames`);
   return { frames, size, fps, source: input, ...(faceFrame !== undefined ? { faceFrame } : {}) };
+}
+
+/** A long video given as its frame files (a dataset reader's list); named by the folder of the first. */
+function loadFrameList(files: readonly string[], opts: FaceFramesOptions): Promise<FaceFrames> {
+  return loadFaceFramesFrom(files.length > 0 ? dirname(files[0]!) : '(no frames)', [...files], opts);
 }
