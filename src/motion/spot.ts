@@ -160,15 +160,17 @@ export function threshold(c: ArrayLike<number>, k: number, p: number): number {
 }
 
 /**
- * Peaks of c at or above T, strongest first, at least k + 1 frames apart (each window spots one
+ * Peaks of c above T (a flat contrast has none), strongest first, at least k + 1 frames apart (each window spots one
  * movement); ties go to the earlier frame. Each becomes an interval: [i - k, i + k], widened while
  * d stays at or above `extend` times d at the peak.
  */
 export function peakIntervals(d: ArrayLike<number>, c: ArrayLike<number>, k: number, T: number, extend: number): Array<{ onset: number; apex: number; offset: number; strength: number }> {
   const n = c.length;
   const cand: number[] = [];
+  // above T by more than rounding: a flat contrast (T = its mean) has no peaks
+  const above = T + 1e-9 * Math.abs(T) + 1e-12;
   for (let i = k; i + k < n; i++) {
-    if (c[i] > 0 && c[i] >= T && (i === 0 || c[i] >= c[i - 1]) && (i === n - 1 || c[i] >= c[i + 1])) cand.push(i);
+    if (c[i] > above && (i === 0 || c[i] >= c[i - 1]) && (i === n - 1 || c[i] >= c[i + 1])) cand.push(i);
   }
   cand.sort((a, b) => c[b] - c[a] || a - b);
   const taken: number[] = [];
