@@ -14,8 +14,7 @@
  * Reading a tensor must be asynchronous on this backend (`await t.data()`): its synchronous read needs an
  * `OffscreenCanvas`, which Node lacks.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
@@ -134,8 +133,6 @@ let dawn: { gpu: GpuLike; adapter: AdapterLike | null; loader: string } | undefi
 async function openDawn(): Promise<NonNullable<typeof dawn>> {
   if (dawn) return dawn;
   const loader = ensureVulkanLoader();
-  // drivers keep per-user files there; some refuse to start without it
-  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'mimanet-xdg-'));
   let mod: DawnModule;
   try {
     const spec: string = WEBGPU_PACKAGE;
