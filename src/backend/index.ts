@@ -141,11 +141,19 @@ async function useWebGpu(): Promise<Omit<BackendInfo, 'requested'>> {
   }
 }
 
-/** 'auto' takes webgpu only on a GPU: a CPU adapter (SwiftShader) is slower than the CPU backends. */
+/**
+ * Why 'auto' does not take webgpu with what Dawn found (undefined: it does). The rule: only a real GPU,
+ * never a CPU driver (SwiftShader, lavapipe), which is slower than the CPU backends.
+ */
+export function autoWebGpuRefusal(found: { adapter?: GpuAdapter; why?: string }): string | undefined {
+  if (!found.adapter) return `backend 'webgpu' is unavailable: ${found.why ?? 'no adapter'}`;
+  if (found.adapter.cpu) return `backend 'webgpu' skipped: its adapter ${found.adapter.description || found.adapter.architecture} is a CPU driver`;
+  return undefined;
+}
+
 async function useWebGpuOnGpu(): Promise<Omit<BackendInfo, 'requested'>> {
-  const { adapter, why } = await probeAdapter();
-  if (!adapter) throw new Error(`backend 'webgpu' is unavailable: ${why}`);
-  if (adapter.cpu) throw new Error(`backend 'webgpu' skipped: its adapter ${adapter.description || adapter.architecture} is a CPU driver`);
+  const refusal = autoWebGpuRefusal(await probeAdapter());
+  if (refusal) throw new Error(refusal);
   return useWebGpu();
 }
 

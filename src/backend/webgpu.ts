@@ -116,9 +116,9 @@ export function ensureVulkanLoader(env: NodeJS.ProcessEnv = process.env): string
 const VULKAN_DRIVER_DIRS = ['/usr/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
 
 /** Whether any Vulkan driver is installed or named: without one Dawn has nothing to find (and says so on stderr). */
-export function vulkanDriverNamed(env: NodeJS.ProcessEnv = process.env): boolean {
+export function vulkanDriverNamed(env: NodeJS.ProcessEnv = process.env, dirs: readonly string[] = VULKAN_DRIVER_DIRS): boolean {
   if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return true;
-  return VULKAN_DRIVER_DIRS.some((d) => {
+  return dirs.some((d) => {
     try {
       return readdirSync(d).some((f) => f.endsWith('.json'));
     } catch {
