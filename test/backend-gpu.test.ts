@@ -73,6 +73,7 @@ describe('webgpu adapters and auto', () => {
     expect(describeAdapter({ ...swiftshader, isFallbackAdapter: true })).toEqual({ ...swiftshader, cpu: true });
     expect(describeAdapter({ ...swiftshader, isFallbackAdapter: false }).cpu).toBe(true);
     expect(describeAdapter({ vendor: 'mesa', architecture: 'llvmpipe' }).cpu).toBe(true);
+    expect(describeAdapter({ vendor: 'acme', architecture: 'softgpu', isFallbackAdapter: true }).cpu).toBe(true);
     expect(describeAdapter({ ...nvidia, isFallbackAdapter: false })).toEqual({ ...nvidia, cpu: false });
     expect(adapterTag(describeAdapter(swiftshader))).toBe('google-swiftshader');
     expect(adapterTag(describeAdapter({ vendor: 'NVIDIA Corp', architecture: '' , device: 'RTX 4090' }))).toBe('nvidia_corp-rtx_4090');

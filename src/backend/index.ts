@@ -58,7 +58,7 @@ export interface BackendInfo {
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'native', 'wasm', 'cpu'];
 
-/** Backends that compute on a GPU: one device per process, so runs on them use one fold worker. */
+/** Backends that compute on a GPU: a local run on them uses one fold worker (more would only share the GPU). */
 export function isGpuBackend(info: Pick<BackendInfo, 'name' | 'kernels'>): boolean {
   return info.name === WEBGPU_BACKEND || (info.name === TFJS_NODE_BACKEND && info.kernels === TFJS_NODE_GPU_KERNELS);
 }

@@ -171,7 +171,7 @@ export function registerRunCommand(program: Command): void {
       const onGpu = isGpuBackend(backend);
       const requested = target ? 1 : (asked ?? (onGpu ? 1 : defaultWorkers()));
       const { workers, note } = target ? { workers: 0, note: undefined }
-        : onGpu && requested > 1 ? { workers: 1, note: `--workers ${requested}: using 1 on the GPU backend ${backend.requested === 'auto' ? backend.name : backend.requested} (one device per process)` }
+        : onGpu && requested > 1 ? { workers: 1, note: `--workers ${requested}: using 1 on the GPU backend ${backend.requested === 'auto' ? backend.name : backend.requested} (fold workers would only share one GPU)` }
           : capWorkers(requested, cpus().length);
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${m}\n`);
