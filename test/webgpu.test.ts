@@ -23,7 +23,7 @@ import { GuidedStep, type FinetuneBatch } from '../src/train/finetune.js';
 import { pretrainClassifier, predictClips } from '../src/train/pretrain.js';
 import { FlatAdam } from '../src/train/optimizer.js';
 import { makeBatch } from '../src/data/batches.js';
-import { randomClipSet, randn, runCli, tempDir, tinyConfig } from './helpers.js';
+import { GUIDED_STEP_OPTIONS, randomClipSet, randn, runCli, tempDir, tinyConfig } from './helpers.js';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
@@ -135,18 +135,7 @@ describe.skipIf(!gpu)('webgpu backend on Dawn', () => {
   }, 300_000);
 
   it('gradients of a guided fine-tuning step with all five losses (GRL included) match the cpu backend within rtol 1e-3', async () => {
-    const opts = {
-      losses: ['c', 's', 'sam', 't', 'con'] as ('c' | 's' | 'sam' | 't' | 'con')[],
-      lr: 1e-2,
-      n: 4,
-      weights: { s: 0.1, sam: 0.2, t: 0.2, con: 0.1 },
-      tau: 0.1,
-      conReduction: 'mean' as const,
-      conDenominator: 'eq7' as const,
-      headWidths: [4, 4, 4] as [number, number, number],
-      macroToMicro: [0, 0, 0, 0, 1, 0, 2],
-      seed: 5,
-    };
+    const opts = { ...GUIDED_STEP_OPTIONS, losses: ['c', 's', 'sam', 't', 'con'] as ('c' | 's' | 'sam' | 't' | 'con')[] };
     const gradients = async (): Promise<{ terms: Record<string, number>; grads: Float32Array[]; names: string[] }> => {
       const minet = withInitSeed(1, () => new TwoStreamNet(cfg, 'MiNet'));
       const manet = withInitSeed(2, () => new TwoStreamNet({ ...cfg, classes: 7 }, 'MaNet'));
