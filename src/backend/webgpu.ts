@@ -8,8 +8,9 @@
  *   SwiftShader driver), and kept open so that Dawn's own lookup by name finds it.
  * - tfjs-backend-webgpu registers itself only if `navigator.gpu` exists when it is imported, and Node 20
  *   has no `navigator`.
- * - It asks for `requiredFeatures` as a nested array (`[['bgra8unorm-storage']]`), which Dawn refuses;
- *   the adapter handed to it flattens the list.
+ * - It asks for `requiredFeatures` as a nested array (`[['bgra8unorm-storage']]`), against the spec;
+ *   `webgpu` 0.6.2 happens to accept it (it converts the inner array to its string), other builds
+ *   need not, so the adapter handed to tfjs flattens the list.
  *
  * Reading a tensor must be asynchronous on this backend (`await t.data()`): its synchronous read needs an
  * `OffscreenCanvas`, which Node lacks.
