@@ -5,6 +5,8 @@
 #
 #   bench/gpu.sh                 # 5 pairs per route; reports in bench/results/gpu-<date>/
 #   PAIRS=3 PYTHON=/opt/venv/bin/python bench/gpu.sh
+#   ALLOW_CPU_ADAPTER=1 BENCH_ARGS="--size 32 --width 2 --n 2 --steps 1" PAIRS=1 bench/gpu.sh
+#                                # a dry run of the script on SwiftShader (times nothing of interest)
 #
 # Needs a built checkout (npm install) and, for the PyTorch side, a python with torch
 # (PYTHON, else MIMANET_PYTHON, else python3). Exits 2 when no GPU route is usable.
@@ -15,12 +17,14 @@ PAIRS=${PAIRS:-5}
 THREADS=${THREADS:-$(nproc)}
 PYTHON=${PYTHON:-${MIMANET_PYTHON:-python3}}
 OUT=${OUT:-bench/results/gpu-$(date -u +%Y%m%d-%H%M%S)}
+# extra `mimanet bench` options (default none: the paper's size)
+read -r -a BENCH_EXTRA <<< "${BENCH_ARGS:-}"
 MIMANET="node bin/mimanet.js"
 
 routes=()
 # webgpu: only on an adapter that is not a CPU driver (SwiftShader would time the CPU)
 if probe=$($MIMANET bench --backend webgpu --size 32 --width 2 --batch 2 --steps 1 --skip-finetune --json 2>/dev/null); then
-  if node -e 'const r = JSON.parse(process.argv[1]); process.exit(r.adapter && !r.adapter.cpu ? 0 : 1)' "$probe"; then
+  if node -e 'const r = JSON.parse(process.argv[1]); process.exit(r.adapter && (!r.adapter.cpu || process.env.ALLOW_CPU_ADAPTER === "1") ? 0 : 1)' "$probe"; then
     routes+=(webgpu)
   else
     echo "gpu.sh: webgpu runs only on a CPU driver here: $probe" >&2
@@ -44,10 +48,10 @@ echo "gpu.sh: routes ${routes[*]}; PyTorch on $device ($PYTHON); $PAIRS pairs ea
 [ "$device" = cuda ] || echo "gpu.sh: PyTorch sees no CUDA device: its side runs on the CPU" >&2
 
 mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.csv" 2>/dev/null || true
+if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$OUT/gpu.csv" || true; fi
 for route in "${routes[@]}"; do
   echo "== $route against PyTorch ($device)" >&2
   # the table, then the report as one JSON line
   $MIMANET bench --against-torch --pairs "$PAIRS" --threads "$THREADS" --backend "$route" \
-    --torch-device "$device" --python "$PYTHON" | tee "$OUT/$route.md"
+    --torch-device "$device" --python "$PYTHON" ${BENCH_EXTRA[@]+"${BENCH_EXTRA[@]}"} | tee "$OUT/$route.md"
 done
