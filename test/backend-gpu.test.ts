@@ -15,14 +15,19 @@ import { tempDir } from './helpers.js';
 
 const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
 const imported: string[] = [];
+/** What the stand-in's libtensorflow says about its device (tfjs-node: `isUsingGpuDevice`). */
+let standInOnGpu = true;
+let kernelsCopied = false;
 
 /** What tfjs-node-gpu does on import: registers a 'tensorflow' backend (here the cpu kernels under that name). */
 function standIn(spec: string): Promise<unknown> {
   imported.push(spec);
   if (spec !== GPU_PACKAGE) return Promise.reject(new Error(`Cannot find package '${spec}'`));
   if (tf.findBackendFactory('tensorflow') == null) {
-    tf.registerBackend('tensorflow', () => new MathBackendCPU());
-    for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'tensorflow' });
+    const onGpu = standInOnGpu;
+    tf.registerBackend('tensorflow', () => Object.assign(new MathBackendCPU(), { isUsingGpuDevice: onGpu }));
+    if (!kernelsCopied) for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: 'tensorflow' });
+    kernelsCopied = true;
   }
   return Promise.resolve({});
 }
@@ -37,6 +42,19 @@ describe('tfjs-node-gpu', () => {
     setPackageImporter((spec) => Promise.reject(new Error(`Cannot find package '${spec}'`)));
     await expect(initBackend('tfjs-node-gpu')).rejects.toThrow(
       /backend 'tfjs-node-gpu' is unavailable: @tensorflow\/tfjs-node-gpu could not be imported \(Cannot find package '@tensorflow\/tfjs-node-gpu'\); it needs CUDA 11\.2 and cuDNN 8\.1/);
+  });
+
+  it('importable, but libtensorflow falls back to the CPU (no CUDA device): refused, naming CUDA', async () => {
+    setPackageImporter(standIn);
+    standInOnGpu = false;
+    try {
+      await expect(initBackend('tfjs-node-gpu')).rejects.toThrow(
+        /backend 'tfjs-node-gpu' is unavailable: @tensorflow\/tfjs-node-gpu loaded, but libtensorflow found no CUDA device; it needs CUDA 11\.2 and cuDNN 8\.1/);
+    } finally {
+      standInOnGpu = true;
+      await tf.setBackend('cpu');
+      tf.removeBackend('tensorflow');
+    }
   });
 
   it('importable: --backend tfjs-node-gpu computes on its \'tensorflow\' backend, a backend of its own for results and queue workers', async () => {

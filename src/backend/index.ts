@@ -121,8 +121,19 @@ async function useTensorflow(gpu: boolean): Promise<Omit<BackendInfo, 'requested
   if (!(await tf.setBackend(TFJS_NODE_BACKEND))) {
     throw new Error(`backend '${choice}' is unavailable: the '${TFJS_NODE_BACKEND}' backend failed to initialise`);
   }
+  // libtensorflow for GPU falls back to the CPU where it cannot open CUDA; that is not this backend
+  if (gpu && usesGpuDevice(tf.backend()) === false) {
+    throw new Error(`backend '${choice}' is unavailable: ${pkg} loaded, but libtensorflow found no CUDA device; it needs CUDA 11.2 and cuDNN 8.1 (see README: Training on a GPU)`);
+  }
   return { name: TFJS_NODE_BACKEND, threads: 0, tfjsVersion: tf.version_core, notes: 'threads chosen by libtensorflow',
     ...(gpu ? { kernels: TFJS_NODE_GPU_KERNELS } : {}) };
+}
+
+/** tfjs-node's answer to whether libtensorflow computes on a GPU (a property or a method), if it gives one. */
+function usesGpuDevice(backend: unknown): boolean | undefined {
+  const v = (backend as { isUsingGpuDevice?: unknown }).isUsingGpuDevice;
+  if (typeof v === 'function') return Boolean((v as () => unknown).call(backend));
+  return typeof v === 'boolean' ? v : undefined;
 }
 
 /** The package that registered the 'tensorflow' backend in this process. */
