@@ -13,6 +13,7 @@ half as many, at least 2), as in src/cli/bench.ts. Prints one JSON object with t
 `mimanet bench --json`. Needs PyTorch (Debian: apt-get install -y python3-torch).
 
   python3 bench/torch_ref.py --size 112 --batch 8 --frames 16 --n 8 --threads 2
+  python3 bench/torch_ref.py --device cuda    # on an NVIDIA GPU (each timed call ends in .item(), a sync)
 """
 import argparse
 import json
@@ -136,7 +137,7 @@ def contrastive_loss(z_micro, micro_labels, z_macro, macro_labels, tau):
     log_ratio = sim - torch.logsumexp(sim, 1, keepdim=True)
     all_labels = torch.cat([micro_labels, macro_labels])
     pos = (micro_labels[:, None] == all_labels[None, :]).float()
-    pos[torch.arange(n), torch.arange(n)] = 0
+    pos[torch.arange(n, device=pos.device), torch.arange(n, device=pos.device)] = 0
     counts = pos.sum(1)
     anchors = (counts > 0).sum()
     if anchors == 0:
@@ -166,7 +167,11 @@ def main():
     p.add_argument('--threads', type=int, default=torch.get_num_threads())
     p.add_argument('--skip-finetune', action='store_true')
     p.add_argument('--channels', type=int, default=3)
+    p.add_argument('--device', default='cpu', help='torch device: cpu or cuda')
     a = p.parse_args()
+    if a.device.startswith('cuda') and not torch.cuda.is_available():
+        p.error(f'--device {a.device}: this PyTorch sees no CUDA device')
+    dev = torch.device(a.device)
     if (K - 1) * 2 ** (SC - 1) + 1 > a.frames:
         p.error(f'--frames {a.frames}: K={K} frames spaced {2 ** (SC - 1)} apart do not fit')
     torch.set_num_threads(a.threads)
@@ -176,9 +181,9 @@ def main():
 
     # ResNet18 + linear head: train step and forward pass
     trunk = ResNet18(C, a.width, pool=True)
-    net = nn.Sequential(trunk, nn.Linear(8 * a.width, 5))
-    x = torch.randn(a.batch, C, a.size, a.size)
-    y = torch.tensor([rng.randrange(5) for _ in range(a.batch)])
+    net = nn.Sequential(trunk, nn.Linear(8 * a.width, 5)).to(dev)
+    x = torch.randn(a.batch, C, a.size, a.size).to(dev)
+    y = torch.tensor([rng.randrange(5) for _ in range(a.batch)]).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=PRETRAIN_LR)
 
     def train_step():
@@ -201,22 +206,22 @@ def main():
     finetune_ms = None
     if not a.skip_finetune:
         n, T = a.n, a.frames
-        minet = TwoStream(C, a.width, MICRO_CLASSES)
-        manet = TwoStream(C, a.width, MACRO_CLASSES).eval()
+        minet = TwoStream(C, a.width, MICRO_CLASSES).to(dev)
+        manet = TwoStream(C, a.width, MACRO_CLASSES).to(dev).eval()
         for q in manet.parameters():
             q.requires_grad_(False)
         F_ = minet.features
-        Ds = head(2, F_, 1)
-        Dt = head(1, F_, 1)
-        Cs = head(1, F_, SC)
+        Ds = head(2, F_, 1).to(dev)
+        Dt = head(1, F_, 1).to(dev)
+        Cs = head(1, F_, SC).to(dev)
         params = [*minet.parameters(), *Ds.parameters(), *Dt.parameters(), *Cs.parameters()]
         opt = torch.optim.Adam(params, lr=FINETUNE_LR)
-        mi_apex, mi_frames = torch.randn(n, C, a.size, a.size), torch.randn(n, T, C, a.size, a.size)
-        ma_apex, ma_frames = torch.randn(n, C, a.size, a.size), torch.randn(n, T, C, a.size, a.size)
-        mi_labels = torch.tensor([rng.randrange(MICRO_CLASSES) for _ in range(n)])
+        mi_apex, mi_frames = torch.randn(n, C, a.size, a.size).to(dev), torch.randn(n, T, C, a.size, a.size).to(dev)
+        ma_apex, ma_frames = torch.randn(n, C, a.size, a.size).to(dev), torch.randn(n, T, C, a.size, a.size).to(dev)
+        mi_labels = torch.tensor([rng.randrange(MICRO_CLASSES) for _ in range(n)]).to(dev)
         ma_labels = [rng.randrange(MACRO_CLASSES) for _ in range(n)]
-        ma_as_micro = torch.tensor([MACRO_TO_MICRO[l] for l in ma_labels])
-        domains = torch.cat([torch.zeros(n), torch.ones(n)])
+        ma_as_micro = torch.tensor([MACRO_TO_MICRO[l] for l in ma_labels]).to(dev)
+        domains = torch.cat([torch.zeros(n), torch.ones(n)]).to(dev)
         lam = 1.0
 
         def guided_step():
@@ -230,7 +235,7 @@ def main():
             maps = torch.cat([Reverse.apply(r['apex_map'], lam), teacher['apex_map']])
             loss = loss + WEIGHTS['s'] * domain_loss(Ds(maps), domains)  # Eq. 2
             # 1-D heads take [N, F, K] (channels first); the TS heads take [N, K, F]
-            sam = [F.cross_entropy(Cs(torch.cat([v, teacher['vs'][k]]).transpose(1, 2)), torch.full((2 * n,), k))
+            sam = [F.cross_entropy(Cs(torch.cat([v, teacher['vs'][k]]).transpose(1, 2)), torch.full((2 * n,), k, device=dev))
                    for k, v in enumerate(r['vs'])]
             loss = loss + WEIGHTS['sam'] * sum(sam) / SC  # Eq. 3
             tl = [domain_loss(Dt(torch.cat([Reverse.apply(v, lam), teacher['vs'][k]]).transpose(1, 2)), domains)
@@ -244,7 +249,7 @@ def main():
         finetune_ms = timed(guided_step, max(2, a.steps // 2))
 
     print(json.dumps({
-        'backend': 'torch',
+        'backend': 'torch' if a.device == 'cpu' else f'torch-{a.device}',
         'threads': torch.get_num_threads(),
         'workers': 1,
         'size': a.size,

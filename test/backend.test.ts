@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, currentBackendInfo } from '../src/backend/index.js';
+import { initBackend, currentBackendInfo, isGpuBackend } from '../src/backend/index.js';
 import { WASM_TRAINING_KERNELS, WASM_REPLACED_KERNELS } from '../src/backend/wasm_kernels.js';
 import { NATIVE_ADDON_PATH } from '../src/backend/native.js';
 import { existsSync } from 'node:fs';
@@ -205,9 +205,11 @@ describe('wasm training kernels', () => {
 });
 
 describe('initBackend', () => {
-  it("picks tfjs-node, else native, else wasm for 'auto', and is idempotent", async () => {
+  it("picks tfjs-node, else native, else wasm for 'auto' where it finds no GPU, and is idempotent", async () => {
     const hasTfjsNode = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
     const info = await initBackend('auto');
+    // a GPU route comes first (test/backend-gpu.test.ts)
+    if (isGpuBackend(info)) return;
     expect(info.name).toBe(hasTfjsNode ? 'tensorflow' : existsSync(NATIVE_ADDON_PATH) ? 'native' : 'wasm');
     expect(tf.getBackend()).toBe(info.name);
     expect(info.requested).toBe('auto');

@@ -42,7 +42,7 @@ describe('config', () => {
   it('validates the backend and the generator options in the one validator', () => {
     expect(resolveConfig({ backend: 'native' }).backend).toBe('native');
     const bad: Array<[object, RegExp]> = [
-      [{ backend: 'gpu' }, /config field "backend": unknown backend 'gpu'; expected one of auto, tfjs-node, native, wasm, cpu/],
+      [{ backend: 'gpu' }, /config field "backend": unknown backend 'gpu'; expected one of auto, tfjs-node-gpu, webgpu, tfjs-node, native, wasm, cpu/],
       [{ data: { kind: 'synthetic', options: { micro: { intensity: -1 } } } }, /config field "data.options.micro.intensity" is -1: expected a number in \(0, 2\]/],
       [{ data: { kind: 'synthetic', options: { micro: { intensty: 1 } } } }, /unknown config field "data.options.micro.intensty"/],
       [{ data: { kind: 'synthetic', options: { size: 64 } } }, /config field "data.options.size" is 64: expected no value here: it comes from model.size/],

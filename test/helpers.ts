@@ -21,6 +21,19 @@ export const tinyConfig = {
   finetune: { epochs: 1, n: 4 },
 };
 
+/** Settings of a guided fine-tuning step at test size (GuidedStep's options, less the losses). */
+export const GUIDED_STEP_OPTIONS = {
+  lr: 1e-2,
+  n: 4,
+  weights: { s: 0.1, sam: 0.2, t: 0.2, con: 0.1 },
+  tau: 0.1,
+  conReduction: 'mean' as const,
+  conDenominator: 'eq7' as const,
+  headWidths: [4, 4, 4] as [number, number, number],
+  macroToMicro: [0, 0, 0, 0, 1, 0, 2],
+  seed: 5,
+};
+
 const tempDirs: string[] = [];
 
 /**

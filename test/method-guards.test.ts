@@ -24,7 +24,7 @@ import { MACRO_LABELS, MACRO_TO_MICRO, MICRO_LABELS } from '../src/data/syntheti
 import { losoFolds } from '../src/train/folds.js';
 import { obtainManet, runFoldJob, foldTraining } from '../src/train/experiment.js';
 import { readEmbeddings } from '../src/results/index.js';
-import { useCpu, randomClipSet, tempDir } from './helpers.js';
+import { useCpu, randomClipSet, tempDir, GUIDED_STEP_OPTIONS } from './helpers.js';
 
 /**
  * A tap on the reversal layer: while `on`, each call of `gradientReversal` is wrapped in two
@@ -171,18 +171,7 @@ describe('evaluation-time v', () => {
 });
 
 describe('guidance: gradient reversal and the heads', () => {
-  const opts = {
-    losses: ['c', 's', 'sam', 't'] as ('c' | 's' | 'sam' | 't')[],
-    lr: 1e-2,
-    n: 4,
-    weights: { s: 0.1, sam: 0.2, t: 0.2, con: 0.1 },
-    tau: 0.1,
-    conReduction: 'mean' as const,
-    conDenominator: 'eq7' as const,
-    headWidths: [4, 4, 4] as [number, number, number],
-    macroToMicro: [0, 0, 0, 0, 1, 0, 2],
-    seed: 5,
-  };
+  const opts = { ...GUIDED_STEP_OPTIONS, losses: ['c', 's', 'sam', 't'] as ('c' | 's' | 'sam' | 't')[] };
   const lambda = 0.5;
   const domains = [0, 0, 0, 0, 1, 1, 1, 1];
 

@@ -1,18 +1,25 @@
 /**
  * Chooses and initialises the TensorFlow.js backend mimanet computes on.
  *
- * Preference for 'auto': tfjs-node (native TensorFlow, optional dependency)
- * when it can be imported, else 'native' (the cpu backend with mimanet's C++
- * addon for convolutions and matrix products, see ./native.ts) when the addon
- * was built, else wasm (XNNPACK, with the training kernels of ./wasm_kernels.ts
- * added), else the pure-JS cpu backend.
+ * Preference for 'auto': a GPU first, then the CPU backends.
+ * - tfjs-node-gpu (libtensorflow with CUDA, optional dependency) when it can be imported;
+ * - webgpu (./webgpu.ts) only when Dawn finds an adapter that is not a CPU implementation
+ *   (SwiftShader and lavapipe are CPU drivers: 'auto' never picks them, `--backend webgpu` does);
+ * - tfjs-node (native TensorFlow on the CPU, optional dependency) when it can be imported;
+ * - 'native' (the cpu backend with mimanet's C++ addon for convolutions and matrix products,
+ *   see ./native.ts) when the addon was built;
+ * - wasm (XNNPACK, with the training kernels of ./wasm_kernels.ts added);
+ * - the pure-JS cpu backend.
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm_kernels.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native.js';
+import { activateWebGpu, adapterTag, probeAdapter, WEBGPU_BACKEND, type GpuAdapter } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'tfjs-node' | 'native' | 'wasm' | 'cpu';
+export type { GpuAdapter } from './webgpu.js';
+
+export type BackendChoice = 'auto' | 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'native' | 'wasm' | 'cpu';
 
 /** Options of {@link initBackend}. */
 export interface BackendOptions {
@@ -28,7 +35,7 @@ export interface BackendOptions {
 }
 
 export interface BackendInfo {
-  /** tfjs name of the active backend ('tensorflow', 'wasm', 'cpu'). */
+  /** tfjs name of the active backend ('tensorflow', 'webgpu', 'wasm', 'cpu'). */
   name: string;
   /** The choice initBackend was called with. */
   requested: string;
@@ -38,15 +45,23 @@ export interface BackendInfo {
   notes?: string;
   /**
    * For the native backend, which kernels do the heavy work: `onednn` (oneDNN's convolutions and
-   * GEMMs), `onednn-gemm` (its GEMMs only) or `builtin`. They round differently, so a results
+   * GEMMs), `onednn-gemm` (its GEMMs only) or `builtin`; for tfjs-node-gpu `cuda`; for webgpu the
+   * adapter (`google-swiftshader`: vendor and architecture). They round differently, so a results
    * folder counts a change of kernels as a change of backend.
    */
   kernels?: string;
+  /** webgpu: the adapter Dawn computes on (vendor, architecture, device, driver description). */
+  adapter?: GpuAdapter;
   /** Native backend with oneDNN kernels: the OpenMP threads they compute with (see {@link BackendOptions.onednnThreads}). */
   onednnThreads?: number;
 }
 
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node', 'native', 'wasm', 'cpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'native', 'wasm', 'cpu'];
+
+/** Backends that compute on a GPU: a local run on them uses one fold worker (more would only share the GPU). */
+export function isGpuBackend(info: Pick<BackendInfo, 'name' | 'kernels'>): boolean {
+  return info.name === WEBGPU_BACKEND || (info.name === TFJS_NODE_BACKEND && info.kernels === TFJS_NODE_GPU_KERNELS);
+}
 
 /** The backend `v` names; the error quotes it and lists the choices. */
 export function checkBackendChoice(v: unknown): BackendChoice {
@@ -55,7 +70,21 @@ export function checkBackendChoice(v: unknown): BackendChoice {
 }
 
 const TFJS_NODE_PACKAGE = '@tensorflow/tfjs-node';
+const TFJS_NODE_GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
 const TFJS_NODE_BACKEND = 'tensorflow';
+/** `kernels` of tfjs-node-gpu: it registers the same 'tensorflow' backend as tfjs-node. */
+const TFJS_NODE_GPU_KERNELS = 'cuda';
+
+/** Imports a package by name; tests pass their own to stand in for packages not installed. */
+export type PackageImporter = (spec: string) => Promise<unknown>;
+// A variable specifier keeps TypeScript and bundlers from requiring the optional packages.
+const importPackage: PackageImporter = (spec) => import(spec);
+let importer: PackageImporter = importPackage;
+
+/** Replaces how initBackend imports tfjs-node and tfjs-node-gpu (undefined: the real import). */
+export function setPackageImporter(f: PackageImporter | undefined): void {
+  importer = f ?? importPackage;
+}
 
 let current: BackendInfo | undefined;
 /** choice and threads of the call that produced `current`. */
@@ -69,22 +98,74 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }
 
-async function useTfjsNode(): Promise<Omit<BackendInfo, 'requested'>> {
+/** tfjs-node or tfjs-node-gpu: both register the 'tensorflow' backend, on the CPU or on CUDA. */
+async function useTensorflow(gpu: boolean): Promise<Omit<BackendInfo, 'requested'>> {
+  const choice = gpu ? 'tfjs-node-gpu' : 'tfjs-node';
+  const pkg = gpu ? TFJS_NODE_GPU_PACKAGE : TFJS_NODE_PACKAGE;
+  const other = gpu ? TFJS_NODE_PACKAGE : TFJS_NODE_GPU_PACKAGE;
+  // each package registers 'tensorflow' with its own libtensorflow; the first loaded keeps the name
+  if (loadedTensorflow !== undefined && loadedTensorflow !== pkg) {
+    throw new Error(`backend '${choice}' is unavailable: ${other} already registered the '${TFJS_NODE_BACKEND}' backend in this process`);
+  }
   try {
-    // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
-    const spec: string = TFJS_NODE_PACKAGE;
-    await import(spec);
+    await importer(pkg);
   } catch (e) {
-    throw new Error(`backend 'tfjs-node' is unavailable: ${TFJS_NODE_PACKAGE} could not be imported (${errorText(e)})`);
+    const needs = gpu ? '; it needs CUDA 11.2 and cuDNN 8.1 (see README: Training on a GPU)' : '';
+    throw new Error(`backend '${choice}' is unavailable: ${pkg} could not be imported (${errorText(e)})${needs}`);
   }
   if (tf.findBackendFactory(TFJS_NODE_BACKEND) == null) {
-    throw new Error(`backend 'tfjs-node' is unavailable: ${TFJS_NODE_PACKAGE} loaded but registered no ` +
+    throw new Error(`backend '${choice}' is unavailable: ${pkg} loaded but registered no ` +
       `'${TFJS_NODE_BACKEND}' backend with this copy of @tensorflow/tfjs (versions must match ${tf.version_core})`);
   }
+  loadedTensorflow = pkg;
   if (!(await tf.setBackend(TFJS_NODE_BACKEND))) {
-    throw new Error(`backend 'tfjs-node' is unavailable: the '${TFJS_NODE_BACKEND}' backend failed to initialise`);
+    throw new Error(`backend '${choice}' is unavailable: the '${TFJS_NODE_BACKEND}' backend failed to initialise`);
   }
-  return { name: TFJS_NODE_BACKEND, threads: 0, tfjsVersion: tf.version_core, notes: 'threads chosen by libtensorflow' };
+  // libtensorflow for GPU falls back to the CPU where it cannot open CUDA; that is not this backend
+  if (gpu && usesGpuDevice(tf.backend()) === false) {
+    throw new Error(`backend '${choice}' is unavailable: ${pkg} loaded, but libtensorflow found no CUDA device; it needs CUDA 11.2 and cuDNN 8.1 (see README: Training on a GPU)`);
+  }
+  return { name: TFJS_NODE_BACKEND, threads: 0, tfjsVersion: tf.version_core, notes: 'threads chosen by libtensorflow',
+    ...(gpu ? { kernels: TFJS_NODE_GPU_KERNELS } : {}) };
+}
+
+/** tfjs-node's answer to whether libtensorflow computes on a GPU (a property or a method), if it gives one. */
+function usesGpuDevice(backend: unknown): boolean | undefined {
+  const v = (backend as { isUsingGpuDevice?: unknown }).isUsingGpuDevice;
+  if (typeof v === 'function') return Boolean((v as () => unknown).call(backend));
+  return typeof v === 'boolean' ? v : undefined;
+}
+
+/** The package that registered the 'tensorflow' backend in this process. */
+let loadedTensorflow: string | undefined;
+
+function webGpuInfo(adapter: GpuAdapter): Omit<BackendInfo, 'requested'> {
+  const on = `${adapter.description || adapter.device || adapter.architecture} (${adapter.vendor}${adapter.cpu ? ', a CPU driver' : ''})`;
+  return { name: WEBGPU_BACKEND, threads: 0, tfjsVersion: tf.version_core, kernels: adapterTag(adapter), adapter, notes: `Dawn on ${on}` };
+}
+
+async function useWebGpu(): Promise<Omit<BackendInfo, 'requested'>> {
+  try {
+    return webGpuInfo(await activateWebGpu());
+  } catch (e) {
+    throw new Error(`backend 'webgpu' is unavailable: ${errorText(e)}`);
+  }
+}
+
+/**
+ * Why 'auto' does not take webgpu with what Dawn found (undefined: it does). The rule: only a real GPU,
+ * never a CPU driver (SwiftShader, lavapipe), which is slower than the CPU backends.
+ */
+export function autoWebGpuRefusal(found: { adapter?: GpuAdapter; why?: string }): string | undefined {
+  if (!found.adapter) return `backend 'webgpu' is unavailable: ${found.why ?? 'no adapter'}`;
+  if (found.adapter.cpu) return `backend 'webgpu' skipped: its adapter ${found.adapter.description || found.adapter.architecture} is a CPU driver`;
+  return undefined;
+}
+
+async function useWebGpuOnGpu(): Promise<Omit<BackendInfo, 'requested'>> {
+  const refusal = autoWebGpuRefusal(await probeAdapter());
+  if (refusal) throw new Error(refusal);
+  return useWebGpu();
 }
 
 async function useNative(opts: BackendOptions): Promise<Omit<BackendInfo, 'requested'>> {
@@ -146,19 +227,24 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
   let info: Omit<BackendInfo, 'requested'>;
   if (choice === 'auto') {
     const skipped: string[] = [];
-    info = await useTfjsNode().catch(async (e: unknown) => {
-      skipped.push(errorText(e));
-      return useNative(opts).catch(async (e1: unknown) => {
-        skipped.push(errorText(e1));
-        return useWasm(opts).catch(async (e2: unknown) => {
-          skipped.push(errorText(e2));
-          return useCpu();
-        });
-      });
-    });
+    const order = [() => useTensorflow(true), useWebGpuOnGpu, () => useTensorflow(false), () => useNative(opts), () => useWasm(opts)];
+    let found: Omit<BackendInfo, 'requested'> | undefined;
+    for (const use of order) {
+      try {
+        found = await use();
+        break;
+      } catch (e) {
+        skipped.push(errorText(e));
+      }
+    }
+    info = found ?? (await useCpu());
     if (skipped.length > 0) info = { ...info, notes: [info.notes, ...skipped].filter(Boolean).join('; ') };
+  } else if (choice === 'tfjs-node-gpu') {
+    info = await useTensorflow(true);
+  } else if (choice === 'webgpu') {
+    info = await useWebGpu();
   } else if (choice === 'tfjs-node') {
-    info = await useTfjsNode();
+    info = await useTensorflow(false);
   } else if (choice === 'native') {
     info = await useNative(opts);
   } else if (choice === 'wasm') {

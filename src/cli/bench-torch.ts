@@ -79,6 +79,8 @@ export interface AgainstTorchOptions {
   backend: string;
   /** Python interpreter with PyTorch; default: MIMANET_PYTHON, else the first of python3, /usr/bin/python3 that imports torch. */
   python?: string;
+  /** PyTorch's device (`cpu`, `cuda`); default cpu. */
+  torchDevice?: string;
   /** Called with a line of progress (stderr). */
   log?: (line: string) => void;
 }
@@ -142,7 +144,7 @@ export function runAgainstTorch(o: AgainstTorchOptions): AgainstTorchReport {
   log(`load average before: ${loadBefore.join(' ')}`);
   const pairs: AgainstTorchReport['pairs'] = [];
   for (let i = 0; i < o.pairs; i++) {
-    const torch = runJson(python, [TORCH_REF, ...args], `PyTorch run ${i + 1}`) as unknown as BenchResult & { torchVersion?: string };
+    const torch = runJson(python, [TORCH_REF, ...args, '--device', o.torchDevice ?? 'cpu'], `PyTorch run ${i + 1}`) as unknown as BenchResult & { torchVersion?: string };
     const mimanet = runJson(process.execPath, [MIMANET_BIN, 'bench', ...args, '--backend', o.backend, '--json'], `mimanet run ${i + 1}`) as unknown as BenchResult;
     pairs.push({ torch, mimanet });
     const r = (m: PairMetric): string => {
@@ -156,7 +158,7 @@ export function runAgainstTorch(o: AgainstTorchOptions): AgainstTorchReport {
   const summary = Object.fromEntries(PAIR_METRICS.map((m) => [m, summarizePairs(pairs, m)])) as Record<PairMetric, MetricSummary>;
   return {
     date: new Date().toISOString(),
-    args: { ...o.bench, threads: o.threads, backend: o.backend, pairs: o.pairs },
+    args: { ...o.bench, threads: o.threads, backend: o.backend, torchDevice: o.torchDevice ?? 'cpu', pairs: o.pairs },
     loadBefore,
     loadAfter,
     torchVersion: pairs[0]?.torch.torchVersion ?? null,

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
-import { initBackend } from '../backend/index.js';
+import { initBackend, type GpuAdapter } from '../backend/index.js';
 import { BACKEND_HELP, backendFlag } from './run.js';
 import { buildResNet18 } from '../model/resnet.js';
 import { TwoStreamNet } from '../model/twostream.js';
@@ -53,6 +53,10 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
 export interface BenchResult {
   backend: string;
   threads: number;
+  /** webgpu: the adapter the figures were measured on. */
+  adapter?: GpuAdapter;
+  /** The backend's kernels (native: oneDNN or built-in; tfjs-node-gpu: cuda; webgpu: the adapter). */
+  kernels?: string;
   workers: number;
   size: number;
   batch: number;
@@ -82,7 +86,7 @@ async function time(fn: () => Promise<void>, steps: number): Promise<number> {
   return Math.round(median(ts) * 10) / 10;
 }
 
-export async function runBench(o: BenchOptions, backend: { name: string; threads: number }): Promise<BenchResult> {
+export async function runBench(o: BenchOptions, backend: { name: string; threads: number; kernels?: string; adapter?: GpuAdapter }): Promise<BenchResult> {
   const rng = new Rng(0);
   const C = PAPER.model.channels;
   const trunk = buildResNet18({ size: o.size, channels: C, width: o.width, prefix: 'bench', pool: true });
@@ -142,6 +146,8 @@ export async function runBench(o: BenchOptions, backend: { name: string; threads
   return {
     backend: backend.name,
     threads: backend.threads,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
+    ...(backend.kernels ? { kernels: backend.kernels } : {}),
     workers: 1,
     size: o.size,
     batch: o.batch,
@@ -178,6 +184,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--against-torch', 'interleave PyTorch (bench/torch_ref.py) and mimanet, each run its own process, and report per-pair ratios (needs python3-torch)')
     .option('--pairs <n>', 'PyTorch/mimanet pairs of --against-torch', '5')
     .option('--python <cmd>', 'interpreter with PyTorch for --against-torch (default: MIMANET_PYTHON, python3, /usr/bin/python3)')
+    .option('--torch-device <name>', 'PyTorch\'s device for --against-torch: cpu, or cuda on an NVIDIA GPU', 'cpu')
     .action(async (f: Record<string, string | boolean | undefined>) => {
       const o: BenchOptions = {
         size: positiveInt('size', f.size as string),
@@ -203,13 +210,15 @@ export function registerBenchCommand(program: Command): void {
           threads: threads ?? 2,
           backend: backendFlag(f.backend as string | undefined),
           python: f.python as string | undefined,
+          torchDevice: f.torchDevice as string,
           log: f.json ? undefined : (line) => process.stderr.write(`mimanet bench: ${line}\n`),
         });
         process.stdout.write(f.json ? JSON.stringify(report) + '\n' : formatReport(report) + '\n\n' + JSON.stringify(report) + '\n');
         return;
       }
       const backend = await initBackend(backendFlag(f.backend as string | undefined), threads === undefined ? {} : { threads });
-      if (!f.json) process.stderr.write(`mimanet bench: backend ${backend.name} (${backend.threads} thread(s)), ${o.size}x${o.size}, width ${o.width}\n`);
+      const on = backend.adapter ? `adapter ${backend.adapter.description || backend.adapter.device} (${backend.adapter.vendor}, ${backend.adapter.architecture}${backend.adapter.cpu ? ', a CPU driver' : ''})` : `${backend.threads} thread(s)`;
+      if (!f.json) process.stderr.write(`mimanet bench: backend ${backend.name} (${on}), ${o.size}x${o.size}, width ${o.width}\n`);
       const result = await runBench(o, backend);
       process.stdout.write(JSON.stringify(result) + '\n');
     });

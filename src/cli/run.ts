@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { resolveConfig, readConfigFile, ConfigError, type BackendSetting, type DeepPartial, type MimanetConfig, type Preset } from '../config.js';
 import { parseLosses } from '../model/losses.js';
-import { BACKEND_CHOICES, checkBackendChoice, initBackend, type BackendChoice } from '../backend/index.js';
+import { BACKEND_CHOICES, checkBackendChoice, initBackend, isGpuBackend, type BackendChoice } from '../backend/index.js';
 import { runExperiment } from '../train/experiment.js';
 import { runJobsInWorkers } from '../train/workers.js';
 import { runExperimentOnQueue } from '../queue/coordinator.js';
@@ -164,11 +164,15 @@ export function registerRunCommand(program: Command): void {
       if (!target && (flags.queueName !== undefined || flags.attempts !== undefined)) throw new ConfigError('options --queue-name and --attempts need --queue');
       const attempts = intFlag('attempts', flags.attempts) ?? DEFAULT_ATTEMPTS;
       if (attempts < 1) throw new ConfigError(`option --attempts is ${attempts}: expected 1 or more`);
-      const requested = target ? 1 : (intFlag('workers', flags.workers) ?? defaultWorkers());
-      if (requested < 1) throw new ConfigError(`option --workers is ${requested}: expected 1 or more`);
-      const { workers, note } = target ? { workers: 0, note: undefined } : capWorkers(requested, cpus().length);
+      const asked = intFlag('workers', flags.workers);
+      if (asked !== undefined && asked < 1) throw new ConfigError(`option --workers is ${asked}: expected 1 or more`);
       // a queued run is made on the backend chosen here: its workers compute on the same
       const backend = await initBackend(cfg.backend);
+      const onGpu = isGpuBackend(backend);
+      const requested = target ? 1 : (asked ?? (onGpu ? 1 : defaultWorkers()));
+      const { workers, note } = target ? { workers: 0, note: undefined }
+        : onGpu && requested > 1 ? { workers: 1, note: `--workers ${requested}: using 1 on the GPU backend ${backend.requested === 'auto' ? backend.name : backend.requested} (fold workers would only share one GPU)` }
+          : capWorkers(requested, cpus().length);
       const log = (m: string): void => {
         if (!flags.quiet) process.stderr.write(`${m}\n`);
       };

@@ -137,5 +137,6 @@ export function refusal(data: JobHeader, worker: string, backend?: BackendChoice
  * records).
  */
 export function backendChoiceOf(info: BackendInfo): BackendChoice {
-  return info.name === 'tensorflow' ? 'tfjs-node' : checkBackendChoice(info.name);
+  if (info.name === 'tensorflow') return info.kernels === 'cuda' ? 'tfjs-node-gpu' : 'tfjs-node';
+  return checkBackendChoice(info.name);
 }

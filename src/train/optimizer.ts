@@ -8,9 +8,13 @@
  * variable costs one read of its gradient and value and one write: the update
  * itself is a plain loop over Float32Arrays (on the native backend, the same
  * loop in C++ on the tensors' own buffers).
+ *
+ * On a backend that keeps tensors on a GPU (webgpu, webgl) a synchronous read
+ * is impossible (webgpu) or stalls the device, so there the same update runs
+ * as tensor ops with the moments kept on the device.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fastPaths } from '../backend/fast-paths.js';
+import { fastPaths, type AdamStepConstants } from '../backend/fast-paths.js';
 import { withEarlyRelease } from './release.js';
 
 export interface FlatAdamOptions {
@@ -24,10 +28,15 @@ export interface FlatAdamOptions {
   epsilon?: number;
 }
 
+/** Backends whose tensors live on a GPU: the update stays there (see above). */
+const DEVICE_BACKENDS = new Set(['webgpu', 'webgl']);
+
 export class FlatAdam {
   private readonly vars: tf.Variable[];
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
+  /** The moments as tensors, on a device backend (created at its first step). */
+  private onDevice: { m: tf.Tensor[]; v: tf.Tensor[] } | undefined;
   private t = 0;
   readonly lr: number;
   private readonly beta1: number;
@@ -66,6 +75,10 @@ export class FlatAdam {
     const step = this.lr / c1;
     const sc2 = 1 / Math.sqrt(c2);
     const eps = this.epsilon;
+    if (DEVICE_BACKENDS.has(tf.getBackend())) {
+      this.applyOnDevice(grads, { step, beta1: b1, beta2: b2, sc2, epsilon: eps });
+      return;
+    }
     this.vars.forEach((variable, i) => {
       const g = grads[i];
       if (!g) return;
@@ -94,7 +107,36 @@ export class FlatAdam {
     });
   }
 
+  /** The update of `apply` as tensor ops; the moments stay on the device between steps. */
+  private applyOnDevice(grads: Array<tf.Tensor | undefined>, c: AdamStepConstants): void {
+    if (this.onDevice === undefined) {
+      // moments of earlier steps on another backend carry over
+      this.onDevice = {
+        m: this.vars.map((v, i) => tf.keep(tf.tensor(this.m[i], v.shape, 'float32'))),
+        v: this.vars.map((v, i) => tf.keep(tf.tensor(this.v[i], v.shape, 'float32'))),
+      };
+    }
+    const { m, v } = this.onDevice;
+    this.vars.forEach((variable, i) => {
+      const g = grads[i];
+      if (!g) return;
+      const [mk, vk] = tf.tidy(() => {
+        const mNext = tf.add(tf.mul(m[i], c.beta1), tf.mul(g, 1 - c.beta1));
+        const vNext = tf.add(tf.mul(v[i], c.beta2), tf.mul(tf.square(g), 1 - c.beta2));
+        const denom = tf.add(tf.mul(tf.sqrt(vNext), c.sc2), c.epsilon);
+        variable.assign(tf.sub(variable, tf.div(tf.mul(mNext, c.step), denom)));
+        return [mNext, vNext];
+      });
+      m[i].dispose();
+      v[i].dispose();
+      m[i] = mk;
+      v[i] = vk;
+    });
+  }
+
   dispose(): void {
+    if (this.onDevice) tf.dispose([...this.onDevice.m, ...this.onDevice.v]);
+    this.onDevice = undefined;
     this.m.length = 0;
     this.v.length = 0;
   }
