@@ -124,6 +124,8 @@ mutate "held-out clips in guided fine-tuning" $EX "          data.micro,
 PR=src/train/pretrain.ts
 mutate "batch-norm statistics updated on test clips" $PR "net.forward(batch.apex, batch.frames, { training: false, temporal }).logits" "net.forward(batch.apex, batch.frames, { training: true, temporal }).logits" $MG "evaluation leaves every weight"
 mutate "embeddings move MaNet's batch-norm statistics" $PR "net.forward(batch.apex, batch.frames, { training: false, temporal }).z" "net.forward(batch.apex, batch.frames, { training: true, temporal }).z" $MG "a whole fold with embeddings on"
+# checkpoints of another evaluation-time aggregation
+mutate "checkpoint of an older aggregation loaded silently" src/model/checkpoint-meta.ts "  if (temporal !== 'intervals') return;" "  return;" test/checkpoint.test.ts "evaluation-time aggregation"
 # the paired bootstrap's two levels
 PA=src/eval/paired.ts
 mutate "bootstrap without the clip level" $PA "const clips = drawClips(seeds[0].labels.length);" "const clips = Int32Array.from(seeds[0].labels, (_, i) => i);" $PT "crossed"
