@@ -152,6 +152,23 @@ describe('renderSummaryMarkdown', () => {
   });
 });
 
+describe('the bootstrap design in summary.md', () => {
+  it('is crossed when every seed scored the same clips, nested when a seed lacks one, and named per row when both occur', () => {
+    const s = summarize({ dataset: 'toy', labels, variants, predictions });
+    expect(s.variants[1].vsBaseline!.UF1.design).toBe('crossed');
+    expect(renderSummaryMarkdown(s)).toContain('The bootstrap is crossed (every seed scored the same clips: each replicate draws seeds, then one draw of clips shared by all drawn seeds).');
+    // seed 2 of the compared row lacks clip c6: the seeds no longer scored the same clips
+    const fewer = summarize({ dataset: 'toy', labels, variants, predictions: predictions.filter((p) => !(p.seed === 2 && p.variant === 'L_c + L_s' && p.clipId === 'c6')) });
+    expect(fewer.variants[1].vsBaseline!.UF1.design).toBe('nested');
+    expect(renderSummaryMarkdown(fewer)).toContain('The bootstrap is nested (the seeds scored different clips: each replicate draws seeds, then clips within each drawn seed).');
+    const both = { ...s, variants: [...s.variants, { ...fewer.variants[1], name: 'other' }] };
+    const md = renderSummaryMarkdown(both);
+    expect(md).toContain('as the column design says.');
+    expect(md).toMatch(/\| Variant \| ΔUF1 \[95% CI\] \| ΔUAR \[95% CI\] \| seeds better \(UF1\) \| ΔUF1 per seed \| design \|/);
+    expect(md).toMatch(/\| L_c \+ L_s \| [^\n]* \| crossed \|\n\| other \| [^\n]* \| nested \|/);
+  });
+});
+
 describe('renderConsoleTable', () => {
   it('aligns the columns', () => {
     const s = summarize({ dataset: 'toy', labels, variants, predictions });
