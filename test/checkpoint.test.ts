@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TwoStreamNet } from '../src/model/twostream.js';
+import { TwoStreamNet, centredStarts, intervalIndices, temporalFrameWeights } from '../src/model/twostream.js';
 import { withInitSeed } from '../src/model/resnet.js';
-import { saveCheckpoint, loadCheckpoint, TemporalAggregate } from '../src/model/checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, parseCheckpointMeta, TemporalAggregate, AGGREGATION_VERSION } from '../src/model/checkpoint.js';
 import { saveNetWeights, loadNetWeights } from '../src/model/io.js';
 import { makeBatch, normalizationFor } from '../src/data/batches.js';
 import { Predictor } from '../src/predict/index.js';
@@ -93,6 +93,39 @@ describe('checkpoints', () => {
     await expect(loadCheckpoint(dir)).rejects.toThrow(/weights.bin: 10 bytes, model.json describes \d+/);
     await expect(loadCheckpoint(tmpdir())).rejects.toThrow(/not a mimanet checkpoint \(missing model.json\)/);
     net.dispose();
+  });
+
+  it('records the version of its evaluation-time aggregation; an intervals checkpoint of another version is refused, never loaded', async () => {
+    const net = withInitSeed(3, () => new TwoStreamNet(cfg, 'MiNet'));
+    const dir = tempDir('ckpt');
+    const normalization = { mean: [0.5], std: [0.5] };
+    for (const temporal of ['mean', 'intervals'] as const) await saveCheckpoint(net, join(dir, temporal), { labels: ['a', 'b', 'c'], temporal, normalization });
+    net.dispose();
+    const metaPath = (t: string): string => join(dir, t, 'mimanet.json');
+    const saved = JSON.parse(readFileSync(metaPath('intervals'), 'utf8'));
+    expect(saved.aggregationVersion).toBe(2);
+    expect(AGGREGATION_VERSION).toBe(2);
+    (await loadCheckpoint(join(dir, 'intervals'))).model.dispose();
+    // what version 1 computed, one centred window per s, weighs the frames otherwise: loading it silently would change its scores
+    const centred = new Array<number>(8).fill(0);
+    centredStarts(cfg).forEach((start, k) => intervalIndices(start, 2 ** k, cfg.K, cfg.frames).forEach((t) => (centred[t] += 1 / (cfg.K * cfg.sc))));
+    expect(centred[7]).toBe(0);
+    expect(temporalFrameWeights('intervals', cfg)[7]).toBeGreaterThan(0);
+    // a checkpoint saved before the version was recorded
+    const { aggregationVersion: _v, ...old } = saved;
+    writeFileSync(metaPath('intervals'), JSON.stringify(old));
+    const refusal = /intervals[/\\]mimanet\.json: the checkpoint forms its video feature v with one centred window per interval s \(aggregationVersion absent, i\.e\. 1\); this version of mimanet averages v over every window start \(aggregationVersion 2\)[\s\S]*Train it again/;
+    await expect(loadCheckpoint(join(dir, 'intervals'))).rejects.toThrow(refusal);
+    await expect(Predictor.load(join(dir, 'intervals'))).rejects.toThrow(refusal);
+    expect(() => parseCheckpointMeta(old, metaPath('intervals'))).toThrow(refusal); // the browser's reader
+    writeFileSync(metaPath('intervals'), JSON.stringify({ ...saved, aggregationVersion: 3 }));
+    await expect(loadCheckpoint(join(dir, 'intervals'))).rejects.toThrow(/aggregationVersion 3, newer than this mimanet's[\s\S]*Load it with the mimanet that saved it/);
+    writeFileSync(metaPath('intervals'), JSON.stringify({ ...saved, aggregationVersion: '2' }));
+    await expect(loadCheckpoint(join(dir, 'intervals'))).rejects.toThrow(/aggregationVersion/);
+    // the mean over frames did not change: an old 'mean' checkpoint still loads
+    const { aggregationVersion: _m, ...oldMean } = JSON.parse(readFileSync(metaPath('mean'), 'utf8'));
+    writeFileSync(metaPath('mean'), JSON.stringify(oldMean));
+    (await loadCheckpoint(join(dir, 'mean'))).model.dispose();
   });
 
   it('resume weight files round-trip and refuse another architecture', async () => {

@@ -8,7 +8,6 @@
  * relative tolerance, so a small gradient cannot pass for a right one.
  */
 import { describe, it, expect, beforeAll, vi } from 'vitest';
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { TwoStreamNet, temporalFrameWeights, maxIntervalStart, intervalIndices, sampleIntervalStarts } from '../src/model/twostream.js';
 import { withInitSeed } from '../src/model/resnet.js';
@@ -17,7 +16,7 @@ import { predictClips } from '../src/train/pretrain.js';
 import { auditBatches, makeBatch, type BatchAuditEvent } from '../src/data/batches.js';
 import { contrastiveLoss, domainLoss, samplingLoss, type LossTerm } from '../src/model/losses.js';
 import { buildInferenceModel } from '../src/model/checkpoint.js';
-import { resolveConfig } from '../src/config.js';
+import { resolveConfig, type MimanetConfig } from '../src/config.js';
 import { loadExperimentData } from '../src/data/load.js';
 import { macroToMicroMap } from '../src/data/datasets/labels.js';
 import { MACRO_LABELS, MACRO_TO_MICRO, MICRO_LABELS } from '../src/data/synthetic/config.js';
@@ -96,11 +95,14 @@ function allStarts(c: { sc: number; K: number; frames: number }): number[][] {
 }
 
 describe('evaluation-time v', () => {
-  it.each([
+  /** T, s_c, K: the quick preset's, the paper's, and the smallest. */
+  const shapes: [number, number, number][] = [
     [8, 2, 4],
     [16, 3, 4],
     [4, 2, 2],
-  ])('T=%i, s_c=%i, K=%i: every frame, the apex included, gets its expected training weight', (frames, sc, K) => {
+  ];
+
+  it.each(shapes)('T=%i, s_c=%i, K=%i: every frame, the apex included, gets its expected training weight', (frames, sc, K) => {
     const c = { frames, sc, K };
     const w = temporalFrameWeights('intervals', c);
     expect(w.every((x) => x > 0)).toBe(true);
@@ -115,11 +117,7 @@ describe('evaluation-time v', () => {
     w.forEach((x, t) => expect(x).toBeCloseTo(expected[t], 12));
   });
 
-  it.each([
-    [8, 2, 4],
-    [16, 3, 4],
-    [4, 2, 2],
-  ])('T=%i, s_c=%i, K=%i: the training sampler, enumerated, gives frame weights equal to temporalFrameWeights', (frames, sc, K) => {
+  it.each(shapes)('T=%i, s_c=%i, K=%i: the training sampler, enumerated, gives frame weights equal to temporalFrameWeights', (frames, sc, K) => {
     const c = { frames, sc, K };
     // run the sampler once to learn the range of each of its draws, then once per combination of draws
     const ranges: number[] = [];
@@ -349,6 +347,19 @@ function disposeTeacher(t: ReturnType<GuidedStep['teacher']>): void {
   tf.dispose([t.apexMap, t.fA, t.frameFeatures, ...t.vs, t.v, t.z, t.logits]);
 }
 
+/** A run of one tiny synthetic source with `subjects` subjects, one epoch of each stage. */
+function tinyRun(out: string, rows: Pick<MimanetConfig, 'variants' | 'embeddings'> & { microTrainShares?: number[] }, subjects: number): MimanetConfig {
+  return resolveConfig({
+    out,
+    ...rows,
+    foldCheckpoints: 'none',
+    model: { size: 32, frames: 4, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
+    pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
+    finetune: { epochs: 1, n: 4 },
+    data: { kind: 'synthetic', options: { micro: { sources: 1, subjectsPerSource: subjects, clipsPerSubject: 4 }, macro: { subjects: 2, clipsPerSubject: 7 } } },
+  });
+}
+
 describe('no held-out clip reaches training', () => {
   let dir: string;
   beforeAll(() => {
@@ -366,16 +377,7 @@ describe('no held-out clip reaches training', () => {
 
   it('a whole fold with embeddings on leaves MaNet\'s weights and batch-norm statistics unchanged', async () => {
     const out = tempDir('manet-bn');
-    const c = resolveConfig({
-      out,
-      variants: [['c', 's', 'sam', 't', 'con']],
-      embeddings: true,
-      foldCheckpoints: 'none',
-      model: { size: 32, frames: 4, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
-      pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
-      finetune: { epochs: 1, n: 4 },
-      data: { kind: 'synthetic', options: { micro: { sources: 1, subjectsPerSource: 3, clipsPerSubject: 4 }, macro: { subjects: 2, clipsPerSubject: 7 } } },
-    });
+    const c = tinyRun(out, { variants: [['c', 's', 'sam', 't', 'con']], embeddings: true }, 3);
     const data = await loadExperimentData(c);
     const folds = losoFolds(data.micro.clips);
     const manet = await obtainManet(c, data, c.seed);
@@ -391,21 +393,10 @@ describe('no held-out clip reaches training', () => {
     } finally {
       manet.dispose();
     }
-    expect(existsSync(out)).toBe(true);
   }, 120_000);
 
   it('MiNet pretraining and fine-tuning of a fold see only its training subjects, at every training share', async () => {
-    const c = resolveConfig({
-      out: dir,
-      variants: [['c'], ['c', 's', 'sam', 't', 'con']],
-      microTrainShares: [1, 0.5],
-      embeddings: false,
-      foldCheckpoints: 'none',
-      model: { size: 32, frames: 4, width: 2, sc: 2, K: 2, headWidths: [4, 4, 4] },
-      pretrain: { manetEpochs: 1, minetEpochs: 1, batchSize: 8 },
-      finetune: { epochs: 1, n: 4 },
-      data: { kind: 'synthetic', options: { micro: { sources: 1, subjectsPerSource: 4, clipsPerSubject: 4 }, macro: { subjects: 2, clipsPerSubject: 7 } } },
-    });
+    const c = tinyRun(dir, { variants: [['c'], ['c', 's', 'sam', 't', 'con']], microTrainShares: [1, 0.5], embeddings: false }, 4);
     const data = await loadExperimentData(c);
     const folds = losoFolds(data.micro.clips);
     const manets = new Map([[c.seed, await obtainManet(c, data, c.seed)]]);

@@ -294,5 +294,17 @@ describe('HTML report: paired differences, sample efficiency, transfer diagnosti
     expect(d.hi).toBeGreaterThanOrEqual(d.mean);
     expect(html).toContain('Transfer diagnostic: MaNet alone');
     expect(html).toContain(`${s.transfer!.UF1.toFixed(3)} ± ${s.transfer!.UF1_std.toFixed(3)}`);
+    // every seed scored the same clips: the intervals are crossed, and the page says so
+    expect(s.variants[1].vsBaseline!.UF1.design).toBe('crossed');
+    expect(html).toContain('The bootstrap is crossed (every seed scored the same clips');
+    expect(html).not.toContain('<th>design</th>');
+    // a summary written before designs were recorded had nested intervals; mixed with crossed ones, each row names its design
+    const older = JSON.parse(JSON.stringify(s));
+    for (const m of ['UF1', 'UAR']) delete older.variants[3].vsBaseline[m].design;
+    writeFileSync(join(out, 'summary.json'), JSON.stringify({ ...older, config: { preset: 'quick' } }));
+    const mixed = readFileSync(await writeReport(out), 'utf8');
+    expect(mixed).toMatch(/The bootstrap is crossed \(every seed scored the same clips[^)]*\) or nested \(the seeds scored different clips[^)]*\), as the column design says/);
+    expect(mixed).toContain('<th>design</th>');
+    expect(mixed).toMatch(/L_c \+ L_con \(50% subjects\)<\/td>.*?<td>nested<\/td><\/tr>/);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pairedDifferences } from '../src/eval/paired.js';
+import { readSummaryFile } from '../src/results/index.js';
+import { runCli, tempDir } from './helpers.js';
 import {
+  parsePredictionsCsv,
   predictionsToCsv,
   renderConsoleTable,
   renderSummaryMarkdown,
@@ -146,6 +152,23 @@ describe('renderSummaryMarkdown', () => {
   });
 });
 
+describe('the bootstrap design in summary.md', () => {
+  it('is crossed when every seed scored the same clips, nested when a seed lacks one, and named per row when both occur', () => {
+    const s = summarize({ dataset: 'toy', labels, variants, predictions });
+    expect(s.variants[1].vsBaseline!.UF1.design).toBe('crossed');
+    expect(renderSummaryMarkdown(s)).toContain('The bootstrap is crossed (every seed scored the same clips: each replicate draws seeds, then one draw of clips shared by all drawn seeds).');
+    // seed 2 of the compared row lacks clip c6: the seeds no longer scored the same clips
+    const fewer = summarize({ dataset: 'toy', labels, variants, predictions: predictions.filter((p) => !(p.seed === 2 && p.variant === 'L_c + L_s' && p.clipId === 'c6')) });
+    expect(fewer.variants[1].vsBaseline!.UF1.design).toBe('nested');
+    expect(renderSummaryMarkdown(fewer)).toContain('The bootstrap is nested (the seeds scored different clips: each replicate draws seeds, then clips within each drawn seed).');
+    const both = { ...s, variants: [...s.variants, { ...fewer.variants[1], name: 'other' }] };
+    const md = renderSummaryMarkdown(both);
+    expect(md).toContain('as the column design says.');
+    expect(md).toMatch(/\| Variant \| ΔUF1 \[95% CI\] \| ΔUAR \[95% CI\] \| seeds better \(UF1\) \| ΔUF1 per seed \| design \|/);
+    expect(md).toMatch(/\| L_c \+ L_s \| [^\n]* \| crossed \|\n\| other \| [^\n]* \| nested \|/);
+  });
+});
+
 describe('renderConsoleTable', () => {
   it('aligns the columns', () => {
     const s = summarize({ dataset: 'toy', labels, variants, predictions });
@@ -187,4 +210,86 @@ describe('predictionsToCsv', () => {
     const p = preds(1, 'L_c', (l) => l)[0];
     expect(() => predictionsToCsv([{ ...p, probs: [1] }], labels)).toThrow(/clip "c1"\) has 1 probabilities for 3 classes/);
   });
+});
+
+describe('parsePredictionsCsv', () => {
+  it('reads back what predictionsToCsv wrote, odd clip names included', () => {
+    const odd = predictions.map((p, i) => (i === 0 ? { ...p, clipId: 'clip,"odd"', probs: [0.1234567, 0.5, 0.3765433] } : p));
+    const back = parsePredictionsCsv(predictionsToCsv(odd, labels), labels);
+    expect(back).toHaveLength(odd.length);
+    back.forEach((b, i) => {
+      const { probs, ...rest } = odd[i];
+      expect({ ...b, probs: undefined }).toEqual({ ...rest, probs: undefined });
+      b.probs.forEach((x, j) => expect(x).toBeCloseTo(probs[j], 6));
+    });
+  });
+
+  it('names the file, row and column of a bad value, and the columns it expected', () => {
+    const csv = predictionsToCsv(predictions.slice(0, 2), labels);
+    const lines = csv.trimEnd().split('\n');
+    const bad = [lines[0], lines[1].replace(/^1,/, 'x,'), lines[2]].join('\n');
+    expect(() => parsePredictionsCsv(bad, labels, 'p.csv')).toThrow('p.csv: row 2, column seed: "x" is not a non-negative integer');
+    const label9 = lines[1].split(',');
+    label9[6] = '9';
+    expect(() => parsePredictionsCsv([lines[0], label9.join(',')].join('\n'), labels, 'p.csv')).toThrow('p.csv: row 2, column label: "9" is not a class index in [0, 2]');
+    expect(() => parsePredictionsCsv(csv, ['neg', 'sur', 'pos'], 'p.csv')).toThrow(/p\.csv: probability columns \["p_neg","p_pos","p_sur"\], expected \["p_neg","p_sur","p_pos"\]/);
+    expect(() => parsePredictionsCsv(csv.replace('variant', 'row'), labels, 'p.csv')).toThrow(/p\.csv: no column "variant"/);
+    expect(() => parsePredictionsCsv('', labels, 'p.csv')).toThrow('p.csv: empty');
+  });
+});
+
+describe('mimanet summarize', () => {
+  /** The nested intervals the stored 5-seed run was first published with (ΔUF1, ΔUAR; three decimals). */
+  const PUBLISHED_NESTED: Record<string, [[number, number], [number, number]]> = {
+    'L_c + L_s': [[-0.006, 0.068], [-0.009, 0.068]],
+    'L_c + L_sam + L_t': [[-0.021, 0.043], [-0.026, 0.037]],
+    'L_c + L_s + L_sam + L_t': [[-0.01, 0.081], [-0.013, 0.078]],
+    'L_c + L_con': [[-0.032, 0.043], [-0.036, 0.04]],
+    'L_c + L_s + L_sam + L_t + L_con': [[-0.016, 0.062], [-0.02, 0.057]],
+  };
+
+  it('recomputes the stored 5-seed summary from its predictions: the same scores and crossed intervals; nested, the intervals first published', async () => {
+    const stored = readSummaryFile('docs/results/quick-5seeds');
+    const dir = tempDir('resummarize');
+    for (const f of ['predictions.csv', 'config.json']) cpSync(join('docs/results/quick-5seeds', f), join(dir, f));
+    // the intervals are recomputed, not copied
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...stored, variants: stored.variants.map(({ vsBaseline: _d, ...v }) => v) }));
+    const r = await runCli(['summarize', dir]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/95% CI: paired bootstrap, crossed design over seeds and clips/);
+    const after = readSummaryFile(dir);
+    expect(after.transfer).toEqual(stored.transfer);
+    expect(after.config).toEqual(stored.config);
+    expect(after.fingerprint).toBe(stored.fingerprint);
+    expect(after.variants).toEqual(stored.variants);
+    const csv = parsePredictionsCsv(readFileSync(join(dir, 'predictions.csv'), 'utf8'), after.labels);
+    expect(csv).toHaveLength(5 * 6 * 240);
+    for (const v of after.variants) {
+      if (v.name === 'L_c') {
+        expect(v.vsBaseline).toBeUndefined();
+        continue;
+      }
+      const c = v.vsBaseline!;
+      expect([c.UF1.design, c.UAR.design]).toEqual(['crossed', 'crossed']);
+      // the same pairs without clip ids are nested, and the nested draw gives the intervals first published
+      const pairs = after.seeds.map((seed) => {
+        const row = csv.filter((p) => p.seed === seed && p.variant === v.name);
+        const base = new Map(csv.filter((p) => p.seed === seed && p.variant === c.baseline).map((p) => [p.clipId, p.pred]));
+        return { seed, labels: row.map((p) => p.label), row: row.map((p) => p.pred), base: row.map((p) => base.get(p.clipId)!) };
+      });
+      const nested = pairedDifferences(pairs, after.labels.length);
+      expect(nested.UF1.design).toBe('nested');
+      const round = (x: [number, number]) => x.map((e) => Math.round(e * 1000) / 1000);
+      expect([round(nested.UF1.ci95), round(nested.UAR.ci95)]).toEqual(PUBLISHED_NESTED[v.name]);
+      // crossing keeps the clip effect the seeds share: every crossed interval is wider than the nested one
+      for (const m of ['UF1', 'UAR'] as const) expect(c[m].ci95[1] - c[m].ci95[0]).toBeGreaterThan(nested[m].ci95[1] - nested[m].ci95[0]);
+    }
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toBe(readFileSync('docs/results/quick-5seeds/summary.md', 'utf8'));
+    const missing = tempDir('resummarize');
+    cpSync(join(dir, 'summary.json'), join(missing, 'summary.json'));
+    const r2 = await runCli(['summarize', missing]);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toMatch(/no predictions\.csv, so its summary cannot be recomputed/);
+  }, 60_000);
 });

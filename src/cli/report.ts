@@ -1,6 +1,11 @@
-/** `mimanet report DIR`: DIR/report.html, a self-contained page of a results folder's tables and charts. */
+/**
+ * `mimanet report DIR`: DIR/report.html, a self-contained page of a results folder's tables and charts.
+ * `mimanet summarize DIR`: summary.json and summary.md again from the folder's predictions.csv.
+ */
 import type { Command } from 'commander';
 import { writeReport } from '../eval/report-html.js';
+import { resummarizeFolder } from '../eval/run-summary.js';
+import { renderConsoleTable } from '../eval/summary.js';
 
 export function registerReportCommand(program: Command): void {
   program
@@ -18,5 +23,12 @@ export function registerReportCommand(program: Command): void {
       };
       const path = await writeReport(dir, { seed: int('seed', flags.seed, 0), tsnePoints: int('tsne-points', flags.tsnePoints, 2) });
       process.stdout.write(`${path}\n`);
+    });
+  program
+    .command('summarize')
+    .description("recompute DIR/summary.json and summary.md from DIR/predictions.csv (e.g. after a change of the statistics; nothing is retrained; the transfer diagnostic is kept)")
+    .argument('<dir>', 'results folder (with summary.json and predictions.csv)')
+    .action((dir: string) => {
+      process.stdout.write(renderConsoleTable(resummarizeFolder(dir)));
     });
 }

@@ -3,9 +3,26 @@
  * predictions.csv, folds.csv, summary.json and summary.md. Called by the
  * command once training is done (and again by a rerun that resumes).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MimanetConfig } from '../config.js';
-import { collectResults, collectTransfer, configFingerprint, foldRow, readRunRecord, rowName, writeSummaryFiles, type FoldRef, type LeftOutClip } from '../results/index.js';
-import { predictionsToCsv, renderSummaryMarkdown, summarize, TRANSFER_ROW, type Prediction, type Summary } from './summary.js';
+import {
+  collectResults,
+  collectTransfer,
+  configFingerprint,
+  foldRow,
+  PREDICTIONS_CSV,
+  readRunRecord,
+  readSummaryFile,
+  rowName,
+  SUMMARY_JSON,
+  SUMMARY_MD,
+  writeSummaryFiles,
+  type FoldRef,
+  type LeftOutClip,
+} from '../results/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { parsePredictionsCsv, predictionsToCsv, renderSummaryMarkdown, summarize, TRANSFER_ROW, type Prediction, type Summary } from './summary.js';
 
 /** Summarises the configured seeds and rows of `cfg.out` and writes the summary files. */
 export function writeRunSummary(cfg: MimanetConfig, dataset: { name: string; labels: readonly string[] }, folds: readonly FoldRef[]): Summary {
@@ -38,4 +55,29 @@ export function leftOutMarkdown(leftOut: readonly LeftOutClip[]): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows = leftOut.map((c) => `| ${esc(c.dataset)} | ${esc(c.clip)} | ${c.kind} | ${esc(c.reason)} |`);
   return ['', '## Clips left out', '', `${leftOut.length} clip(s) of the datasets are not in this run (also in run.json, \`leftOut\`).`, '', '| dataset | clip | kind | reason |', '|---|---|---|---|', ...rows, ''].join('\n');
+}
+
+/**
+ * Recomputes summary.json and summary.md of a results folder from its
+ * predictions.csv, e.g. after a change of the statistics; nothing is trained.
+ * The rows (names, losses, shares) come from the folder's summary.json, and so
+ * do what predictions.csv does not hold: the transfer diagnostic, the config,
+ * its fingerprint and the clips left out.
+ */
+export function resummarizeFolder(dir: string): Summary {
+  const old = readSummaryFile(dir);
+  const csv = join(dir, PREDICTIONS_CSV);
+  if (!existsSync(csv)) throw new Error(`${dir}: no ${PREDICTIONS_CSV}, so its summary cannot be recomputed (the run kept no per-clip predictions)`);
+  const predictions = parsePredictionsCsv(readFileSync(csv, 'utf8'), old.labels, csv);
+  const fresh = summarize({
+    dataset: old.dataset,
+    labels: old.labels,
+    variants: old.variants.map((v) => ({ name: v.name, losses: [...v.losses], share: v.share ?? 1 })),
+    predictions,
+  });
+  const summary: Summary = { ...fresh, ...(old.transfer ? { transfer: old.transfer } : {}) };
+  const kept = { ...(old.config ? { config: old.config } : {}), ...(old.fingerprint ? { fingerprint: old.fingerprint } : {}), ...(old.leftOut ? { leftOut: old.leftOut } : {}) };
+  writeJsonAtomic(join(dir, SUMMARY_JSON), { ...summary, ...kept });
+  writeFileAtomic(join(dir, SUMMARY_MD), renderSummaryMarkdown(summary) + (old.leftOut ? leftOutMarkdown(old.leftOut) : ''));
+  return summary;
 }

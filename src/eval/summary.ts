@@ -4,7 +4,7 @@
  * seeds, per ablation variant and per source dataset.
  */
 import { computeMetrics, meanStd } from './metrics.js';
-import { csvField } from '../results/csv.js';
+import { csvField, parseCsv } from '../results/csv.js';
 import type { ClipPrediction } from '../results/records.js';
 import { pairedDifferences, type BootstrapDesign, type PairedDifference } from './paired.js';
 
@@ -258,11 +258,11 @@ export function comparisonDesigns(summary: Summary): BootstrapDesign[] {
 /** One sentence saying how the intervals' bootstrap drew seeds and clips. */
 export function designSentence(designs: readonly BootstrapDesign[]): string {
   const say: Record<BootstrapDesign, string> = {
-    crossed: 'crossed design: every seed scored the same clips, so each replicate draws seeds and then one draw of clips shared by all drawn seeds',
-    nested: 'nested design: the seeds scored different clips, so each replicate draws seeds and then clips within each drawn seed',
+    crossed: 'crossed (every seed scored the same clips: each replicate draws seeds, then one draw of clips shared by all drawn seeds)',
+    nested: 'nested (the seeds scored different clips: each replicate draws seeds, then clips within each drawn seed)',
   };
-  if (designs.length === 1) return `Bootstrap: ${say[designs[0]]}.`;
-  return `Bootstrap per row (column design): ${designs.map((d) => say[d]).join('; ')}.`;
+  if (designs.length === 1) return `The bootstrap is ${say[designs[0]]}.`;
+  return `The bootstrap is ${designs.map((d) => say[d]).join(' or ')}, as the column design says.`;
 }
 
 /** "+0.012 [-0.020, +0.041]": a paired difference and its 95% interval. */
@@ -518,4 +518,53 @@ export function predictionsToCsv(preds: Prediction[], labels: string[]): string 
     lines.push(row.map(csvField).join(','));
   });
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Reads the text of a predictions CSV written by `predictionsToCsv` back into
+ * predictions; `labels` are the class names in index order (the `p_<class>`
+ * columns must follow them). Errors name `file`, the row and the column, and
+ * quote the bad value.
+ */
+export function parsePredictionsCsv(text: string, labels: readonly string[], file = 'predictions.csv'): Prediction[] {
+  const rows = parseCsv(text).filter((r) => r.length > 1 || r[0] !== '');
+  if (rows.length === 0) throw new Error(`${file}: empty, expected a header line`);
+  const header = rows[0];
+  const fixed = ['seed', 'variant', 'fold', 'clip', 'subject', 'source', 'label', 'pred'];
+  const at = Object.fromEntries(fixed.map((c) => [c, header.indexOf(c)]));
+  const missing = fixed.filter((c) => at[c] < 0);
+  if (missing.length > 0) throw new Error(`${file}: no column ${missing.map((c) => `"${c}"`).join(', ')} in the header ${JSON.stringify(header.join(','))}`);
+  const probCols = header.map((h, i) => [h, i] as const).filter(([h]) => h.startsWith('p_'));
+  const want = labels.map((l) => `p_${l}`);
+  if (probCols.map(([h]) => h).join(',') !== want.join(',')) {
+    throw new Error(`${file}: probability columns ${JSON.stringify(probCols.map(([h]) => h))}, expected ${JSON.stringify(want)} (one per class, in class order)`);
+  }
+  return rows.slice(1).map((r, k) => {
+    const where = `${file}: row ${k + 2}`;
+    if (r.length !== header.length) throw new Error(`${where}: ${r.length} fields, the header has ${header.length}`);
+    const int = (col: string, max?: number): number => {
+      const v = r[at[col]];
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isInteger(n) || n < 0 || (max !== undefined && n >= max)) {
+        throw new Error(`${where}, column ${col}: ${JSON.stringify(v)} is not ${max === undefined ? 'a non-negative integer' : `a class index in [0, ${max - 1}]`}`);
+      }
+      return n;
+    };
+    const probs = probCols.map(([h, i]) => {
+      const n = Number(r[i]);
+      if (r[i].trim() === '' || !Number.isFinite(n)) throw new Error(`${where}, column ${h}: ${JSON.stringify(r[i])} is not a number`);
+      return n;
+    });
+    return {
+      seed: int('seed'),
+      variant: r[at.variant],
+      fold: r[at.fold],
+      clipId: r[at.clip],
+      subject: r[at.subject],
+      source: r[at.source],
+      label: int('label', labels.length),
+      pred: int('pred', labels.length),
+      probs,
+    };
+  });
 }

@@ -11,6 +11,15 @@ import { finite, parseWith, z } from '../util/schema.js';
 export const CHECKPOINT_FORMAT = 'mimanet-checkpoint';
 export const META_FILE = 'mimanet.json';
 
+/**
+ * Version of how the saved graph forms the evaluation-time v in 'intervals' mode, written as
+ * `aggregationVersion`: 1 (absent in the file) was one centred window per s; 2 is the
+ * expectation over every window start (`temporalFrameWeights`). The layer takes its weights
+ * from the running code, so a checkpoint of another version would score differently from how
+ * it was evaluated; readers refuse it. 'mean' checkpoints are the same under both.
+ */
+export const AGGREGATION_VERSION = 2;
+
 /** What a checkpoint's `mimanet.json` says about the model. */
 export interface CheckpointMeta {
   format: typeof CHECKPOINT_FORMAT;
@@ -19,6 +28,8 @@ export interface CheckpointMeta {
   labels: string[];
   net: TwoStreamConfig;
   temporal: TemporalMode;
+  /** {@link AGGREGATION_VERSION} of the code that saved it; absent in checkpoints of version 1. */
+  aggregationVersion?: number;
   normalization: Normalization;
   /**
    * How raw frames become the model's input clip (src/data/preprocess/recipe.ts).
@@ -79,6 +90,7 @@ const MetaSchema = z
       })
       .passthrough(),
     temporal: z.string().optional(),
+    aggregationVersion: posInt.optional(),
     normalization: z.object({
       mean: z.array(finite).min(1).max(3),
       std: z.array(finite.positive('expected a positive number')).min(1).max(3),
@@ -106,6 +118,7 @@ const MetaSchema = z
 /** Checks the fields a reader relies on; errors name the file and the field and quote the value. */
 export function parseCheckpointMeta(json: unknown, file = META_FILE): ParsedMeta {
   const m = parseWith(MetaSchema, json, file);
+  checkAggregation(m.temporal ?? 'mean', m.aggregationVersion, file);
   return {
     labels: m.labels,
     net: m.net as ParsedMeta['net'],
@@ -114,4 +127,17 @@ export function parseCheckpointMeta(json: unknown, file = META_FILE): ParsedMeta
     preprocessing: checkpointRecipe(m, file),
     provenance: m.provenance,
   };
+}
+
+/** Refuses an 'intervals' checkpoint whose evaluation-time aggregation is not this code's. */
+function checkAggregation(temporal: string, version: number | undefined, file: string): void {
+  if (temporal !== 'intervals') return;
+  const v = version ?? 1;
+  if (v === AGGREGATION_VERSION) return;
+  const how = v === 1 ? 'one centred window per interval s (aggregationVersion absent, i.e. 1)' : `aggregationVersion ${v}, newer than this mimanet's`;
+  throw new Error(
+    `${file}: the checkpoint forms its video feature v with ${how}; this version of mimanet averages v over every window start ` +
+      `(aggregationVersion ${AGGREGATION_VERSION}) and would score it differently from how it was evaluated. ` +
+      (v === 1 ? 'Train it again with this version (mimanet train, or mimanet run with fold checkpoints).' : 'Load it with the mimanet that saved it.'),
+  );
 }

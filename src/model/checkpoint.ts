@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TemporalMode, TwoStreamNet } from './twostream.js';
 import { TemporalAggregate } from './custom-layers.js';
-import { CHECKPOINT_FORMAT, META_FILE, WEIGHT_PATH, parseCheckpointMeta, type CheckpointMeta } from './checkpoint-meta.js';
+import { AGGREGATION_VERSION, CHECKPOINT_FORMAT, META_FILE, WEIGHT_PATH, parseCheckpointMeta, type CheckpointMeta } from './checkpoint-meta.js';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { z } from '../util/schema.js';
 import { checkFiniteWeights, sha256, WeightSpec } from './integrity.js';
@@ -28,7 +28,7 @@ const ModelJson = z
   .passthrough();
 
 export { CUSTOM_LAYERS, TemporalAggregate, GradientReversal, type TemporalAggregateArgs } from './custom-layers.js';
-export { parseCheckpointMeta, type CheckpointMeta, type ParsedMeta } from './checkpoint-meta.js';
+export { AGGREGATION_VERSION, parseCheckpointMeta, type CheckpointMeta, type ParsedMeta } from './checkpoint-meta.js';
 
 /** The inference graph of a trained net (shares its layers and weights). */
 export function buildInferenceModel(net: TwoStreamNet, temporal: TemporalMode): tf.LayersModel {
@@ -46,7 +46,7 @@ export function buildInferenceModel(net: TwoStreamNet, temporal: TemporalMode): 
 }
 
 /** Writes model.json, weights.bin and mimanet.json into `dir`. */
-export async function saveCheckpoint(net: TwoStreamNet, dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'net'>): Promise<void> {
+export async function saveCheckpoint(net: TwoStreamNet, dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'net' | 'aggregationVersion'>): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const model = buildInferenceModel(net, meta.temporal);
   let savedSha = '';
@@ -65,7 +65,7 @@ export async function saveCheckpoint(net: TwoStreamNet, dir: string, meta: Omit<
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: 1, net: net.config, ...meta, weightsSha256: savedSha };
+  const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: 1, net: net.config, aggregationVersion: AGGREGATION_VERSION, ...meta, weightsSha256: savedSha };
   writeJsonAtomic(join(dir, META_FILE), full);
 }
 

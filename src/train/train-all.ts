@@ -19,7 +19,7 @@ import { TwoStreamNet } from '../model/twostream.js';
 import { withInitSeed } from '../model/resnet.js';
 import { hasNetWeights } from '../model/io.js';
 import { LOSS_TERMS, variantName, type LossTerm } from '../model/losses.js';
-import { saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
+import { AGGREGATION_VERSION, saveCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { parseImagenetInit, readSafetensors } from '../model/safetensors.js';
 import { netConfig, obtainManet, obtainMinet, finetuneOptions, normalizationOf, type ExperimentEvents } from './experiment.js';
 import { configFingerprint, lockRunFolder, manetPath, prepareRunFolder, seedDir, type RunInfo, type Settings } from '../results/index.js';
@@ -186,7 +186,7 @@ async function trainLocked(
     writeFileAtomic(join(cfg.out, 'labels.txt'), micro.labels.join('\n') + '\n');
     return {
       dir: cfg.out,
-      meta: { format: 'mimanet-checkpoint', version: 1, net: minet.config, ...meta },
+      meta: { format: 'mimanet-checkpoint', version: 1, net: minet.config, aggregationVersion: AGGREGATION_VERSION, ...meta },
       trainAccuracy,
       pretrainCurve,
       curves,
