@@ -64,7 +64,7 @@ describe('config', () => {
     expect(DEFAULT_SYNTHETIC_CONFIG.macro.subjects).toBe(32);
   });
 
-  it('reports every problem of a config at once, with "did you mean" for a misspelt field', () => {
+  it('reports every problem of a config at once, with a did-you-mean for a misspelt field', () => {
     const partial = { seeds: 0, pretrian: {}, model: { witdh: 8, channels: 2 }, finetune: { lr: -1, lamda: 1, conReduction: 'avg' }, data: { kind: 'synthetic', options: { micro: { intensty: 1 } } } };
     expect(() => resolveConfig(partial as never)).toThrow(
       new ConfigError(
