@@ -3,33 +3,27 @@
  * `mimanet data synthetic`, a list file, CSV and JSON. Each row is checked
  * against the single-clip command on the same clip.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
-import { TwoStreamNet } from '../src/model/twostream.js';
-import { withInitSeed } from '../src/model/resnet.js';
-import { saveCheckpoint } from '../src/model/checkpoint.js';
-import { DEFAULT_NORMALIZATION } from '../src/data/batches.js';
 import { parseCsv } from '../src/results/csv.js';
 import { clipPath, saveClipSet } from '../src/data/cache.js';
 import { randomClipSet, runCli, tempDir } from './helpers.js';
+import { saveTinyCheckpoint } from './tiny-checkpoint.js';
 
 const LABELS = ['negative', 'positive', 'surprise'];
 const root = tempDir('batch');
 const model = join(root, 'model');
 const clips = join(root, 'clips');
-let net: TwoStreamNet;
 
 beforeAll(async () => {
   await initBackend('wasm');
-  // the quick preset's geometry, which `data synthetic` exports
-  net = withInitSeed(11, () => new TwoStreamNet({ classes: 3, size: 32, channels: 1, frames: 8, width: 2, sc: 2, K: 2 }, 'MiNet'));
-  await saveCheckpoint(net, model, { labels: LABELS, temporal: 'intervals', normalization: DEFAULT_NORMALIZATION, preprocessing: { align: 'none', resample: 'linear' } });
+  // the quick preset's geometry (T = 8), which `data synthetic` exports
+  await saveTinyCheckpoint(model, { frames: 8, labels: LABELS, seed: 11 });
   const r = await runCli(['data', 'synthetic', '--out', clips, '--count', '50', '--set', 'micro']);
   expect(r.code, r.err).toBe(0);
 });
-afterAll(() => net?.dispose());
 
 describe('mimanet data synthetic', () => {
   it('names each clip by its folder in labels.csv and clip.json, and takes clips from every subject and source', async () => {

@@ -4,18 +4,15 @@
  * package (as after `npm install mimanet`), and run with node against a
  * checkpoint and clips laid out as the "Deploying a model" commands make them.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
-import { TwoStreamNet } from '../src/model/twostream.js';
-import { withInitSeed } from '../src/model/resnet.js';
-import { saveCheckpoint } from '../src/model/checkpoint.js';
-import { DEFAULT_NORMALIZATION } from '../src/data/batches.js';
 import { MICRO_LABELS } from '../src/data/synthetic/config.js';
 import { Predictor } from '../src/predict/index.js';
 import { runCli, tempDir } from './helpers.js';
+import { saveTinyCheckpoint } from './tiny-checkpoint.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -41,20 +38,17 @@ function runNode(file: string, cwd: string): Promise<{ code: number | null; out:
 }
 
 const dir = tempDir('readme');
-let net: TwoStreamNet;
 
 beforeAll(async () => {
   // a checkpoint of the quick preset's shape where `mimanet train --out models/quick` writes one (training is not what is tested here)
   await initBackend('wasm');
-  net = withInitSeed(2, () => new TwoStreamNet({ classes: 3, size: 32, channels: 1, frames: 8, width: 2, sc: 2, K: 2 }, 'MiNet'));
-  await saveCheckpoint(net, join(dir, 'models', 'quick'), { labels: [...MICRO_LABELS], temporal: 'intervals', normalization: DEFAULT_NORMALIZATION, preprocessing: { align: 'none', resample: 'linear' } });
+  await saveTinyCheckpoint(join(dir, 'models', 'quick'), { frames: 8, labels: MICRO_LABELS, seed: 2 });
   const r = await runCli(['data', 'synthetic', '--out', join(dir, 'clips'), '--count', '3', '--set', 'micro']);
   expect(r.code, r.err).toBe(0);
   // `mimanet` resolves to this package, as in a project that installed it
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules', 'mimanet'));
 });
-afterAll(() => net?.dispose());
 
 describe('README: Library', () => {
   it('the example runs as written: one line a clip, what predict gives, on the backend initBackend chose', async () => {
