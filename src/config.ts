@@ -10,7 +10,7 @@ import type { ClassifierTrainOptions } from './train/pretrain.js';
 import type { FinetuneOptions, HeadWidths } from './train/finetune.js';
 import { checkBackendChoice, type BackendChoice } from './backend/index.js';
 import { INPUT_MODES, type InputMode } from './data/batches.js';
-import { quote } from './util/schema.js';
+import { closest, quote } from './util/schema.js';
 import { DEFAULT_SYNTHETIC_CONFIG, MODEL_GEOMETRY_FIELDS, SyntheticConfigError, validateSyntheticConfig, type SyntheticOptions } from './data/synthetic/config.js';
 
 export type Preset = 'quick' | 'paper';
@@ -158,78 +158,111 @@ export class ConfigError extends Error {
   }
 }
 
-function fail(field: string, value: unknown, expected: string): never {
-  throw new ConfigError(`config field "${field}" is ${quote(value)}: expected ${expected}`);
+/**
+ * The problems one config has: resolveConfig records every one it finds and
+ * reports them together, so a config needs one round of fixes, not one per field.
+ */
+class Problems {
+  readonly list: string[] = [];
+
+  bad(field: string, value: unknown, expected: string): void {
+    this.list.push(`config field "${field}" is ${quote(value)}: expected ${expected}`);
+  }
+
+  /** An unknown field, with the known field its name is closest to. */
+  unknown(path: string, known: readonly string[]): void {
+    const name = path.slice(path.lastIndexOf('.') + 1);
+    const parent = path.slice(0, Math.max(0, path.lastIndexOf('.')));
+    // siblings first, then any field of the config by its last name (`finetune.lamda` -> `finetune.grl.lambda`)
+    const siblings = known.filter((k) => k.slice(0, Math.max(0, k.lastIndexOf('.'))) === parent);
+    const leaf = (k: string): string => k.slice(k.lastIndexOf('.') + 1);
+    const guess = closest(name, siblings, leaf) ?? closest(name, known, leaf);
+    this.list.push(`unknown config field "${path}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
+  }
+
+  add(message: string): void {
+    this.list.push(message);
+  }
+
+  /** Throws one ConfigError with every problem, one a line. */
+  throwIfAny(): void {
+    const n = this.list.length;
+    if (n === 1) throw new ConfigError(this.list[0]);
+    if (n > 1) throw new ConfigError(`${n} problems in the config:\n${this.list.map((l) => `  ${l}`).join('\n')}`);
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
-function merge(base: unknown, over: unknown, path: string, known: boolean): unknown {
+/** Free-form maps of the config, whose keys are not field names: generator options (checked by the generator) and dataset roots. */
+function isFreeForm(path: string): boolean {
+  return path === 'data.options' || path === 'data.roots' || path.startsWith('data.options.') || path.startsWith('data.roots.');
+}
+
+/** Every field path of a config object (`model.width`, `finetune.grl.lambda`), for suggestions. */
+function fieldPaths(v: unknown, path = ''): string[] {
+  if (!isObject(v) || isFreeForm(path)) return path ? [path] : [];
+  return [...(path ? [path] : []), ...Object.entries(v).flatMap(([k, x]) => fieldPaths(x, path ? `${path}.${k}` : k))];
+}
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. Unknown fields are recorded and left out. */
+function merge(base: unknown, over: unknown, path: string, known: boolean, problems: Problems, fields: readonly string[]): unknown {
   if (over === undefined) return base;
   if (isObject(base) && isObject(over)) {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
       const p = path ? `${path}.${k}` : k;
-      // free-form maps: generator options and dataset roots
-      const freeForm = p === 'data.options' || p === 'data.roots' || p.startsWith('data.options.') || p.startsWith('data.roots.');
-      if (!(k in base) && known && !freeForm && !(path === 'data')) throw new ConfigError(`unknown config field "${p}"`);
-      out[k] = merge(base[k], v, p, known && !freeForm);
+      const freeForm = isFreeForm(p);
+      if (!(k in base) && known && !freeForm && !(path === 'data')) {
+        problems.unknown(p, fields);
+        continue;
+      }
+      out[k] = merge(base[k], v, p, known && !freeForm, problems, fields);
     }
     return out;
   }
   return over;
 }
 
-function int(field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(field, v, `an integer in [${min}, ${max}]`);
-  return v;
-}
-
-function num(field: string, v: unknown, min: number, max: number, openMin = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (openMin && v === min)) {
-    fail(field, v, `a number in ${openMin ? '(' : '['}${min}, ${max}]`);
-  }
-  return v;
-}
-
-/** Checks the generator options of `data.options` against the generator's own rules; the geometry comes from `model`. */
-function checkSyntheticOptions(options: unknown, model: ModelConfig): void {
-  if (!isObject(options)) fail('data.options', options, 'an object of synthetic generator options');
-  for (const k of MODEL_GEOMETRY_FIELDS) {
-    if (k in options) fail(`data.options.${k}`, options[k], `no value here: it comes from model.${k}`);
-  }
-  try {
-    validateSyntheticConfig({ ...options, size: model.size, frames: model.frames, channels: model.channels });
-  } catch (e) {
-    if (!(e instanceof SyntheticConfigError)) throw e;
-    if (e.expected === undefined) throw new ConfigError(`unknown config field "data.options.${e.field}"`);
-    fail(`data.options.${e.field}`, e.value, e.expected);
-  }
-}
-
-/** Validates a partial config over a preset and fills the defaults. Errors name the field and quote the bad value. */
+/** Validates a partial config over a preset and fills the defaults. Every problem is reported at once; each names the field and quotes the bad value. */
 export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: Preset } = {}): MimanetConfig {
-  const presetName = partial.preset ?? 'quick';
-  if (!(presetName in PRESETS)) fail('preset', presetName, `one of ${Object.keys(PRESETS).join(', ')}`);
+  const problems = new Problems();
+  const bad = problems.bad.bind(problems);
+  const int = (field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(field, v, `an integer in [${min}, ${max}]`);
+  };
+  const num = (field: string, v: unknown, min: number, max: number, openMin = false): void => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (openMin && v === min)) bad(field, v, `a number in ${openMin ? '(' : '['}${min}, ${max}]`);
+  };
+
+  let presetName = partial.preset ?? 'quick';
+  if (!(presetName in PRESETS)) {
+    bad('preset', presetName, `one of ${Object.keys(PRESETS).join(', ')}`);
+    presetName = 'quick'; // check the rest against the default preset
+  }
   const base = PRESETS[presetName];
+  const fields = [...fieldPaths(base), ...fieldPaths(PREPARED_DATA_DEFAULTS, 'data')];
   // a section given as null or a scalar (YAML `model:` with nothing under it) is named, not crashed on
+  const sections: Record<string, unknown> = { ...partial };
   for (const [k, v] of Object.entries(partial)) {
-    if (isObject((base as unknown as Record<string, unknown>)[k]) && v !== undefined && !isObject(v)) fail(k, v, 'an object');
+    if (isObject((base as unknown as Record<string, unknown>)[k]) && v !== undefined && !isObject(v)) {
+      bad(k, v, 'an object');
+      delete sections[k];
+    }
   }
   let data: unknown = base.data;
-  if (partial.data !== undefined) {
-    if (!isObject(partial.data)) fail('data', partial.data, 'an object');
-    const kind = partial.data.kind ?? 'synthetic';
-    if (kind === 'synthetic') data = merge(base.data.kind === 'synthetic' ? base.data : { kind: 'synthetic', options: {} }, partial.data, 'data', true);
-    else if (kind === 'prepared') data = merge({ kind: 'prepared', micro: '', macro: '', roots: {}, cacheDir: DEFAULT_CACHE_BASE, skipBad: false }, partial.data, 'data', true);
-    else fail('data.kind', kind, '"synthetic" or "prepared"');
+  if (isObject(sections.data)) {
+    const given = sections.data as Record<string, unknown>;
+    const kind = given.kind ?? 'synthetic';
+    if (kind === 'synthetic') data = merge(base.data.kind === 'synthetic' ? base.data : { kind: 'synthetic', options: {} }, given, 'data', true, problems, fields);
+    else if (kind === 'prepared') data = merge(PREPARED_DATA_DEFAULTS, given, 'data', true, problems, fields);
+    else bad('data.kind', kind, '"synthetic" or "prepared"');
   }
-  const { data: _d, ...rest } = partial;
+  const { data: _d, ...rest } = sections;
   void _d;
-  const c = merge(base, { ...rest, preset: presetName }, '', true) as MimanetConfig;
+  const c = merge(base, { ...rest, preset: presetName }, '', true, problems, fields) as MimanetConfig;
   c.data = data as MimanetConfig['data'];
   if (partial.out === undefined) c.out = `runs/${presetName}`;
 
@@ -238,40 +271,49 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   try {
     checkBackendChoice(c.backend);
   } catch (e) {
-    throw new ConfigError(`config field "backend": ${(e as Error).message}`);
+    problems.add(`config field "backend": ${(e as Error).message}`);
   }
-  if (typeof c.out !== 'string' || c.out.length === 0) fail('out', c.out, 'a folder path');
-  if (typeof c.flip !== 'boolean') fail('flip', c.flip, 'true or false');
-  if (!Array.isArray(c.microTrainShares) || c.microTrainShares.length === 0) fail('microTrainShares', c.microTrainShares, 'a non-empty list of shares in (0, 1], e.g. [1, 0.5, 0.25]');
-  c.microTrainShares.forEach((x, i) => num(`microTrainShares[${i}]`, x, 0, 1, true));
-  if (new Set(c.microTrainShares).size !== c.microTrainShares.length) fail('microTrainShares', c.microTrainShares, 'distinct shares');
-  if (!['none', 'last', 'all'].includes(c.foldCheckpoints)) fail('foldCheckpoints', c.foldCheckpoints, '"none", "last" or "all"');
-  if (typeof c.embeddings !== 'boolean') fail('embeddings', c.embeddings, 'true or false');
-  if (!Array.isArray(c.variants) || c.variants.length === 0) fail('variants', c.variants, `a non-empty list of loss sets such as [["c"], ["c","s","sam","t","con"]]`);
-  c.variants = c.variants.map((v, i) => {
-    try {
-      return parseLosses(v as unknown as string[]);
-    } catch (e) {
-      throw new ConfigError(`config field "variants[${i}]": ${(e as Error).message}`);
-    }
-  });
+  if (typeof c.out !== 'string' || c.out.length === 0) bad('out', c.out, 'a folder path');
+  if (typeof c.flip !== 'boolean') bad('flip', c.flip, 'true or false');
+  if (!Array.isArray(c.microTrainShares) || c.microTrainShares.length === 0) bad('microTrainShares', c.microTrainShares, 'a non-empty list of shares in (0, 1], e.g. [1, 0.5, 0.25]');
+  else {
+    c.microTrainShares.forEach((x, i) => num(`microTrainShares[${i}]`, x, 0, 1, true));
+    if (new Set(c.microTrainShares).size !== c.microTrainShares.length) bad('microTrainShares', c.microTrainShares, 'distinct shares');
+  }
+  if (!['none', 'last', 'all'].includes(c.foldCheckpoints)) bad('foldCheckpoints', c.foldCheckpoints, '"none", "last" or "all"');
+  if (typeof c.embeddings !== 'boolean') bad('embeddings', c.embeddings, 'true or false');
+  if (!Array.isArray(c.variants) || c.variants.length === 0) bad('variants', c.variants, `a non-empty list of loss sets such as [["c"], ["c","s","sam","t","con"]]`);
+  else {
+    c.variants = c.variants.map((v, i) => {
+      try {
+        return parseLosses(v as unknown as string[]);
+      } catch (e) {
+        problems.add(`config field "variants[${i}]": ${(e as Error).message}`);
+        return v;
+      }
+    });
+  }
 
   const m = c.model;
+  const before = problems.list.length;
   int('model.size', m.size, ...NET_RANGES.size);
-  if (m.channels !== 1 && m.channels !== 3) fail('model.channels', m.channels, '1 or 3');
+  if (m.channels !== 1 && m.channels !== 3) bad('model.channels', m.channels, '1 or 3');
   for (const k of ['frames', 'width', 'sc', 'K'] as const) {
     const [lo, hi] = NET_RANGES[k];
     int(`model.${k}`, m[k], lo, hi);
   }
-  if (!Array.isArray(m.headWidths) || m.headWidths.length !== 3) fail('model.headWidths', m.headWidths, 'three positive integers');
-  m.headWidths.forEach((w, i) => int(`model.headWidths[${i}]`, w, 1, 4096));
-  if (typeof m.init !== 'string' || !(m.init === 'scratch' || /^imagenet:.+/.test(m.init))) fail('model.init', m.init, '"scratch" or "imagenet:FILE"');
-  if (!INPUT_MODES.includes(m.input)) fail('model.input', m.input, INPUT_MODES.map((x) => `"${x}"`).join(' or '));
-  if (m.init.startsWith('imagenet:') && m.width !== 64) fail('model.width', m.width, '64 with model.init imagenet:FILE (ImageNet ResNet18 has width 64)');
-  try {
-    checkIntervals(m);
-  } catch (e) {
-    throw new ConfigError(`config fields "model.sc", "model.K", "model.frames": ${(e as Error).message}`);
+  const netOk = problems.list.length === before;
+  if (!Array.isArray(m.headWidths) || m.headWidths.length !== 3) bad('model.headWidths', m.headWidths, 'three positive integers');
+  else m.headWidths.forEach((w, i) => int(`model.headWidths[${i}]`, w, 1, 4096));
+  if (typeof m.init !== 'string' || !(m.init === 'scratch' || /^imagenet:.+/.test(m.init))) bad('model.init', m.init, '"scratch" or "imagenet:FILE"');
+  else if (m.init.startsWith('imagenet:') && m.width !== 64) bad('model.width', m.width, '64 with model.init imagenet:FILE (ImageNet ResNet18 has width 64)');
+  if (!INPUT_MODES.includes(m.input)) bad('model.input', m.input, INPUT_MODES.map((x) => `"${x}"`).join(' or '));
+  if (netOk) {
+    try {
+      checkIntervals(m);
+    } catch (e) {
+      problems.add(`config fields "model.sc", "model.K", "model.frames": ${(e as Error).message}`);
+    }
   }
 
   const p = c.pretrain;
@@ -284,27 +326,51 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   int('finetune.epochs', f.epochs, 0, 10000);
   num('finetune.lr', f.lr, 0, 10, true);
   int('finetune.n', f.n, 2, 4096);
-  for (const k of ['s', 'sam', 't', 'con'] as const) num(`finetune.weights.${k}`, f.weights[k], 0, 1000);
+  if (isObject(f.weights)) for (const k of ['s', 'sam', 't', 'con'] as const) num(`finetune.weights.${k}`, f.weights[k], 0, 1000);
+  else bad('finetune.weights', f.weights, 'an object');
   num('finetune.tau', f.tau, 0, 100, true);
-  if (f.conReduction !== 'mean' && f.conReduction !== 'sum') fail('finetune.conReduction', f.conReduction, '"mean" or "sum"');
-  if (f.conDenominator !== 'eq7' && f.conDenominator !== 'supcon') fail('finetune.conDenominator', f.conDenominator, '"eq7" or "supcon"');
-  if (f.grl.schedule !== 'dann' && f.grl.schedule !== 'constant') fail('finetune.grl.schedule', f.grl.schedule, '"dann" or "constant"');
-  num('finetune.grl.lambda', f.grl.lambda, 0, 1000);
+  if (f.conReduction !== 'mean' && f.conReduction !== 'sum') bad('finetune.conReduction', f.conReduction, '"mean" or "sum"');
+  if (f.conDenominator !== 'eq7' && f.conDenominator !== 'supcon') bad('finetune.conDenominator', f.conDenominator, '"eq7" or "supcon"');
+  if (isObject(f.grl)) {
+    if (f.grl.schedule !== 'dann' && f.grl.schedule !== 'constant') bad('finetune.grl.schedule', f.grl.schedule, '"dann" or "constant"');
+    num('finetune.grl.lambda', f.grl.lambda, 0, 1000);
+  } else bad('finetune.grl', f.grl, 'an object');
 
-  if (c.data.kind === 'prepared') {
+  if (c.data?.kind === 'prepared') {
     const d = c.data;
     const micro = d.micro as unknown;
     if (Array.isArray(micro)) {
-      if (micro.length === 0 || !micro.every((x) => typeof x === 'string' && x !== '')) fail('data.micro', micro, 'a list of micro dataset names, e.g. [smic, casme2, samm, casme3]');
-      d.micro = micro.join(',');
-    }
-    if (typeof d.micro !== 'string' || !d.micro) fail('data.micro', d.micro, 'a micro dataset name (casme2, samm, smic, casme3, 4dme, megc2019) or a list of them');
-    if (typeof d.macro !== 'string' || !d.macro) fail('data.macro', d.macro, 'a macro dataset name (ckplus, mmi)');
-    if (!isObject(d.roots)) fail('data.roots', d.roots, 'an object of dataset name -> folder');
-  } else {
-    checkSyntheticOptions(c.data.options, m);
+      if (micro.length === 0 || !micro.every((x) => typeof x === 'string' && x !== '')) bad('data.micro', micro, 'a list of micro dataset names, e.g. [smic, casme2, samm, casme3]');
+      else d.micro = micro.join(',');
+    } else if (typeof d.micro !== 'string' || !d.micro) bad('data.micro', d.micro, 'a micro dataset name (casme2, samm, smic, casme3, 4dme, megc2019) or a list of them');
+    if (typeof d.macro !== 'string' || !d.macro) bad('data.macro', d.macro, 'a macro dataset name (ckplus, mmi)');
+    if (!isObject(d.roots)) bad('data.roots', d.roots, 'an object of dataset name -> folder');
+  } else if (c.data?.kind === 'synthetic' && netOk) {
+    checkSyntheticOptions(c.data.options, m, problems);
   }
+  problems.throwIfAny();
   return c;
+}
+
+/** The fields of `data` for real datasets, with their defaults. */
+const PREPARED_DATA_DEFAULTS: Omit<PreparedDataConfig, 'scheme'> = { kind: 'prepared', micro: '', macro: '', roots: {}, cacheDir: DEFAULT_CACHE_BASE, skipBad: false };
+
+/** Checks the generator options of `data.options` against the generator's own rules (it stops at its first problem); the geometry comes from `model`. */
+function checkSyntheticOptions(options: unknown, model: ModelConfig, problems: Problems): void {
+  if (!isObject(options)) return problems.bad('data.options', options, 'an object of synthetic generator options');
+  for (const k of MODEL_GEOMETRY_FIELDS) {
+    if (k in options) return problems.bad(`data.options.${k}`, options[k], `no value here: it comes from model.${k}`);
+  }
+  try {
+    validateSyntheticConfig({ ...options, size: model.size, frames: model.frames, channels: model.channels });
+  } catch (e) {
+    if (!(e instanceof SyntheticConfigError)) throw e;
+    if (e.expected === undefined) {
+      const geometry: readonly string[] = MODEL_GEOMETRY_FIELDS;
+      const known = fieldPaths(DEFAULT_SYNTHETIC_CONFIG).filter((k) => !geometry.includes(k)).map((k) => `data.options.${k}`);
+      problems.unknown(`data.options.${e.field}`, known);
+    } else problems.bad(`data.options.${e.field}`, e.value, e.expected);
+  }
 }
 
 /** Largest config file read: a config is a few kB, and YAML takes far more memory than its text. */

@@ -63,4 +63,26 @@ describe('config', () => {
     expect(PRESETS.paper.model.input).toBe('frames');
     expect(DEFAULT_SYNTHETIC_CONFIG.macro.subjects).toBe(32);
   });
+
+  it('reports every problem of a config at once, with a did-you-mean for a misspelt field', () => {
+    const partial = { seeds: 0, pretrian: {}, model: { witdh: 8, channels: 2 }, finetune: { lr: -1, lamda: 1, conReduction: 'avg' }, data: { kind: 'synthetic', options: { micro: { intensty: 1 } } } };
+    expect(() => resolveConfig(partial as never)).toThrow(
+      new ConfigError(
+        [
+          '7 problems in the config:',
+          '  unknown config field "pretrian" (did you mean "pretrain"?)',
+          '  unknown config field "model.witdh" (did you mean "model.width"?)',
+          '  unknown config field "finetune.lamda" (did you mean "finetune.grl.lambda"?)',
+          '  config field "seeds" is 0: expected an integer in [1, 100]',
+          '  config field "model.channels" is 2: expected 1 or 3',
+          '  config field "finetune.lr" is -1: expected a number in (0, 10]',
+          '  config field "finetune.conReduction" is "avg": expected "mean" or "sum"',
+        ].join('\n'),
+      ),
+    );
+    // the generator's options get their suggestion too (the geometry being right, they are checked)
+    expect(() => resolveConfig({ data: { kind: 'synthetic', options: { micro: { intensty: 1 } } } } as never)).toThrow('unknown config field "data.options.micro.intensty" (did you mean "data.options.micro.intensity"?)');
+    // a name far from every field gets no guess
+    expect(() => resolveConfig({ zzzzzz: 1 } as never)).toThrow(/^unknown config field "zzzzzz"$/);
+  });
 });

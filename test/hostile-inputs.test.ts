@@ -4,36 +4,29 @@
  * folder, frames that do not fit the model, files too large to read, a full
  * disk. docs/failure-modes.md lists each case with the test that covers it.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import fs, { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/backend/index.js';
-import { TwoStreamNet, type TwoStreamConfig } from '../src/model/twostream.js';
-import { withInitSeed } from '../src/model/resnet.js';
-import { saveCheckpoint } from '../src/model/checkpoint.js';
-import { DEFAULT_NORMALIZATION } from '../src/data/batches.js';
 import { clipPath, loadClipSet, readIndex, saveClipSet } from '../src/data/cache.js';
 import { Predictor } from '../src/predict/index.js';
 import { readConfigFile } from '../src/config.js';
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js';
 import { z } from '../src/util/schema.js';
 import { randomClipSet, runCli, tempDir } from './helpers.js';
+import { saveTinyCheckpoint } from './tiny-checkpoint.js';
 
-const grey: TwoStreamConfig = { classes: 3, size: 32, channels: 1, frames: 4, width: 2, sc: 2, K: 2 };
 const root = tempDir('hostile');
 const model = join(root, 'model');
 const cache = join(root, 'cache');
-let net: TwoStreamNet;
 
 beforeAll(async () => {
   await initBackend('wasm');
-  net = withInitSeed(3, () => new TwoStreamNet(grey, 'MiNet'));
-  await saveCheckpoint(net, model, { labels: ['a', 'b', 'c'], temporal: 'intervals', normalization: DEFAULT_NORMALIZATION, preprocessing: { align: 'none', resample: 'linear' } });
+  await saveTinyCheckpoint(model, { frames: 4, labels: ['a', 'b', 'c'], seed: 3 });
   saveClipSet(cache, randomClipSet({ name: 'toy', clips: 3, classes: 3, subjects: 2, T: 4, size: 32, seed: 4 }));
 });
-afterAll(() => net?.dispose());
 
 /** A copy of the cache or the model under a new name, with `edit` applied to one JSON file of it. */
 function edited(from: string, name: string, file: string, edit: (j: Record<string, any>) => void): string {

@@ -6,7 +6,9 @@ import { readSummaryFile } from '../src/results/index.js';
 import { runCli, tempDir } from './helpers.js';
 import {
   parsePredictionsCsv,
+  formatDifference,
   predictionsToCsv,
+  TRANSFER_ROW,
   renderConsoleTable,
   renderSummaryMarkdown,
   summarize,
@@ -178,8 +180,31 @@ describe('renderConsoleTable', () => {
     expect(lines[5]).toBe('95% CI: paired bootstrap, crossed design over seeds and clips');
     const widths = new Set(lines.slice(1, 5).map((l) => l.length));
     expect(widths.size).toBe(1);
-    expect(lines[3]).toMatch(/^L_c\s+0\.911 ± 0\.126\s+0\.917 ± 0\.118\s+0\.917 ± 0\.118\s+0\.911 ± 0\.126\s+baseline$/);
+    expect(lines[3]).toMatch(/^L_c\s+0\.911 ± 0\.126\s+0\.917 ± 0\.118\s+0\.917 ± 0\.118\s+0\.911 ± 0\.126\s+baseline\s+baseline$/);
     expect(lines[1].indexOf('UF1') + 3).toBe(lines[3].indexOf('0.126') + 5);
+  });
+
+  it('shows the paired intervals (one seed too) and the transfer diagnostic, as the report does', () => {
+    const one = predictions.filter((p) => p.seed === 1);
+    // MaNet alone on seed 1: every clip right but c1 -> F1 2/3, 4/5, 1 as L_c's seed 1 (c4 there, c1 here)
+    const transfer = preds(1, TRANSFER_ROW, (l, i) => (i === 0 ? 1 : l));
+    const s = summarize({ dataset: 'toy', labels, variants, predictions: one, transfer });
+    const lines = renderConsoleTable(s).trimEnd().split('\n');
+    expect(lines[0]).toBe('toy: 1 seed (1)');
+    expect(lines[1]).toMatch(/^variant\s+UF1\s+UAR\s+accuracy\s+F1\s+ΔUF1 vs L_c \[95% CI\]\s+ΔUAR vs L_c \[95% CI\]$/);
+    const d = s.variants[1].vsBaseline!;
+    expect(lines[4]).toContain(`${formatDifference(d.UF1)}  ${formatDifference(d.UAR)}`);
+    // L_c + L_s is wrong on every clip: -UF1 and -UAR of L_c's seed 1
+    expect(d.UF1.mean).toBeCloseTo(-(2 / 3 + 0.8 + 1) / 3, 12);
+    expect(lines[5]).toBe(`${TRANSFER_ROW}: UF1 0.822, UAR 0.833, accuracy 0.833`);
+  });
+
+  it('prints an interval bound that is not 0 with the digits that show its sign, and 0 as 0', () => {
+    const d = (mean: number, lo: number, hi: number) => formatDifference({ mean, ci95: [lo, hi], perSeed: [mean], wins: 0 });
+    expect(d(0.0123, -0.0004, 0.0301)).toBe('+0.012 [-0.0004, +0.030]');
+    expect(d(0.0002, 0.00004, 0.0004)).toBe('+0.0002 [+0.00004, +0.0004]');
+    expect(d(-0.021, -0.045, 0)).toBe('-0.021 [-0.045, 0.000]');
+    expect(d(0.5, 0.0005, 0.9)).toBe('+0.500 [+0.001, +0.900]');
   });
 });
 

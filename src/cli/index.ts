@@ -20,9 +20,10 @@ export function buildProgram(): Command {
     .name('mimanet')
     .description('Micro-expression recognition enhanced by macro-expressions (Xia and Wang, IJCAI 2021)')
     .version(MIMANET_VERSION)
-    .showHelpAfterError()
     // before the commands are added, so that they inherit it: --help and usage errors return instead of exiting
-    .exitOverride();
+    .exitOverride()
+    // usage errors in the one style of every mimanet error (`mimanet: error: ...`)
+    .configureOutput({ outputError: (text, write) => write(`mimanet: ${text}`) });
   registerRunCommand(program);
   registerServeCommand(program);
   registerTrainCommand(program);
@@ -33,7 +34,14 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerSpotCommands(program);
   registerSpotEvalCommand(program);
+  pointToHelp(program, 'mimanet');
   return program;
+}
+
+/** After a usage error, one line saying where the options are, instead of the whole help. */
+function pointToHelp(cmd: Command, path: string): void {
+  cmd.showHelpAfterError(`(${path} --help lists the ${cmd.commands.length > 0 ? 'commands' : 'options'})`);
+  for (const sub of cmd.commands) pointToHelp(sub, `${path} ${sub.name()}`);
 }
 
 /** Runs the CLI; errors print as one clear line (stack traces with MIMANET_DEBUG=1). */

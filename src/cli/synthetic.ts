@@ -1,7 +1,9 @@
 /**
  * `mimanet data synthetic`: writes clips of the embedded dataset as PNG frame
  * folders, to look at or to feed `mimanet predict`; with --long-videos, long
- * videos with their ground-truth expression intervals, to spot in.
+ * videos with their ground-truth expression intervals, to spot in. A clip's
+ * name is its folder's name everywhere: in labels.csv, in its clip.json and in
+ * what `predict --clips` prints.
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -23,6 +25,29 @@ export interface ExportOptions {
   sets: Array<'micro' | 'macro'>;
 }
 
+/** The folder name of a clip: its id with `/` as `__` (as in the clip cache). */
+export function exportName(id: string): string {
+  return id.replace(/\//g, '__');
+}
+
+/**
+ * The clips of a set in the order they are exported: the first clip of every
+ * subject, then the second, ...; subjects taken from each source in turn. So
+ * the first N clips come from as many subjects and sources as there are.
+ */
+export function exportOrder(set: ClipSet): ClipSet['clips'] {
+  const bySubject = new Map<string, ClipSet['clips']>();
+  for (const c of set.clips) bySubject.set(c.subject, [...(bySubject.get(c.subject) ?? []), c]);
+  const bySource = new Map<string, string[]>();
+  for (const [subject, clips] of bySubject) bySource.set(clips[0].source, [...(bySource.get(clips[0].source) ?? []), subject]);
+  const sources = [...bySource.values()];
+  const subjects: string[] = [];
+  for (let k = 0; subjects.length < bySubject.size; k++) for (const list of sources) if (k < list.length) subjects.push(list[k]);
+  const out: ClipSet['clips'] = [];
+  for (let k = 0; out.length < set.clips.length; k++) for (const s of subjects) if (k < bySubject.get(s)!.length) out.push(bySubject.get(s)![k]);
+  return out;
+}
+
 /** Writes `count` clips of each set as `OUT/<set>/<clip>/NN.png` plus `OUT/<set>/labels.csv`; returns the clip folders. */
 export async function exportClips(sets: Record<'micro' | 'macro', ClipSet>, opts: ExportOptions): Promise<string[]> {
   const written: string[] = [];
@@ -30,8 +55,8 @@ export async function exportClips(sets: Record<'micro' | 'macro', ClipSet>, opts
     const set = sets[name];
     const { frames: T, height: H, width: W, channels: C } = set;
     const rows = ['clip,subject,source,label'];
-    for (const clip of set.clips.slice(0, opts.count)) {
-      const dir = join(opts.out, name, clip.id.replace(/\//g, '__'));
+    for (const clip of exportOrder(set).slice(0, opts.count)) {
+      const dir = join(opts.out, name, exportName(clip.id));
       mkdirSync(dir, { recursive: true });
       for (let t = 0; t < T; t++) {
         const px = clip.frames.subarray(t * H * W * C, (t + 1) * H * W * C);
@@ -40,8 +65,8 @@ export async function exportClips(sets: Record<'micro' | 'macro', ClipSet>, opts
         writeFileAtomic(join(dir, `${String(t).padStart(2, '0')}.png`), png);
       }
       // the frames run onset to apex: predict reads this instead of guessing the middle frame as apex
-      writeFileAtomic(join(dir, CLIP_META_FILE), JSON.stringify({ onset: 0, apex: T - 1, label: set.labels[clip.label], subject: clip.subject, source: clip.source }) + '\n');
-      rows.push([clip.id, clip.subject, clip.source, set.labels[clip.label]].join(','));
+      writeFileAtomic(join(dir, CLIP_META_FILE), JSON.stringify({ clip: exportName(clip.id), onset: 0, apex: T - 1, label: set.labels[clip.label], subject: clip.subject, source: clip.source }) + '\n');
+      rows.push([exportName(clip.id), clip.subject, clip.source, set.labels[clip.label]].join(','));
       written.push(dir);
     }
     writeFileAtomic(join(opts.out, name, 'labels.csv'), rows.join('\n') + '\n');

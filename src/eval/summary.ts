@@ -265,9 +265,19 @@ export function designSentence(designs: readonly BootstrapDesign[]): string {
   return `The bootstrap is ${designs.map((d) => say[d]).join(' or ')}, as the column design says.`;
 }
 
-/** "+0.012 [-0.020, +0.041]": a paired difference and its 95% interval. */
+/**
+ * "+0.012 [-0.020, +0.041]": a paired difference and its 95% interval. A
+ * number that is not 0 gets the decimals that show a digit of it
+ * (`-0.0004`, never `-0.000`), so whether an interval holds 0 reads off the text;
+ * 0 itself is `0.000`.
+ */
 export function formatDifference(d: PairedDifference): string {
-  const f = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(DEFAULT_DECIMALS)}`;
+  const f = (x: number): string => {
+    if (x === 0) return (0).toFixed(DEFAULT_DECIMALS);
+    let decimals = DEFAULT_DECIMALS;
+    while (Math.abs(x) < 0.5 * 10 ** -decimals && decimals < 12) decimals++;
+    return `${x > 0 ? '+' : '-'}${Math.abs(x).toFixed(decimals)}`;
+  };
   return `${f(d.mean)} [${f(d.ci95[0])}, ${f(d.ci95[1])}]`;
 }
 
@@ -436,18 +446,20 @@ export function renderSummaryMarkdown(summary: Summary): string {
   return out.join('\n');
 }
 
-/** Compact aligned text table of the variants for a terminal. */
+/** Compact aligned text table of the variants for a terminal: the scores, the paired differences to L_c and, below, the transfer diagnostic. */
 export function renderConsoleTable(summary: Summary): string {
   const multi = summary.seeds.length > 1;
-  const withDiff = multi && summary.variants.some((v) => v.vsBaseline);
-  const header = ['variant', 'UF1', 'UAR', 'accuracy', 'F1', ...(withDiff ? ['ΔUF1 vs L_c [95% CI]'] : [])];
+  const withDiff = summary.variants.some((v) => v.vsBaseline);
+  const header = ['variant', 'UF1', 'UAR', 'accuracy', 'F1', ...(withDiff ? ['ΔUF1 vs L_c [95% CI]', 'ΔUAR vs L_c [95% CI]'] : [])];
+  const diff = (v: VariantSummary, k: 'UF1' | 'UAR'): string =>
+    v.vsBaseline ? formatDifference(v.vsBaseline[k]) : summary.variants.some((x) => x.vsBaseline?.baseline === v.name) ? 'baseline' : '-';
   const rows = summary.variants.map((v) => [
     v.name,
     fmt(v.UF1, v.UF1_std, multi),
     fmt(v.UAR, v.UAR_std, multi),
     fmt(v.accuracy, v.accuracy_std, multi),
     fmt(v.f1, v.f1_std, multi),
-    ...(withDiff ? [v.vsBaseline ? formatDifference(v.vsBaseline.UF1) : summary.variants.some((x) => x.vsBaseline?.baseline === v.name) ? 'baseline' : '-'] : []),
+    ...(withDiff ? [diff(v, 'UF1'), diff(v, 'UAR')] : []),
   ]);
   const all = [header, ...rows];
   // "±" is one column wide, so string length is the display width here.
@@ -456,7 +468,11 @@ export function renderConsoleTable(summary: Summary): string {
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   const title = `${summary.dataset}: ${summary.seeds.length} seed${summary.seeds.length === 1 ? '' : 's'} (${summary.seeds.join(', ')})`;
   const note = withDiff ? [`95% CI: paired bootstrap, ${comparisonDesigns(summary).join(' and ')} design over seeds and clips`] : [];
-  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ...note].join('\n') + '\n';
+  const t = summary.transfer;
+  const transfer = t ? [`${TRANSFER_ROW}: UF1 ${fmt(t.UF1, t.UF1_std, multi)}, UAR ${fmt(t.UAR, t.UAR_std, multi)}, accuracy ${fmt(t.accuracy, t.accuracy_std, multi)}`] : [];
+  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ...note, ...transfer].join('
+') + '
+';
 }
 
 // ---------------------------------------------------------------- CSV

@@ -54,3 +54,36 @@ export function parseWith<S extends z.ZodTypeAny>(schema: S, value: unknown, fil
 
 /** A finite number (JSON has no NaN; a hand-edited file may hold null or a string). */
 export const finite = z.number().finite();
+
+/** Edit distance with adjacent transpositions counted as one edit (`pretrian` is one from `pretrain`). */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The candidate `name` was most likely meant to be, for a "did you mean" hint:
+ * the nearest by {@link editDistance} (case ignored), if within a third of the
+ * name's length (at least one edit); the first of equals wins. `key` gives the
+ * part of a candidate compared (default: all of it).
+ */
+export function closest<T>(name: string, candidates: readonly T[], key: (c: T) => string = String): T | undefined {
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  let best: T | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), key(c).toLowerCase());
+    if (d <= limit && d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}

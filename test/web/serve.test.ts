@@ -93,6 +93,17 @@ describe('mimanet serve', () => {
   });
 });
 
+/** Sends `request` on a raw connection and resolves with all the server answers until it closes. */
+function rawExchange(port: number, request: string): Promise<string> {
+  return new Promise<string>((ok, fail) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(request));
+    let got = '';
+    sock.on('data', (d) => (got += d.toString()));
+    sock.on('end', () => ok(got));
+    sock.on('error', fail);
+  });
+}
+
 /** Open file descriptors of this process (Linux). */
 function openHandles(): number {
   return readdirSync('/proc/self/fd').length;
@@ -177,13 +188,7 @@ describe('mimanet serve under hostile clients', () => {
     mkdirSync(join(model, 'sub'));
     const s = await startServer({ port: 0, webRoot: web, model });
     open.push(s);
-    const raw = await new Promise<string>((ok, fail) => {
-      const sock = connect(s.port, '127.0.0.1', () => sock.write('GARBAGE / HTTP/9\r\n\x00\r\n\r\n'));
-      let got = '';
-      sock.on('data', (d) => (got += d.toString()));
-      sock.on('end', () => ok(got));
-      sock.on('error', fail);
-    });
+    const raw = await rawExchange(s.port, 'GARBAGE / HTTP/9\r\n\x00\r\n\r\n');
     expect(raw).toMatch(/^HTTP\/1.1 400/);
     expect((await fetch(`${s.url}model/sub`)).status).toBe(404);
     expect((await fetch(`${s.url}model/weights.bin%00.txt`)).status).toBe(400);
@@ -208,13 +213,7 @@ describe('mimanet serve under hostile clients', () => {
     }
     // past Node's header limit the request never reaches the handler: 431, not a bare 400
     expect((await fetch(`${s.url}${'c'.repeat(20000)}`)).status).toBe(431);
-    const raw = await new Promise<string>((ok, fail) => {
-      const sock = connect(s.port, '127.0.0.1', () => sock.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n'));
-      let got = '';
-      sock.on('data', (d) => (got += d.toString()));
-      sock.on('end', () => ok(got));
-      sock.on('error', fail);
-    });
+    const raw = await rawExchange(s.port, 'CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n');
     expect(raw).toMatch(/^HTTP\/1.1 405 Method Not Allowed\r\n/);
     expect(raw).toMatch(/\r\nAllow: GET, HEAD\r\n/);
     expect(errors).toEqual([]);
