@@ -108,7 +108,8 @@ function showPrediction(pred: Pick<Prediction, 'probs' | 'best'>, clip: Uint8Arr
 
 function renderThumbs(clip: Uint8Array): void {
   if (!model) return;
-  const { size, channels, frames } = model.meta.net;
+  const { size, frames } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const per = size * size * channels;
   ui.thumbs.replaceChildren(
     ...Array.from({ length: frames }, (_, t) => {
@@ -168,11 +169,12 @@ async function useModel(load: () => Promise<DemoModel>, quiet = false): Promise<
     model = next;
     reloadModel = load;
     // first run builds shaders / warms wasm; timed apart so clip timings show the steady state
-    const { size, channels, frames } = next.meta.net;
+    const { size, frames } = next.meta.net;
+    const channels = next.meta.frameChannels;
     const warm = await predictClip(next, new Uint8Array(frames * size * size * channels).fill(128));
     const m = next.meta;
     ui.modelInfo.textContent =
-      `Loaded ${next.source}: ${m.labels.length} classes (${m.labels.join(', ')}) · input T=${frames} × ${size}×${size}×${channels} · ` +
+      `Loaded ${next.source}: ${m.labels.length} classes (${m.labels.join(', ')}) · input T=${frames} × ${size}×${size}×${channels}${m.normalization.input === 'flow' ? ' frames → TV-L1 flow (u, v, strain)' : ''} · ` +
       `temporal ${m.temporal} · ${(next.params / 1e6).toFixed(2)} M weights · first run ${warm.ms.toFixed(0)} ms`;
     ui.modelInfo.dataset.state = 'ok';
     if (m.preprocessing?.align === 'face') ui.modelInfo.textContent += ' · trained on face-aligned clips: give it aligned face crops (the page detects no faces)';
@@ -238,7 +240,8 @@ function sortedImages(files: readonly File[]): File[] {
 async function runFrames(files: File[]): Promise<void> {
   if (!model) return;
   const gen = generation;
-  const { size, channels, frames: T } = model.meta.net;
+  const { size, frames: T } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const images = sortedImages(files);
   if (images.length === 0) throw new Error(`none of the ${files.length} chosen files is an image`);
   if (images.length < MIN_CLIP_FRAMES) throw new Error(`${images[0]!.name}: one frame is not a clip; give at least ${MIN_CLIP_FRAMES} (onset … apex)`);
@@ -280,7 +283,8 @@ function newTimeline(results: WindowResult[], onPick: (r: WindowResult, i: numbe
 async function runVideo(file: File): Promise<void> {
   if (!model) return;
   const gen = generation;
-  const { size, channels, frames: T } = model.meta.net;
+  const { size, frames: T } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const fps = intSetting(ui.fps, 'sample rate');
   const L = intSetting(ui.window, 'window');
   const step = intSetting(ui.step, 'step');
@@ -337,7 +341,8 @@ async function runVideo(file: File): Promise<void> {
 async function runWebcam(): Promise<void> {
   if (!model) return;
   const gen = generation;
-  const { size, channels, frames: T } = model.meta.net;
+  const { size, frames: T } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const fps = intSetting(ui.fps, 'sample rate');
   const L = intSetting(ui.window, 'window');
   const step = intSetting(ui.step, 'step');
