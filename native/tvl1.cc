@@ -45,6 +45,10 @@ constexpr double GRAD_IS_ZERO = 1.1920928955078125e-7;
 
 // ---------------------------------------------------------------- the team and its barrier
 
+// Pauses a waiter spins before it sleeps: about 10 to 30 microseconds, long enough for a partner that
+// is running, short enough not to take the core from one that is not.
+constexpr int SPINS = 200;
+
 class Barrier {
  public:
   explicit Barrier(int n) : n_(n) {}
@@ -60,7 +64,7 @@ class Barrier {
     // spin briefly (the others are usually a few microseconds behind), then sleep: on a machine with
     // more runnable threads than cores a spinning waiter would take the time of the one it waits for
     for (int spins = 0; gen_.load(std::memory_order_acquire) == g; spins++) {
-      if (spins < 4000) TVL1_RELAX();
+      if (spins < SPINS) TVL1_RELAX();
       else gen_.wait(g, std::memory_order_acquire);
     }
   }

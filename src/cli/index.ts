@@ -9,6 +9,7 @@ import { registerReportCommand } from './report.js';
 import { registerBenchCommand } from './bench.js';
 import { registerDataCommands } from './data.js';
 import { registerWorkerCommand } from './worker.js';
+import { registerFlowCommand } from './flow.js';
 import { MIMANET_VERSION } from '../version.js';
 
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerDataCommands(program);
   registerWorkerCommand(program);
+  registerFlowCommand(program);
   return program;
 }
 
