@@ -146,11 +146,14 @@ function clearResult(): void {
   delete ui.result.dataset.probs;
 }
 
-function showTiming(inferMs: number[], prepMs: number[]): void {
+function showTiming(inferMs: number[], prepMs: number[], flowMs: number[] = []): void {
   const n = inferMs.length;
   const what = n > 1 ? `median of ${n} windows` : 'one clip';
-  ui.timing.textContent = `inference ${median(inferMs).toFixed(1)} ms (${what}) · preprocessing ${median(prepMs).toFixed(1)} ms · backend ${tf.getBackend()}`;
+  const flow = flowMs.length > 0 ? ` · optical flow ${median(flowMs).toFixed(1)} ms` : '';
+  ui.timing.textContent = `inference ${median(inferMs).toFixed(1)} ms (${what}) · preprocessing ${median(prepMs).toFixed(1)} ms${flow} · backend ${tf.getBackend()}`;
   ui.timing.dataset.inferenceMs = String(median(inferMs));
+  if (flowMs.length > 0) ui.timing.dataset.flowMs = String(median(flowMs));
+  else delete ui.timing.dataset.flowMs;
 }
 
 // ---------- model ----------
@@ -260,7 +263,7 @@ async function runFrames(files: File[]): Promise<void> {
   const pred = await predictClip(model, clip);
   if (gen !== generation) return;
   showPrediction(pred, clip, `${images.length} frames: ${images[0]!.name} → ${images[images.length - 1]!.name}`);
-  showTiming([pred.ms], [prepMs]);
+  showTiming([pred.ms], [prepMs], pred.flowMs === undefined ? [] : [pred.flowMs]);
   setStatus('');
 }
 
@@ -307,6 +310,7 @@ async function runVideo(file: File): Promise<void> {
   const results: WindowResult[] = [];
   const inferMs: number[] = [];
   const prepMs: number[] = [];
+  const flowMs: number[] = [];
   const clipAt = (end: number): Uint8Array => resampleClip(frames.slice(end - span + 1, end + 1), T);
   const pick = (r: WindowResult): void => {
     showPrediction(r.pred, r.clip ?? clipAt(Math.round(r.time * fps)), `window ending at ${r.time.toFixed(2)} s`);
@@ -325,6 +329,7 @@ async function runVideo(file: File): Promise<void> {
       const pred = await predictClip(model, clip);
       if (gen !== generation) return;
       inferMs.push(pred.ms);
+      if (pred.flowMs !== undefined) flowMs.push(pred.flowMs);
       const r = { time: k / fps, pred };
       results.push(r);
       chart.push({ time: r.time, probs: pred.probs });
@@ -333,7 +338,7 @@ async function runVideo(file: File): Promise<void> {
     }
     setStatus(`Analysing ${file.name}: frame ${k + 1} of ${n}${n === MAX_VIDEO_FRAMES ? ` (the first ${MAX_VIDEO_FRAMES} only)` : ''}`);
   }
-  showTiming(inferMs, prepMs);
+  showTiming(inferMs, prepMs, flowMs);
   setStatus(`${file.name}: ${results.length} windows of ${span} frames at ${fps} fps; click the chart to inspect one.`);
   v.controls = true;
 }
@@ -369,6 +374,7 @@ async function runWebcam(): Promise<void> {
   const results: WindowResult[] = [];
   const inferMs: number[] = [];
   const prepMs: number[] = [];
+  const flowMs: number[] = [];
   let live = true;
   const chart = newTimeline(results, (r, i) => {
     live = i === results.length - 1;
@@ -396,6 +402,7 @@ async function runWebcam(): Promise<void> {
         busy = false;
         if (gen !== generation) return;
         inferMs.push(pred.ms);
+        if (pred.flowMs !== undefined) flowMs.push(pred.flowMs);
         const r: WindowResult = { time: (now - start) / 1000, pred, clip };
         results.push(r);
         if (results.length > WEBCAM_KEEP_CLIPS) delete results[results.length - 1 - WEBCAM_KEEP_CLIPS]!.clip;
@@ -408,7 +415,7 @@ async function runWebcam(): Promise<void> {
           chart.select(results.length - 1);
           showPrediction(pred, clip, `live, ${r.time.toFixed(1)} s`);
         }
-        if (inferMs.length % 10 === 0) showTiming(inferMs.slice(-50), prepMs.slice(-50));
+        if (inferMs.length % 10 === 0) showTiming(inferMs.slice(-50), prepMs.slice(-50), flowMs.slice(-50));
       }
     }
     requestAnimationFrame(() => void tick().catch(report));

@@ -142,6 +142,8 @@ export interface Prediction {
   best: number;
   /** Wall time of model.predict and the read-back, ms. */
   ms: number;
+  /** With the flow input: wall time of the clip's optical flow, ms. */
+  flowMs?: number;
 }
 
 /**
@@ -150,7 +152,7 @@ export interface Prediction {
  * input, its TV-L1 flow first, by the checkpoint's flow recipe (`clipFlow`, as
  * training and `predict` compute it). `flowMs` is the time of the flow.
  */
-export async function predictClip(m: DemoModel, clip: Uint8Array): Promise<Prediction & { flowMs?: number }> {
+export async function predictClip(m: DemoModel, clip: Uint8Array): Promise<Prediction> {
   const { size, frames } = m.meta.net;
   const channels = m.meta.frameChannels;
   const geometry = { frames, height: size, width: size, channels };
