@@ -16,6 +16,7 @@ import { tvl1FlowTs } from '../../src/motion/tvl1.js';
 import { TwoStreamNet } from '../../src/model/twostream.js';
 import { withInitSeed } from '../../src/model/resnet.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import { parseCheckpointMeta } from '../../src/model/checkpoint-meta.js';
 import { Predictor } from '../../src/predict/index.js';
 import { exportClips } from '../../src/cli/synthetic.js';
 import { netConfig, normalizationOf } from '../../src/train/experiment.js';
@@ -173,6 +174,20 @@ describe('a flow model: training, predict and the checkpoint', () => {
     expect(meta.normalization).toEqual({ mean: [0, 0, 0], std: [0.1, 0.1, 0.03], input: 'flow' });
     expect(meta.preprocessing.flow.tvl1.scaleStep).toBe(0.8);
     expect(meta.net.channels).toBe(3);
+  });
+});
+
+describe('a flow checkpoint\'s mimanet.json', () => {
+  it('is refused without its flow recipe, with net.channels other than 3, or with a bad recipe, naming the file and field', () => {
+    const meta = (over: Record<string, unknown>) => ({
+      format: 'mimanet-checkpoint', version: 1, labels: ['a', 'b'], net: { size: 32, frames: 4, channels: 3, classes: 2 }, temporal: 'intervals',
+      normalization: { mean: [0, 0, 0], std: [0.1, 0.1, 0.03], input: 'flow' }, preprocessing: { align: 'none', resample: 'linear', flow: flowRecipe(1) }, ...over,
+    });
+    expect(parseCheckpointMeta(meta({}), 'm.json').frameChannels).toBe(1);
+    expect(() => parseCheckpointMeta(meta({ preprocessing: { align: 'none' } }), 'm.json')).toThrow('m.json: normalization.input is "flow" but preprocessing.flow is missing');
+    expect(() => parseCheckpointMeta(meta({ net: { size: 32, frames: 4, channels: 1, classes: 2 }, normalization: { mean: [0], std: [1], input: 'flow' } }), 'm.json')).toThrow('m.json: net.channels is 1 with the flow input, expected 3');
+    expect(() => parseCheckpointMeta(meta({ preprocessing: { align: 'none', flow: { ...flowRecipe(1), strain: 'sobel' } } }), 'm.json')).toThrow('m.json: preprocessing.flow.strain is "sobel", expected "central" or "forward"');
+    expect(() => parseCheckpointMeta(meta({ preprocessing: { align: 'none', flow: { ...flowRecipe(1), tvl1: { warps: 0 } } } }), 'm.json')).toThrow('m.json: preprocessing.flow.tvl1: warps is 0, expected an integer in [1, 1000]');
   });
 });
 
