@@ -45,6 +45,10 @@ constexpr double GRAD_IS_ZERO = 1.1920928955078125e-7;
 
 // ---------------------------------------------------------------- the team and its barrier
 
+// Pauses a waiter spins before it sleeps: about 10 to 30 microseconds, long enough for a partner that
+// is running, short enough not to take the core from one that is not.
+constexpr int SPINS = 200;
+
 class Barrier {
  public:
   explicit Barrier(int n) : n_(n) {}
@@ -60,7 +64,7 @@ class Barrier {
     // spin briefly (the others are usually a few microseconds behind), then sleep: on a machine with
     // more runnable threads than cores a spinning waiter would take the time of the one it waits for
     for (int spins = 0; gen_.load(std::memory_order_acquire) == g; spins++) {
-      if (spins < 4000) TVL1_RELAX();
+      if (spins < SPINS) TVL1_RELAX();
       else gen_.wait(g, std::memory_order_acquire);
     }
   }
@@ -139,26 +143,39 @@ void pad_rows(const float* u, int w, int h, int r, float* pad, int y0, int y1) {
 
 // ---------------------------------------------------------------- resampling
 
+// One axis of a bilinear resampling from n to m samples (bilinearAxis of the TypeScript): the two
+// source samples of each output sample and the second one's weight.
+struct Axis {
+  std::vector<int> i0, i1;
+  std::vector<double> f;
+};
+
+Axis bilinear_axis(int n, int m) {
+  Axis a{std::vector<int>(m), std::vector<int>(m), std::vector<double>(m)};
+  const double r = static_cast<double>(n) / m;
+  for (int k = 0; k < m; k++) {
+    double s = (k + 0.5) * r - 0.5;
+    if (s < 0) s = 0;
+    int i = static_cast<int>(std::floor(s));
+    if (i > n - 1) i = n - 1;
+    a.i0[k] = i;
+    a.i1[k] = i < n - 1 ? i + 1 : n - 1;
+    a.f[k] = s - i > 1 ? 1 : s - i;
+  }
+  return a;
+}
+
 void resize_bilinear_rows(const float* src, int w, int h, float* dst, int nw, int nh, double scale, int y0, int y1) {
-  const double rx = static_cast<double>(w) / nw;
-  const double ry = static_cast<double>(h) / nh;
+  const Axis ax = bilinear_axis(w, nw), ay = bilinear_axis(h, nh);
   for (int y = y0; y < y1; y++) {
-    double sy = (y + 0.5) * ry - 0.5;
-    if (sy < 0) sy = 0;
-    int iy0 = static_cast<int>(std::floor(sy));
-    if (iy0 > h - 1) iy0 = h - 1;
-    const int iy1 = iy0 < h - 1 ? iy0 + 1 : h - 1;
-    const double fy = sy - iy0 > 1 ? 1 : sy - iy0;
+    const float* r0 = src + ay.i0[y] * w;
+    const float* r1 = src + ay.i1[y] * w;
+    const double fy = ay.f[y];
     for (int x = 0; x < nw; x++) {
-      double sx = (x + 0.5) * rx - 0.5;
-      if (sx < 0) sx = 0;
-      int ix0 = static_cast<int>(std::floor(sx));
-      if (ix0 > w - 1) ix0 = w - 1;
-      const int ix1 = ix0 < w - 1 ? ix0 + 1 : w - 1;
-      const double fx = sx - ix0 > 1 ? 1 : sx - ix0;
-      const double s00 = src[iy0 * w + ix0], s01 = src[iy0 * w + ix1], s10 = src[iy1 * w + ix0], s11 = src[iy1 * w + ix1];
-      const double a = s00 + fx * (s01 - s00);
-      const double b = s10 + fx * (s11 - s10);
+      const int x0 = ax.i0[x], x1 = ax.i1[x];
+      const double fx = ax.f[x];
+      const double a = r0[x0] + fx * (static_cast<double>(r0[x1]) - r0[x0]);
+      const double b = r1[x0] + fx * (static_cast<double>(r1[x1]) - r1[x0]);
       dst[y * nw + x] = static_cast<float>((a + fy * (b - a)) * scale);
     }
   }

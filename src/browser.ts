@@ -17,6 +17,7 @@ export { resamplePlan, planIndices, blendInto, DEFAULT_RESAMPLE, type ResampleMo
 // optical flow and strain, the same TV-L1 as training and `predict` (TypeScript; Node runs its native twin, to the bit the same)
 export { tvl1FlowTs as opticalFlow, resolveTvl1Params, DEFAULT_TVL1_PARAMS, type Tvl1Params, type FlowField } from './motion/tvl1.js';
 export { opticalStrain, STRAIN_VARIANTS, type StrainVariant } from './motion/strain.js';
+export { clipFlow, flowRecipe, FLOW_CHANNELS, type FlowRecipe } from './motion/clip-flow.js';
 export { encodeFlo, decodeFlo, flowToColour } from './motion/flo.js';
 export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type KnownPair } from './motion/pairs.js';
 // spotting: expression intervals, the MEGC metric and interval tables (CSV), as `spot score` has them

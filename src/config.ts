@@ -11,6 +11,8 @@ import type { FinetuneOptions, HeadWidths } from './train/finetune.js';
 import { checkBackendChoice, type BackendChoice } from './backend/index.js';
 import { INPUT_MODES, type InputMode } from './data/batches.js';
 import { closest, quote } from './util/schema.js';
+import { resolveTvl1Params, type Tvl1Params } from './motion/tvl1.js';
+import { STRAIN_VARIANTS, type StrainVariant } from './motion/strain.js';
 import { DEFAULT_SYNTHETIC_CONFIG, MODEL_GEOMETRY_FIELDS, SyntheticConfigError, validateSyntheticConfig, type SyntheticOptions } from './data/synthetic/config.js';
 
 export type Preset = 'quick' | 'paper';
@@ -29,9 +31,34 @@ export type ModelConfig = Omit<TwoStreamConfig, 'classes'> & {
   headWidths: HeadWidths;
   /** Initial weights of both streams: 'scratch' (He initialisation) or 'imagenet:FILE' (torchvision/timm ResNet18 .safetensors, width 64); ImageNet weights bring ImageNet's mean and std. Default 'scratch'. */
   init: string;
-  /** What the streams see: 'frames' (the paper) or 'onset-diff' (each frame minus the onset frame; a departure from the paper). Paper 'frames'. */
+  /**
+   * What the streams see: 'frames' (the paper), 'onset-diff' (each frame minus the onset frame) or
+   * 'flow' (TV-L1 flow from the onset to each frame and its optical strain: u, v, strain); the last
+   * two are departures from the paper. Paper 'frames'.
+   */
   input: InputMode;
+  /** How the flow input is made and scaled; present only with input 'flow' (filled with its defaults then). */
+  flow?: FlowInputConfig;
 };
+
+/** The flow input (`model.input: flow`; src/motion/clip-flow.ts). */
+export interface FlowInputConfig {
+  /** TV-L1 parameters (src/motion/tvl1.ts); each unset one takes OpenCV's DualTVL1 default (tau 0.25, lambda 0.15, theta 0.3, 5 scales, 5 warps, epsilon 0.01, 30 x 10 iterations, scale step 0.8, median 5). */
+  tvl1: Tvl1Params;
+  /** Derivatives of the optical strain (src/motion/strain.ts): 'central' (default) or 'forward'. */
+  strain: StrainVariant;
+  /**
+   * Pixels of flow per unit of network input: u and v are divided by it. Default 0.1, about the
+   * standard deviation of u and v on the quick preset's training clips (32 px faces; see
+   * docs/calibration.md); larger faces move more pixels.
+   */
+  motionScale: number;
+  /** Strain per unit of network input. Default 0.03, about its standard deviation on the same clips. */
+  strainScale: number;
+}
+
+/** Defaults of {@link FlowInputConfig}. */
+export const DEFAULT_FLOW_INPUT: Omit<FlowInputConfig, 'tvl1'> = { strain: 'central', motionScale: 0.1, strainScale: 0.03 };
 
 /** Pretraining with L_c alone (src/train/pretrain.ts): MaNet once per seed, MiNet once per fold. */
 export type PretrainConfig = Pick<ClassifierTrainOptions, 'lr' | 'batchSize'> & {
@@ -49,6 +76,8 @@ export interface SyntheticDataConfig {
   kind: 'synthetic';
   /** Generator options (src/data/synthetic/config.ts); size, frames and channels come from `model`. */
   options: SyntheticOptions;
+  /** Where the optical flow of the synthetic clips is cached with `model.input: flow` (under `synthetic/`). Default `.cache/mimanet`. */
+  cacheDir?: string;
 }
 
 export interface PreparedDataConfig {
@@ -262,6 +291,13 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   }
   const { data: _d, ...rest } = sections;
   void _d;
+  // model.flow exists only with input "flow", so the presets do not carry it: take it out of the merge
+  let flowPartial: unknown;
+  if (isObject(rest.model) && 'flow' in rest.model) {
+    const { flow, ...model } = rest.model as Record<string, unknown>;
+    flowPartial = flow;
+    (rest as Record<string, unknown>).model = model;
+  }
   const c = merge(base, { ...rest, preset: presetName }, '', true, problems, fields) as MimanetConfig;
   c.data = data as MimanetConfig['data'];
   if (partial.out === undefined) c.out = `runs/${presetName}`;
@@ -308,6 +344,8 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
   if (typeof m.init !== 'string' || !(m.init === 'scratch' || /^imagenet:.+/.test(m.init))) bad('model.init', m.init, '"scratch" or "imagenet:FILE"');
   else if (m.init.startsWith('imagenet:') && m.width !== 64) bad('model.width', m.width, '64 with model.init imagenet:FILE (ImageNet ResNet18 has width 64)');
   if (!INPUT_MODES.includes(m.input)) bad('model.input', m.input, INPUT_MODES.map((x) => `"${x}"`).join(' or '));
+  if (m.input === 'flow') m.flow = resolveFlowInput(flowPartial, problems);
+  else if (flowPartial !== undefined) bad('model.flow', flowPartial, 'no value: it applies only with model.input "flow"');
   if (netOk) {
     try {
       checkIntervals(m);
@@ -347,6 +385,7 @@ export function resolveConfig(partial: DeepPartial<MimanetConfig> & { preset?: P
     if (!isObject(d.roots)) bad('data.roots', d.roots, 'an object of dataset name -> folder');
   } else if (c.data?.kind === 'synthetic' && netOk) {
     checkSyntheticOptions(c.data.options, m, problems);
+    if (c.data.cacheDir !== undefined && (typeof c.data.cacheDir !== 'string' || c.data.cacheDir === '')) bad('data.cacheDir', c.data.cacheDir, 'a folder path');
   }
   problems.throwIfAny();
   return c;
@@ -375,6 +414,33 @@ function checkSyntheticOptions(options: unknown, model: ModelConfig, problems: P
 
 /** Largest config file read: a config is a few kB, and YAML takes far more memory than its text. */
 export const CONFIG_FILE_LIMIT = 2 ** 20;
+
+/** Fills and checks `model.flow`, recording what is wrong in `problems` (the defaults stand in for bad values). */
+function resolveFlowInput(partial: unknown, problems: Problems): FlowInputConfig {
+  if (partial === undefined || partial === null) partial = {};
+  if (!isObject(partial)) {
+    problems.bad('model.flow', partial, 'an object (tvl1, strain, motionScale, strainScale)');
+    partial = {};
+  }
+  const fields = ['tvl1', 'strain', 'motionScale', 'strainScale'];
+  for (const k of Object.keys(partial as object)) if (!fields.includes(k)) problems.unknown(`model.flow.${k}`, fields.map((x) => `model.flow.${x}`));
+  const f = { ...DEFAULT_FLOW_INPUT, ...(partial as object) } as Record<string, unknown>;
+  let tvl1: Tvl1Params = resolveTvl1Params({});
+  if (f.tvl1 !== undefined && !isObject(f.tvl1)) problems.bad('model.flow.tvl1', f.tvl1, 'an object of TV-L1 parameters');
+  else {
+    try {
+      tvl1 = resolveTvl1Params((f.tvl1 ?? {}) as Partial<Tvl1Params>, 'config field "model.flow.tvl1"');
+    } catch (e) {
+      problems.list.push((e as Error).message);
+    }
+  }
+  if (!STRAIN_VARIANTS.includes(f.strain as StrainVariant)) problems.bad('model.flow.strain', f.strain, '"central" or "forward"');
+  for (const k of ['motionScale', 'strainScale'] as const) {
+    const v = f[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1000) problems.bad(`model.flow.${k}`, v, 'a number in (0, 1000]');
+  }
+  return { tvl1, strain: f.strain as StrainVariant, motionScale: f.motionScale as number, strainScale: f.strainScale as number };
+}
 
 /** Reads a JSON or YAML config file into a partial config. */
 export async function readConfigFile(path: string): Promise<DeepPartial<MimanetConfig>> {

@@ -53,6 +53,7 @@ export * as results from './results/index.js';
 export { opticalFlow, nativeFlowAvailable, type FlowImplementation, type FlowRunOptions } from './motion/flow.js';
 export { tvl1FlowTs, resolveTvl1Params, pyramidSizes, DEFAULT_TVL1_PARAMS, type Tvl1Params, type FlowField } from './motion/tvl1.js';
 export { opticalStrain, STRAIN_VARIANTS, type StrainVariant } from './motion/strain.js';
+export { clipFlow, flowRecipe, FLOW_CHANNELS, type FlowRecipe } from './motion/clip-flow.js';
 export { encodeFlo, decodeFlo, flowToColour } from './motion/flo.js';
 export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type KnownPair } from './motion/pairs.js';
 

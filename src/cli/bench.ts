@@ -161,6 +161,39 @@ export async function runBench(o: BenchOptions, backend: { name: string; threads
   };
 }
 
+/** `mimanet bench --flow`: TV-L1 timings, in-process, against OpenCV, or in Chromium. */
+async function benchFlow(f: Record<string, string | boolean | undefined>): Promise<void> {
+  const { runFlowAgainstOpencv, formatOpencvReport, runFlowInBrowser } = await import('./bench-flow.js');
+  const { knownMotionPair, standardPairs, median } = await import('../motion/pairs.js');
+  const { opticalFlow } = await import('../motion/flow.js');
+  const size = positiveInt('size', f.size as string);
+  const threads = f.threads === undefined ? 1 : positiveInt('threads', f.threads as string);
+  const rounds = positiveInt('rounds', f.rounds as string);
+  const log = f.json ? undefined : (line: string) => process.stderr.write(`mimanet bench: ${line}\n`);
+  if (f.againstOpencv) {
+    const report = await runFlowAgainstOpencv({ size, threads, rounds, python: f.python as string | undefined, log });
+    process.stdout.write(f.json ? JSON.stringify(report) + '\n' : formatOpencvReport(report) + '\n\n' + JSON.stringify(report) + '\n');
+    return;
+  }
+  if (f.browser) {
+    const report = await runFlowInBrowser({ size, threads, rounds, log });
+    if (!f.json) process.stderr.write(`mimanet bench: TV-L1 ${size}x${size} per pair: ${report.browser} (TypeScript) ${report.chromiumTsMs.toFixed(1)} ms, Node TypeScript ${report.nodeTsMs.toFixed(1)} ms, Node native (${threads} thread(s)) ${report.nodeNativeMs.toFixed(1)} ms\n`);
+    process.stdout.write(JSON.stringify(report) + '\n');
+    return;
+  }
+  const pairs = standardPairs(size, size).map((p) => knownMotionPair(p.motion, p.seed, size, size));
+  opticalFlow(pairs[0].i0, pairs[0].i1, size, size, {}, { threads });
+  const ms: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const p of pairs) {
+      const t0 = performance.now();
+      opticalFlow(p.i0, p.i1, size, size, {}, { threads });
+      ms.push(performance.now() - t0);
+    }
+  }
+  process.stdout.write(JSON.stringify({ size, threads, pairs: pairs.length, rounds, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms) }) + '\n');
+}
+
 function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`option --${name} is ${JSON.stringify(v)}: expected a positive integer`);
@@ -183,9 +216,19 @@ export function registerBenchCommand(program: Command): void {
     .option('--json', 'print only the JSON object')
     .option('--against-torch', 'interleave PyTorch (bench/torch_ref.py) and mimanet, each run its own process, and report per-pair ratios (needs python3-torch)')
     .option('--pairs <n>', 'PyTorch/mimanet pairs of --against-torch', '5')
-    .option('--python <cmd>', 'interpreter with PyTorch for --against-torch (default: MIMANET_PYTHON, python3, /usr/bin/python3)')
     .option('--torch-device <name>', 'PyTorch\'s device for --against-torch: cpu, or cuda on an NVIDIA GPU', 'cpu')
-    .action(async (f: Record<string, string | boolean | undefined>) => {
+    .option('--python <cmd>', 'interpreter with PyTorch for --against-torch, with OpenCV for --flow --against-opencv (default: MIMANET_PYTHON or MIMANET_OPENCV_PYTHON, python3, /usr/bin/python3)')
+    .option('--flow', 'time TV-L1 optical flow instead: a pair of --size (default 128 here) with the default parameters, on the known-motion pairs')
+    .option('--against-opencv', 'with --flow: interleave OpenCV DualTVL1 (bench/tvl1_ref.py) and `mimanet flow`, each run its own process (needs python3-opencv)')
+    .option('--browser', 'with --flow: time the TypeScript TV-L1 in headless Chromium (and in Node), as pages run it')
+    .option('--rounds <n>', 'with --flow: OpenCV/mimanet rounds, or repetitions of the pairs with --browser', '3')
+    .action(async (f: Record<string, string | boolean | undefined>, cmd: Command) => {
+      if (f.flow) {
+        // --size defaults to 128 for the flow, the size the speed target is set at
+        await benchFlow({ ...f, size: cmd.getOptionValueSource('size') === 'default' ? '128' : f.size });
+        return;
+      }
+      if (f.againstOpencv || f.browser) throw new Error('--against-opencv and --browser time optical flow: add --flow');
       const o: BenchOptions = {
         size: positiveInt('size', f.size as string),
         batch: positiveInt('batch', f.batch as string),

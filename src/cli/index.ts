@@ -11,6 +11,7 @@ import { registerDataCommands } from './data.js';
 import { registerWorkerCommand } from './worker.js';
 import { registerSpotCommands } from './spot.js';
 import { registerSpotEvalCommand } from './spot-eval.js';
+import { registerFlowCommand } from './flow.js';
 import { MIMANET_VERSION } from '../version.js';
 
 
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerSpotCommands(program);
   registerSpotEvalCommand(program);
+  registerFlowCommand(program);
   pointToHelp(program, 'mimanet');
   return program;
 }

@@ -9,20 +9,33 @@ import type { Rng } from '../util/rng.js';
 /**
  * What the network sees of a frame. 'frames' is the paper's input: each frame
  * as it is. 'onset-diff' gives each frame minus the clip's onset frame, a
- * common MER input (it cancels the face's identity and keeps the motion); it is
- * a departure from the paper, recorded in configs and checkpoints.
+ * common MER input (it cancels the face's identity and keeps the motion).
+ * 'flow' gives the TV-L1 optical flow from the onset to each frame and its
+ * optical strain, three channels u, v, strain (src/motion/clip-flow.ts), the
+ * input of STSTNet and most flow-based MER methods. The last two are
+ * departures from the paper, recorded in configs and checkpoints.
  */
-export type InputMode = 'frames' | 'onset-diff';
-export const INPUT_MODES: readonly InputMode[] = ['frames', 'onset-diff'];
+export type InputMode = 'frames' | 'onset-diff' | 'flow';
+export const INPUT_MODES: readonly InputMode[] = ['frames', 'onset-diff', 'flow'];
 
-/** Pixel normalisation: x / 255 mapped by (x - mean) / std, per channel. */
+/**
+ * Input normalisation, per channel (one value is broadcast): pixels x / 255
+ * mapped by (x - mean) / std; with input 'flow', the flow channels (u and v in
+ * pixels, strain) mapped by (f - mean) / std.
+ */
 export interface Normalization {
-  /** Per-channel mean of x / 255 (one value is broadcast). Default [0.5]. */
+  /** Per-channel mean of x / 255, or of u, v, strain with input 'flow'. Default [0.5]; flow [0, 0, 0]. */
   mean: number[];
-  /** Per-channel standard deviation (one value is broadcast). Default [0.5]. */
+  /** Per-channel standard deviation. Default [0.5]; flow [motionScale, motionScale, strainScale] of `model.flow`. */
   std: number[];
-  /** 'frames' (default; absent in older checkpoints) or 'onset-diff': (x_t - x_onset) / (255 std), where the mean cancels. */
+  /** 'frames' (default; absent in older checkpoints), 'onset-diff': (x_t - x_onset) / (255 std), where the mean cancels, or 'flow'. */
   input?: InputMode;
+}
+
+/** The scales that map a flow input to about unit size: pixels of motion and strain per unit. */
+export interface FlowScales {
+  motionScale: number;
+  strainScale: number;
 }
 
 export const DEFAULT_NORMALIZATION: Normalization = { mean: [0.5], std: [0.5] };
@@ -34,7 +47,12 @@ export const IMAGENET_NORMALIZATION: Normalization = { mean: [0.485, 0.456, 0.40
  * std when the trunks start from ImageNet weights (averaged over RGB for grey
  * input), else [0.5] / [0.5]; and the input mode.
  */
-export function normalizationFor(init: string, channels: number, input: InputMode): Normalization {
+export function normalizationFor(init: string, channels: number, input: InputMode, flow?: FlowScales): Normalization {
+  if (input === 'flow') {
+    if (!flow) throw new Error('normalizationFor: input "flow" needs the flow scales (model.flow)');
+    // flow statistics, whatever the trunks' initialisation: ImageNet's pixel statistics mean nothing for flow
+    return { mean: [0, 0, 0], std: [flow.motionScale, flow.motionScale, flow.strainScale], input };
+  }
   if (!init.startsWith('imagenet:')) return { ...DEFAULT_NORMALIZATION, input };
   const { mean, std } = IMAGENET_NORMALIZATION;
   if (channels === 3) return { mean: [...mean], std: [...std], input };
@@ -83,6 +101,44 @@ export function normalizeClip(
   }
 }
 
+/**
+ * Writes one clip's flow input (T*H*W*3 float32 u, v, strain, see src/motion/clip-flow.ts) into
+ * `dst` at `offset` as (f - mean) / std, mirrored left-right when `flip`: a mirror image moves the
+ * other way, so u changes sign; v and the strain magnitude do not. The one place where flow becomes
+ * network input, for training, evaluation, `predict` and the browser demo.
+ */
+export function normalizeFlowClip(
+  dst: Float32Array,
+  offset: number,
+  flow: Float32Array,
+  geometry: { frames: number; height: number; width: number },
+  norm: Normalization,
+  flip = false,
+): void {
+  const { frames: T, height: H, width: W } = geometry;
+  const C = 3;
+  if (flow.length !== T * H * W * C) throw new Error(`flow input has ${flow.length} values, expected ${T * H * W * C} (T=${T}, ${H}x${W}x3)`);
+  const mean = [0, 1, 2].map((c) => (norm.mean.length === 1 ? norm.mean[0] : norm.mean[c]));
+  const inv = [0, 1, 2].map((c) => 1 / (norm.std.length === 1 ? norm.std[0] : norm.std[c]));
+  const sign = flip ? -1 : 1;
+  for (let t = 0; t < T; t++) {
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const si = ((t * H + y) * W + (flip ? W - 1 - x : x)) * C;
+        const di = offset + ((t * H + y) * W + x) * C;
+        dst[di] = (sign * flow[si] - mean[0]) * inv[0];
+        dst[di + 1] = (flow[si + 1] - mean[1]) * inv[1];
+        dst[di + 2] = (flow[si + 2] - mean[2]) * inv[2];
+      }
+    }
+  }
+}
+
+/** Channels of the network input for clips of `channels` and normalisation `norm`: 3 (u, v, strain) with input 'flow'. */
+export function inputChannels(channels: number, norm: Pick<Normalization, 'input'>): number {
+  return norm.input === 'flow' ? 3 : channels;
+}
+
 export interface Batch {
   apex: tf.Tensor4D;
   frames: tf.Tensor5D;
@@ -120,8 +176,10 @@ export interface BatchOptions {
 
 /** Builds a batch from clip indices; the caller disposes `apex` and `frames`. */
 export function makeBatch(set: ClipSet, indices: number[], opts: BatchOptions = {}): Batch {
-  const { frames: T, height: H, width: W, channels: C } = set;
+  const { frames: T, height: H, width: W, channels } = set;
   const norm = opts.normalization ?? DEFAULT_NORMALIZATION;
+  const flowInput = norm.input === 'flow';
+  const C = inputChannels(channels, norm);
   const per = T * H * W * C;
   const frameSize = H * W * C;
   const data = new Float32Array(indices.length * per);
@@ -130,10 +188,16 @@ export function makeBatch(set: ClipSet, indices: number[], opts: BatchOptions = 
   indices.forEach((ci, b) => {
     const clip = set.clips[ci];
     const src = clip.frames;
-    if (src.length !== per) throw new Error(`clip ${clip.id}: ${src.length} bytes, expected ${per} (T=${T}, ${H}x${W}x${C})`);
+    const bytes = T * H * W * channels;
+    if (src.length !== bytes) throw new Error(`clip ${clip.id}: ${src.length} bytes, expected ${bytes} (T=${T}, ${H}x${W}x${channels})`);
     const flip = opts.flip ? opts.flip.next() < 0.5 : false;
     const base = b * per;
-    normalizeClip(data, base, src, set, norm, flip);
+    if (flowInput) {
+      if (!clip.flow) throw new Error(`clip ${clip.id} of "${set.name}" has no optical flow; with input "flow" the data loader attaches it (src/data/flow-cache.ts)`);
+      normalizeFlowClip(data, base, clip.flow, set, norm, flip);
+    } else {
+      normalizeClip(data, base, src, set, norm, flip);
+    }
     apex.set(data.subarray(base + (T - 1) * frameSize, base + per), b * frameSize); // onset -> apex: apex is last
   });
   return {

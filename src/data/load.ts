@@ -5,6 +5,7 @@
 import type { ClipSet, LeftOutClip } from './types.js';
 import type { MimanetConfig } from '../config.js';
 import { alignedRecipe, type PreprocessingRecipe } from './preprocess/recipe.js';
+import { DEFAULT_CACHE_BASE } from '../config.js';
 
 export interface ExperimentData {
   micro: ClipSet;
@@ -15,6 +16,8 @@ export interface ExperimentData {
   preprocessing: PreprocessingRecipe;
   /** Clips of the datasets that are not used, with why (from the prepared caches). */
   leftOut?: LeftOutClip[];
+  /** The cache folders of the prepared micro and macro sets (their flows are kept inside). */
+  setDirs?: { micro: string; macro: string };
 }
 
 /** Checks a clip set before training: not empty, labels in range, geometry as the model expects. */
@@ -58,5 +61,28 @@ export async function loadExperimentData(cfg: MimanetConfig, opts: { log?: (mess
   if (data.macroToMicro.length !== data.macro.labels.length) {
     throw new Error(`label map has ${data.macroToMicro.length} entries for ${data.macro.labels.length} macro classes`);
   }
+  if (cfg.model.input === 'flow') await attachExperimentFlows(cfg, data, opts.log ?? (() => {}));
   return data;
+}
+
+/** With `model.input: flow`: every clip's flow from the flow cache (computed where missing), and the flow recipe in the preprocessing recipe. */
+async function attachExperimentFlows(cfg: MimanetConfig, data: ExperimentData, log: (m: string) => void): Promise<void> {
+  const { flowRecipe } = await import('../motion/clip-flow.js');
+  const { attachFlows, flowDirFor, syntheticSetDir } = await import('./flow-cache.js');
+  const f = cfg.model.flow;
+  if (!f) throw new Error('model.input is "flow" but model.flow is missing (resolveConfig fills it)');
+  const recipe = flowRecipe(cfg.model.channels as 1 | 3, f.tvl1, f.strain);
+  for (const role of ['micro', 'macro'] as const) {
+    const set = data[role];
+    let setDir: string;
+    if (cfg.data.kind === 'synthetic') {
+      const geometry = { size: cfg.model.size, frames: cfg.model.frames, channels: cfg.model.channels };
+      setDir = syntheticSetDir(cfg.data.cacheDir ?? DEFAULT_CACHE_BASE, { options: cfg.data.options, ...geometry }, set.name);
+    } else {
+      if (!data.setDirs) throw new Error('prepared data without its cache folders');
+      setDir = data.setDirs[role];
+    }
+    attachFlows(set, flowDirFor(setDir, set, recipe), recipe, log);
+  }
+  data.preprocessing = { ...data.preprocessing, flow: recipe };
 }

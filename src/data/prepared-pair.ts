@@ -135,5 +135,6 @@ export async function loadPreparedPair(cfg: MimanetConfig, opts: LoadPairOptions
     macroToMicro,
     preprocessing: recipeOf(microOpts),
     leftOut: [...(micro.leftOut ?? []), ...(macro.leftOut ?? [])],
+    setDirs: { micro: microOpts.cacheDir, macro: macroOpts.cacheDir },
   };
 }

@@ -16,6 +16,11 @@ export interface Clip {
   label: number;
   /** T*H*W*C bytes (0..255), frame-major, rows, columns, channels (NHWC per frame). */
   frames: Uint8Array;
+  /**
+   * With `model.input: flow`: T*H*W*3 float32, per pixel u, v (pixels) and optical strain of the
+   * flow from the onset to frame t (src/motion/clip-flow.ts), attached from the flow cache (src/data/flow-cache.ts).
+   */
+  flow?: Float32Array;
 }
 
 /** A set of prepared clips with one geometry. */

@@ -51,6 +51,11 @@ export interface ParsedMeta {
   normalization: Normalization;
   /** Undefined when the checkpoint does not say how its clips were made. */
   preprocessing?: PreprocessingRecipe;
+  /**
+   * Channels of the frames a clip is prepared with: the net's input channels, except with the flow
+   * input, where the net sees u, v, strain computed from frames of `preprocessing.flow.channels`.
+   */
+  frameChannels: 1 | 3;
   provenance?: Record<string, unknown>;
 }
 
@@ -119,12 +124,19 @@ const MetaSchema = z
 export function parseCheckpointMeta(json: unknown, file = META_FILE): ParsedMeta {
   const m = parseWith(MetaSchema, json, file);
   checkAggregation(m.temporal ?? 'mean', m.aggregationVersion, file);
+  const preprocessing = checkpointRecipe(m, file);
+  const input = (m.normalization.input ?? 'frames') as InputMode;
+  if (input === 'flow') {
+    if (!preprocessing?.flow) throw new Error(`${file}: normalization.input is "flow" but preprocessing.flow is missing (how to compute the flow)`);
+    if (m.net.channels !== 3) throw new Error(`${file}: net.channels is ${m.net.channels} with the flow input, expected 3 (u, v, strain)`);
+  }
   return {
     labels: m.labels,
     net: m.net as ParsedMeta['net'],
     temporal: m.temporal ?? 'mean',
-    normalization: { mean: m.normalization.mean, std: m.normalization.std, input: (m.normalization.input ?? 'frames') as InputMode },
-    preprocessing: checkpointRecipe(m, file),
+    normalization: { mean: m.normalization.mean, std: m.normalization.std, input },
+    preprocessing,
+    frameChannels: input === 'flow' ? preprocessing!.flow!.channels : (m.net.channels as 1 | 3),
     provenance: m.provenance,
   };
 }

@@ -135,28 +135,40 @@ function toFloatImage(img: ArrayLike<number>, width: number, height: number, nam
 // Resampling: the pyramid and the warps.
 
 /**
- * Bilinear resampling of a w x h image to nw x nh, pixel centres aligned ((x + 0.5) w / nw − 0.5),
- * coordinates clamped to the image; multiplied by `scale` (the flow's zoom factor when upsampling).
+ * One axis of a bilinear resampling from n to m samples, pixel centres aligned ((k + 0.5) n / m - 0.5,
+ * clamped to the image): for each output sample the two source samples and the second one's weight.
  */
+export function bilinearAxis(n: number, m: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
+  const r = n / m;
+  const i0 = new Int32Array(m);
+  const i1 = new Int32Array(m);
+  const f = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    let s = (k + 0.5) * r - 0.5;
+    if (s < 0) s = 0;
+    let a = Math.floor(s);
+    if (a > n - 1) a = n - 1;
+    i0[k] = a;
+    i1[k] = a < n - 1 ? a + 1 : n - 1;
+    f[k] = s - a > 1 ? 1 : s - a;
+  }
+  return { i0, i1, f };
+}
+
+/** Bilinear resampling of a w x h image to nw x nh ({@link bilinearAxis}), multiplied by `scale` (the flow's zoom factor when upsampling). */
 export function resizeBilinear(src: Float32Array, w: number, h: number, dst: Float32Array, nw: number, nh: number, scale = 1): void {
-  const rx = w / nw;
-  const ry = h / nh;
+  const ax = bilinearAxis(w, nw);
+  const ay = bilinearAxis(h, nh);
   for (let y = 0; y < nh; y++) {
-    let sy = (y + 0.5) * ry - 0.5;
-    if (sy < 0) sy = 0;
-    let y0 = Math.floor(sy);
-    if (y0 > h - 1) y0 = h - 1;
-    const y1 = y0 < h - 1 ? y0 + 1 : h - 1;
-    const fy = sy - y0 > 1 ? 1 : sy - y0;
+    const r0 = ay.i0[y] * w;
+    const r1 = ay.i1[y] * w;
+    const fy = ay.f[y];
     for (let x = 0; x < nw; x++) {
-      let sx = (x + 0.5) * rx - 0.5;
-      if (sx < 0) sx = 0;
-      let x0 = Math.floor(sx);
-      if (x0 > w - 1) x0 = w - 1;
-      const x1 = x0 < w - 1 ? x0 + 1 : w - 1;
-      const fx = sx - x0 > 1 ? 1 : sx - x0;
-      const a = src[y0 * w + x0] + fx * (src[y0 * w + x1] - src[y0 * w + x0]);
-      const b = src[y1 * w + x0] + fx * (src[y1 * w + x1] - src[y1 * w + x0]);
+      const x0 = ax.i0[x];
+      const x1 = ax.i1[x];
+      const fx = ax.f[x];
+      const a = src[r0 + x0] + fx * (src[r0 + x1] - src[r0 + x0]);
+      const b = src[r1 + x0] + fx * (src[r1 + x1] - src[r1 + x0]);
       dst[y * nw + x] = (a + fy * (b - a)) * scale;
     }
   }

@@ -15,7 +15,10 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadCheckpoint, type CheckpointMeta } from '../model/checkpoint.js';
 import { META_FILE, parseCheckpointMeta } from '../model/checkpoint-meta.js';
-import { normalizeClip } from '../data/batches.js';
+import { clipBytes } from '../data/types.js';
+import { normalizeClip, normalizeFlowClip, type Normalization } from '../data/batches.js';
+import { clipFlow, FLOW_CHANNELS } from '../motion/clip-flow.js';
+import { opticalFlow } from '../motion/flow.js';
 import { clipPath, readCachedClip, readIndex } from '../data/cache.js';
 import { videoFrameRef, type RawClip } from '../data/datasets/types.js';
 import { loadFrameInputs, toSharp, frameSource, type FrameInput } from '../data/preprocess/decode.js';
@@ -341,6 +344,9 @@ export class Predictor {
     readonly meta: CheckpointMeta,
     /** What the checkpoint says about its preprocessing; undefined when it does not say. */
     readonly preprocessing: PreprocessingRecipe | undefined,
+    /** Channels of the frames clips are prepared with (1 or 3; with the flow input, those the flow is computed from). */
+    readonly frameChannels: number,
+    readonly normalization: Normalization,
   ) {}
 
   static async load(dir: string): Promise<Predictor> {
@@ -351,24 +357,46 @@ export class Predictor {
       const classes = parsed.net.classes;
       if (classes === undefined) throw new Error(`${where}: net.classes is undefined, expected a positive integer`);
       if (parsed.labels.length !== classes) throw new Error(`${where}: ${parsed.labels.length} labels for ${classes} classes`);
-      return new Predictor(dir, model, meta, parsed.preprocessing);
+      return new Predictor(dir, model, meta, parsed.preprocessing, parsed.frameChannels, parsed.normalization);
     } catch (e) {
       model.dispose();
       throw e;
     }
   }
 
+  /** The geometry of the frames of a clip: T, size and the frames' channels. */
   get geometry(): InputGeometry {
-    return { frames: this.meta.net.frames, size: this.meta.net.size, channels: this.meta.net.channels };
+    return { frames: this.meta.net.frames, size: this.meta.net.size, channels: this.frameChannels };
+  }
+
+  /**
+   * The network input of one clip given as T*H*W*C bytes (onset first, apex last), as training
+   * makes it: the normalised frames, or with the flow input the normalised flow computed by the
+   * checkpoint's flow recipe (native TV-L1 where built; the same flow as training's to the bit).
+   * Returns T*H*W*Cin floats and Cin.
+   */
+  inputFor(frames: Uint8Array): { x: Float32Array; channels: number } {
+    const { frames: T, size, channels: C } = this.geometry;
+    const per = T * size * size * C;
+    if (frames.length !== per) throw new Error(`clip has ${frames.length} bytes, the model takes ${per} (T=${T}, ${size}x${size}x${C})`);
+    const geometry = { frames: T, height: size, width: size, channels: C };
+    if (this.normalization.input === 'flow') {
+      const recipe = this.preprocessing?.flow;
+      if (!recipe) throw new Error(`${this.dir}: the checkpoint takes the flow input but records no flow recipe`);
+      const flow = clipFlow(frames, geometry, recipe, (a, b, w, h, p) => opticalFlow(a, b, w, h, p));
+      const x = new Float32Array(T * size * size * FLOW_CHANNELS);
+      normalizeFlowClip(x, 0, flow, geometry, this.normalization);
+      return { x, channels: FLOW_CHANNELS };
+    }
+    const x = new Float32Array(per);
+    normalizeClip(x, 0, frames, geometry, this.normalization);
+    return { x, channels: C };
   }
 
   /** Class probabilities of one clip given as T*H*W*C bytes (onset first, apex last). */
   async scoreFrames(frames: Uint8Array): Promise<number[]> {
-    const { frames: T, size, channels: C } = this.geometry;
-    const per = T * size * size * C;
-    if (frames.length !== per) throw new Error(`clip has ${frames.length} bytes, the model takes ${per} (T=${T}, ${size}x${size}x${C})`);
-    const x = new Float32Array(per);
-    normalizeClip(x, 0, frames, { frames: T, height: size, width: size, channels: C }, this.meta.normalization);
+    const { frames: T, size } = this.geometry;
+    const { x, channels: C } = this.inputFor(frames);
     const frameSize = size * size * C;
     const out = tf.tidy(() => {
       const clip = tf.tensor5d(x, [1, T, size, size, C]);

@@ -55,7 +55,8 @@ import {
 
 export function netConfig(cfg: MimanetConfig, classes: number): TwoStreamConfig {
   const m = cfg.model;
-  return { classes, size: m.size, channels: m.channels, frames: m.frames, width: m.width, sc: m.sc, K: m.K };
+  // with the flow input the streams see three channels (u, v, strain) whatever the frames' channels
+  return { classes, size: m.size, channels: m.input === 'flow' ? 3 : m.channels, frames: m.frames, width: m.width, sc: m.sc, K: m.K };
 }
 
 /** Progress events of the long loops, for a progress bar. */
@@ -108,7 +109,7 @@ export function finetuneOptions(cfg: MimanetConfig, data: ExperimentData, losses
 
 /** The input normalisation of a config: ImageNet statistics with ImageNet weights, and the input mode. */
 export function normalizationOf(cfg: MimanetConfig): Normalization {
-  return normalizationFor(cfg.model.init, cfg.model.channels, cfg.model.input);
+  return normalizationFor(cfg.model.init, cfg.model.channels, cfg.model.input, cfg.model.flow);
 }
 
 /** Starts both streams from ImageNet weights when `model.init` says so (before pretraining); returns what was loaded. */

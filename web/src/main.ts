@@ -108,7 +108,8 @@ function showPrediction(pred: Pick<Prediction, 'probs' | 'best'>, clip: Uint8Arr
 
 function renderThumbs(clip: Uint8Array): void {
   if (!model) return;
-  const { size, channels, frames } = model.meta.net;
+  const { size, frames } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const per = size * size * channels;
   ui.thumbs.replaceChildren(
     ...Array.from({ length: frames }, (_, t) => {
@@ -145,11 +146,14 @@ function clearResult(): void {
   delete ui.result.dataset.probs;
 }
 
-function showTiming(inferMs: number[], prepMs: number[]): void {
+function showTiming(inferMs: number[], prepMs: number[], flowMs: number[] = []): void {
   const n = inferMs.length;
   const what = n > 1 ? `median of ${n} windows` : 'one clip';
-  ui.timing.textContent = `inference ${median(inferMs).toFixed(1)} ms (${what}) · preprocessing ${median(prepMs).toFixed(1)} ms · backend ${tf.getBackend()}`;
+  const flow = flowMs.length > 0 ? ` · optical flow ${median(flowMs).toFixed(1)} ms` : '';
+  ui.timing.textContent = `inference ${median(inferMs).toFixed(1)} ms (${what}) · preprocessing ${median(prepMs).toFixed(1)} ms${flow} · backend ${tf.getBackend()}`;
   ui.timing.dataset.inferenceMs = String(median(inferMs));
+  if (flowMs.length > 0) ui.timing.dataset.flowMs = String(median(flowMs));
+  else delete ui.timing.dataset.flowMs;
 }
 
 // ---------- model ----------
@@ -168,11 +172,12 @@ async function useModel(load: () => Promise<DemoModel>, quiet = false): Promise<
     model = next;
     reloadModel = load;
     // first run builds shaders / warms wasm; timed apart so clip timings show the steady state
-    const { size, channels, frames } = next.meta.net;
+    const { size, frames } = next.meta.net;
+    const channels = next.meta.frameChannels;
     const warm = await predictClip(next, new Uint8Array(frames * size * size * channels).fill(128));
     const m = next.meta;
     ui.modelInfo.textContent =
-      `Loaded ${next.source}: ${m.labels.length} classes (${m.labels.join(', ')}) · input T=${frames} × ${size}×${size}×${channels} · ` +
+      `Loaded ${next.source}: ${m.labels.length} classes (${m.labels.join(', ')}) · input T=${frames} × ${size}×${size}×${channels}${m.normalization.input === 'flow' ? ' frames → TV-L1 flow (u, v, strain)' : ''} · ` +
       `temporal ${m.temporal} · ${(next.params / 1e6).toFixed(2)} M weights · first run ${warm.ms.toFixed(0)} ms`;
     ui.modelInfo.dataset.state = 'ok';
     if (m.preprocessing?.align === 'face') ui.modelInfo.textContent += ' · trained on face-aligned clips: give it aligned face crops (the page detects no faces)';
@@ -238,7 +243,8 @@ function sortedImages(files: readonly File[]): File[] {
 async function runFrames(files: File[]): Promise<void> {
   if (!model) return;
   const gen = generation;
-  const { size, channels, frames: T } = model.meta.net;
+  const { size, frames: T } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const images = sortedImages(files);
   if (images.length === 0) throw new Error(`none of the ${files.length} chosen files is an image`);
   if (images.length < MIN_CLIP_FRAMES) throw new Error(`${images[0]!.name}: one frame is not a clip; give at least ${MIN_CLIP_FRAMES} (onset … apex)`);
@@ -257,7 +263,7 @@ async function runFrames(files: File[]): Promise<void> {
   const pred = await predictClip(model, clip);
   if (gen !== generation) return;
   showPrediction(pred, clip, `${images.length} frames: ${images[0]!.name} → ${images[images.length - 1]!.name}`);
-  showTiming([pred.ms], [prepMs]);
+  showTiming([pred.ms], [prepMs], pred.flowMs === undefined ? [] : [pred.flowMs]);
   setStatus('');
 }
 
@@ -280,7 +286,8 @@ function newTimeline(results: WindowResult[], onPick: (r: WindowResult, i: numbe
 async function runVideo(file: File): Promise<void> {
   if (!model) return;
   const gen = generation;
-  const { size, channels, frames: T } = model.meta.net;
+  const { size, frames: T } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const fps = intSetting(ui.fps, 'sample rate');
   const L = intSetting(ui.window, 'window');
   const step = intSetting(ui.step, 'step');
@@ -303,6 +310,7 @@ async function runVideo(file: File): Promise<void> {
   const results: WindowResult[] = [];
   const inferMs: number[] = [];
   const prepMs: number[] = [];
+  const flowMs: number[] = [];
   const clipAt = (end: number): Uint8Array => resampleClip(frames.slice(end - span + 1, end + 1), T);
   const pick = (r: WindowResult): void => {
     showPrediction(r.pred, r.clip ?? clipAt(Math.round(r.time * fps)), `window ending at ${r.time.toFixed(2)} s`);
@@ -321,6 +329,7 @@ async function runVideo(file: File): Promise<void> {
       const pred = await predictClip(model, clip);
       if (gen !== generation) return;
       inferMs.push(pred.ms);
+      if (pred.flowMs !== undefined) flowMs.push(pred.flowMs);
       const r = { time: k / fps, pred };
       results.push(r);
       chart.push({ time: r.time, probs: pred.probs });
@@ -329,7 +338,7 @@ async function runVideo(file: File): Promise<void> {
     }
     setStatus(`Analysing ${file.name}: frame ${k + 1} of ${n}${n === MAX_VIDEO_FRAMES ? ` (the first ${MAX_VIDEO_FRAMES} only)` : ''}`);
   }
-  showTiming(inferMs, prepMs);
+  showTiming(inferMs, prepMs, flowMs);
   setStatus(`${file.name}: ${results.length} windows of ${span} frames at ${fps} fps; click the chart to inspect one.`);
   v.controls = true;
 }
@@ -337,7 +346,8 @@ async function runVideo(file: File): Promise<void> {
 async function runWebcam(): Promise<void> {
   if (!model) return;
   const gen = generation;
-  const { size, channels, frames: T } = model.meta.net;
+  const { size, frames: T } = model.meta.net;
+  const channels = model.meta.frameChannels;
   const fps = intSetting(ui.fps, 'sample rate');
   const L = intSetting(ui.window, 'window');
   const step = intSetting(ui.step, 'step');
@@ -364,6 +374,7 @@ async function runWebcam(): Promise<void> {
   const results: WindowResult[] = [];
   const inferMs: number[] = [];
   const prepMs: number[] = [];
+  const flowMs: number[] = [];
   let live = true;
   const chart = newTimeline(results, (r, i) => {
     live = i === results.length - 1;
@@ -391,6 +402,7 @@ async function runWebcam(): Promise<void> {
         busy = false;
         if (gen !== generation) return;
         inferMs.push(pred.ms);
+        if (pred.flowMs !== undefined) flowMs.push(pred.flowMs);
         const r: WindowResult = { time: (now - start) / 1000, pred, clip };
         results.push(r);
         if (results.length > WEBCAM_KEEP_CLIPS) delete results[results.length - 1 - WEBCAM_KEEP_CLIPS]!.clip;
@@ -403,7 +415,7 @@ async function runWebcam(): Promise<void> {
           chart.select(results.length - 1);
           showPrediction(pred, clip, `live, ${r.time.toFixed(1)} s`);
         }
-        if (inferMs.length % 10 === 0) showTiming(inferMs.slice(-50), prepMs.slice(-50));
+        if (inferMs.length % 10 === 0) showTiming(inferMs.slice(-50), prepMs.slice(-50), flowMs.slice(-50));
       }
     }
     requestAnimationFrame(() => void tick().catch(report));

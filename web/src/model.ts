@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // importing src/browser.ts registers the custom layers of saved checkpoints
-import { CUSTOM_LAYERS, makeBatch, parseCheckpointMeta, type ParsedMeta } from '../../src/browser.js';
+import { CUSTOM_LAYERS, clipFlow, makeBatch, parseCheckpointMeta, type ParsedMeta } from '../../src/browser.js';
 
 export { CUSTOM_LAYERS };
 
@@ -142,15 +142,25 @@ export interface Prediction {
   best: number;
   /** Wall time of model.predict and the read-back, ms. */
   ms: number;
+  /** With the flow input: wall time of the clip's optical flow, ms. */
+  flowMs?: number;
 }
 
 /**
- * One clip (T frames of size x size x channels bytes, onset first, apex last)
- * through MiNet, normalised by `makeBatch` exactly as in training.
+ * One clip (T frames of size x size x frameChannels bytes, onset first, apex last)
+ * through MiNet, normalised by `makeBatch` exactly as in training; with the flow
+ * input, its TV-L1 flow first, by the checkpoint's flow recipe (`clipFlow`, as
+ * training and `predict` compute it). `flowMs` is the time of the flow.
  */
 export async function predictClip(m: DemoModel, clip: Uint8Array): Promise<Prediction> {
-  const { size, channels, frames } = m.meta.net;
-  const set = { name: 'demo', labels: m.meta.labels, frames, height: size, width: size, channels, clips: [{ id: 'clip', subject: 'demo', source: 'demo', label: 0, frames: clip }] };
+  const { size, frames } = m.meta.net;
+  const channels = m.meta.frameChannels;
+  const geometry = { frames, height: size, width: size, channels };
+  const recipe = m.meta.normalization.input === 'flow' ? m.meta.preprocessing?.flow : undefined;
+  const f0 = performance.now();
+  const flow = recipe ? clipFlow(clip, geometry, recipe) : undefined;
+  const flowMs = recipe ? performance.now() - f0 : undefined;
+  const set = { name: 'demo', labels: m.meta.labels, ...geometry, clips: [{ id: 'clip', subject: 'demo', source: 'demo', label: 0, frames: clip, ...(flow ? { flow } : {}) }] };
   const batch = makeBatch(set, [0], { normalization: m.meta.normalization });
   const t0 = performance.now();
   try {
@@ -160,7 +170,7 @@ export async function predictClip(m: DemoModel, clip: Uint8Array): Promise<Predi
     out.dispose();
     const ms = performance.now() - t0;
     const best = probs.reduce((bi, p, i) => (p > probs[bi]! ? i : bi), 0);
-    return { probs, best, ms };
+    return { probs, best, ms, ...(flowMs !== undefined ? { flowMs } : {}) };
   } finally {
     batch.apex.dispose();
     batch.frames.dispose();

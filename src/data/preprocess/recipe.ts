@@ -13,6 +13,7 @@
  * "face-aligned" = align "face" with the alignment `data prepare` uses by default).
  */
 import { DEFAULT_RESAMPLE, type ResampleMode } from './resample.js';
+import { parseFlowRecipe, type FlowRecipe } from '../../motion/clip-flow.js';
 
 /** Inter-ocular distance / output width of eye alignment. Leaves room for the whole face: about 1.8 inter-ocular distances from the eye line to the chin fit below the eye line at 0.35. */
 export const DEFAULT_EYE_DISTANCE = 0.33;
@@ -35,6 +36,12 @@ export interface PreprocessingRecipe {
   eyeDistance?: number;
   /** Eye line height / height, when align = 'face'. Default {@link DEFAULT_EYE_Y}. */
   eyeY?: number;
+  /**
+   * With `model.input: flow`: how the clip's optical flow is computed from its frames (TV-L1
+   * parameters, strain variant, the frames' channels; src/motion/clip-flow.ts). The flow's
+   * normalisation is the checkpoint's `normalization` (input "flow").
+   */
+  flow?: FlowRecipe;
 }
 
 /** The recipe of frames that are aligned face crops already. */
@@ -71,8 +78,9 @@ export function parseRecipe(rec: Record<string, unknown>, where: string, field =
       if (v !== undefined && !(typeof v === 'number' && v > 0 && v < 1)) throw new Error(`${where}: ${field}.${k} is ${JSON.stringify(v)}, expected a fraction in (0, 1)`);
     }
     const resample = (rec.resample as ResampleMode | undefined) ?? DEFAULT_RESAMPLE;
-    if (rec.align === 'none') return alignedRecipe(resample);
-    return faceRecipe({ resample, eyeDistance: rec.eyeDistance as number | undefined, eyeY: rec.eyeY as number | undefined });
+    const flow = rec.flow === undefined ? {} : { flow: parseFlowRecipe(rec.flow, where, `${field}.flow`) };
+    if (rec.align === 'none') return { ...alignedRecipe(resample), ...flow };
+    return { ...faceRecipe({ resample, eyeDistance: rec.eyeDistance as number | undefined, eyeY: rec.eyeY as number | undefined }), ...flow };
   }
   if (rec.kind === undefined) return undefined;
   const align = typeof rec.kind === 'string' ? KIND_ALIGN[rec.kind] : undefined;
