@@ -71,7 +71,10 @@ export async function spotVideo(input: string, f: SpotVideoFlags): Promise<SpotR
 
 /** Adds `spot INPUT` to the `spot` command group. */
 export function addSpotVideoCommand(spotCmd: Command): void {
+  // the default subcommand: `mimanet spot INPUT` runs it, and its options stay apart from `spot score`'s
   spotCmd
+    .command('video', { isDefault: true })
+    .description('spot micro- and macro-expressions in a video file or a folder of frames (the default: mimanet spot INPUT)')
     .argument('[input]', 'a video file or a folder of frames (a folder needs --fps)')
     .option('--out <dir>', 'where to write <name>.spot.json and <name>.spot.csv (default: the current folder)')
     .option('--fps <n>', 'frames per second (required for a folder of frames; overrides a video\'s own)')

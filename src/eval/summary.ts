@@ -470,7 +470,7 @@ export function renderConsoleTable(summary: Summary): string {
   const note = withDiff ? [`95% CI: paired bootstrap, ${comparisonDesigns(summary).join(' and ')} design over seeds and clips`] : [];
   const t = summary.transfer;
   const transfer = t ? [`${TRANSFER_ROW}: UF1 ${fmt(t.UF1, t.UF1_std, multi)}, UAR ${fmt(t.UAR, t.UAR_std, multi)}, accuracy ${fmt(t.accuracy, t.accuracy_std, multi)}`] : [];
-  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ...note, ...transfer].join('\n') + '\n';
+  return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), ...transfer, ...note].join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------- CSV

@@ -16,7 +16,7 @@ import { tvl1FlowTs } from '../../src/motion/tvl1.js';
 import { TwoStreamNet } from '../../src/model/twostream.js';
 import { withInitSeed } from '../../src/model/resnet.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
-import { parseCheckpointMeta } from '../../src/model/checkpoint-meta.js';
+import { AGGREGATION_VERSION, parseCheckpointMeta } from '../../src/model/checkpoint-meta.js';
 import { Predictor } from '../../src/predict/index.js';
 import { exportClips } from '../../src/cli/synthetic.js';
 import { netConfig, normalizationOf } from '../../src/train/experiment.js';
@@ -180,7 +180,7 @@ describe('a flow model: training, predict and the checkpoint', () => {
 describe('a flow checkpoint\'s mimanet.json', () => {
   it('is refused without its flow recipe, with net.channels other than 3, or with a bad recipe, naming the file and field', () => {
     const meta = (over: Record<string, unknown>) => ({
-      format: 'mimanet-checkpoint', version: 1, labels: ['a', 'b'], net: { size: 32, frames: 4, channels: 3, classes: 2 }, temporal: 'intervals',
+      format: 'mimanet-checkpoint', version: 1, labels: ['a', 'b'], net: { size: 32, frames: 4, channels: 3, classes: 2 }, temporal: 'intervals', aggregationVersion: AGGREGATION_VERSION,
       normalization: { mean: [0, 0, 0], std: [0.1, 0.1, 0.03], input: 'flow' }, preprocessing: { align: 'none', resample: 'linear', flow: flowRecipe(1) }, ...over,
     });
     expect(parseCheckpointMeta(meta({}), 'm.json').frameChannels).toBe(1);
