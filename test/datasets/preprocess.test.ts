@@ -123,7 +123,7 @@ describe('decoding', () => {
     for (let i = 0; i < 5; i++) await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 20 + 40 * i, g: 20 + 40 * i, b: 20 + 40 * i } } }).png().toFile(join(dir, `f${i}.png`));
     const video = join(dir, 'v.avi');
     execFileSync(ffmpegPath(), ['-v', 'error', '-framerate', '25', '-i', join(dir, 'f%d.png'), '-c:v', 'mjpeg', '-q:v', '1', video]);
-    expect(await probeVideo(video)).toEqual({ width: 16, height: 16, frames: 5 });
+    expect(await probeVideo(video)).toEqual({ width: 16, height: 16, frames: 5, fps: 25 }); // the rate the stream declares
     const inputs = await loadFrameInputs([videoFrameRef(video, 3), videoFrameRef(video, 1)]);
     const means = inputs.map((f) => {
       if (!('raw' in f)) throw new Error('expected raw pixels');
