@@ -273,6 +273,24 @@ describe('mimanet summarize', () => {
     'L_c + L_s + L_sam + L_t + L_con': [[-0.016, 0.062], [-0.02, 0.057]],
   };
 
+  it('the stored sample-efficiency summary is what its predictions give, crossed at every share', async () => {
+    const src = 'docs/results/quick-sample-efficiency';
+    const stored = readSummaryFile(src);
+    const dir = tempDir('resummarize');
+    cpSync(join(src, 'predictions.csv'), join(dir, 'predictions.csv'));
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...stored, variants: stored.variants.map(({ vsBaseline: _d, ...v }) => v) }));
+    expect((await runCli(['summarize', dir])).code).toBe(0);
+    const after = readSummaryFile(dir);
+    expect(after.variants).toEqual(stored.variants);
+    expect(after.variants.map((v) => v.share)).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25]);
+    expect(after.variants.filter((v) => v.vsBaseline).map((v) => [v.vsBaseline!.baseline, v.vsBaseline!.UF1.design])).toEqual([
+      ['L_c', 'crossed'],
+      ['L_c (50% subjects)', 'crossed'],
+      ['L_c (25% subjects)', 'crossed'],
+    ]);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toBe(readFileSync(join(src, 'summary.md'), 'utf8'));
+  }, 60_000);
+
   it('recomputes the stored 5-seed summary from its predictions: the same scores and crossed intervals; nested, the intervals first published', async () => {
     const stored = readSummaryFile('docs/results/quick-5seeds');
     const dir = tempDir('resummarize');
