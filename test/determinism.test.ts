@@ -11,7 +11,7 @@
  * the oneDNN cases fail instead of skipping where the addon was built without
  * oneDNN.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,9 @@ import { resolveConfig, type DeepPartial, type MimanetConfig } from '../src/conf
 import { runTaskInThread } from '../src/train/workers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Each case waits for child runs to end: about half a minute alone on 2 cores, several minutes beside
+// the rest of the suite and the burners. The timeout is the net for a hang, not a budget.
+vi.setConfig({ testTimeout: 20 * 60_000, hookTimeout: 20 * 60_000 });
 const ONEDNN_REQUIRED = process.env.MIMANET_REQUIRE_ONEDNN === '1';
 
 /** The addon's kernels, as `simdInfo` names them; empty without the addon. */
