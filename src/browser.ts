@@ -24,3 +24,19 @@ export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type 
 export * from './motion/intervals.js';
 export * from './motion/spot-metric.js';
 export * from './motion/spot-csv.js';
+// the spotter of `mimanet spot` (the flow comes in as a function: the page passes `opticalFlow`)
+export {
+  spot,
+  spotPasses,
+  spotFromPasses,
+  passMotion,
+  differenceAndContrast,
+  halfWindow,
+  resolveSpotOptions,
+  DEFAULT_SPOT_OPTIONS,
+  type SpotOptions,
+  type SpotResult,
+  type SpotPass,
+  type SpottedInterval,
+  type FlowFn,
+} from './motion/spot.js';
