@@ -1,0 +1,240 @@
+/**
+ * The browser demo's spotting end to end: a short synthetic long video (known micro- and
+ * macro-expressions) is written as a Y4M file and fed to headless Chromium as its fake camera;
+ * the page spots a fixed number of frames from the webcam, then `mimanet spot` (native flow)
+ * runs on the very frames the page analysed (the camera loops and its timing is not frame-exact,
+ * so the page's own record of its frames is the common input) and both must find the same
+ * intervals. The downloaded timeline (CSV and JSON) must hold them, and every micro interval must
+ * carry the label `mimanet predict` gives its onset..apex frames. The frames per second the page
+ * sustained are printed (and kept in MIMANET_E2E_OUT/spot-figures.json), not asserted.
+ *
+ * Chromium as in demo.e2e.test.ts: skipped with a line where it is missing, required with
+ * MIMANET_E2E_BROWSER=1.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { chromium, type Browser } from 'playwright-core';
+import { TwoStreamNet } from '../../src/model/twostream.js';
+import { withInitSeed } from '../../src/model/resnet.js';
+import { saveCheckpoint } from '../../src/model/checkpoint.js';
+import { Predictor } from '../../src/predict/index.js';
+import { startServer, type RunningServer } from '../../src/cli/serve.js';
+import { generateLongVideos, longVideoFrame, type LongVideo } from '../../src/data/synthetic/long-video.js';
+import { parseSpotCsv } from '../../src/motion/spot-csv.js';
+import type { SpotRecord } from '../../src/motion/spot-output.js';
+import type { SpotTimeline } from '../../web/src/spot-export.js';
+import { useCpu, tempDir, runCli } from '../helpers.js';
+
+const CHROMIUM = process.env.MIMANET_CHROMIUM || '/usr/bin/chromium';
+const REQUIRED = process.env.MIMANET_E2E_BROWSER === '1';
+const ENABLED = REQUIRED || existsSync(CHROMIUM);
+if (!ENABLED) console.warn(`spot demo e2e skipped: no Chromium at ${CHROMIUM}; install it (apt-get install -y chromium) or set MIMANET_CHROMIUM=PATH, and MIMANET_E2E_BROWSER=1 to require it`);
+const OUT = process.env.MIMANET_E2E_OUT;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const FPS = 30;
+const SECONDS = 8;
+/** The page's spotting size (SPOT_SIZE) and the video's: the page resizes nothing. */
+const SIZE = 64;
+const LABELS = ['negative', 'positive', 'surprise'];
+/** A grey MiNet at the spotting size, so the frames the spotter got are the model's frames too. */
+const cfg = { classes: 3, size: SIZE, channels: 1, frames: 4, width: 2, sc: 2, K: 2 };
+/**
+ * Scores are contrast / threshold at the apex. The TypeScript and native TV-L1 agree within
+ * 1e-3 px per pixel, so a region's motion (a mean of flow magnitudes) within about 2e-3 px, a
+ * contrast (a difference of such means) within about 4e-3 and its ratio to a threshold of a few
+ * tenths of a pixel within about 0.02; `mimanet spot` writes scores to 5 decimals.
+ */
+const SCORE_TOL = 0.02;
+const PROB_TOL = 1e-3;
+
+/**
+ * Explicit options (the generator's defaults are not fixed): strong micro-expressions, one
+ * macro-expression, no blinks, head movements, drift, tremor, flicker or noise, so that the
+ * looping camera shows a seamless neutral face between the events.
+ */
+const VIDEO_OPTIONS = {
+  seed: 5,
+  videos: 1,
+  seconds: SECONDS,
+  fps: FPS,
+  size: SIZE,
+  channels: 1,
+  micro: { count: 2, intensity: 0.7, intensityJitter: 0.1, minSeconds: 0.3, maxSeconds: 0.5 },
+  macro: { count: 1, intensity: 1, intensityJitter: 0.1, minSeconds: 1, maxSeconds: 1.5 },
+  blinksPerMinute: 0,
+  headMovesPerMinute: 0,
+  headAmplitude: 0.04,
+  drift: 0,
+  lightDrift: 0,
+  jitter: 0,
+  flicker: 0,
+  noise: 0,
+  gap: 0.5,
+};
+
+/** YUV4MPEG2, 4:2:0: the grey frames as the Y plane, U = V = 128. */
+function writeY4m(file: string, v: LongVideo): void {
+  const n = v.size * v.size;
+  const chroma = Buffer.alloc(2 * ((v.size / 2) * (v.size / 2)), 128);
+  const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${v.size} H${v.size} F${v.fps}:1 Ip A1:1\n`)];
+  for (let t = 0; t < v.frames; t++) {
+    parts.push(Buffer.from('FRAME\n'), Buffer.from(longVideoFrame(v, t).subarray(0, n)), chroma);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+let work: string;
+let server: RunningServer;
+let browser: Browser;
+let video: LongVideo;
+
+beforeAll(async () => {
+  if (!ENABLED) return;
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found and MIMANET_E2E_BROWSER=1 requires it; install it with \`apt-get install -y chromium\``);
+  await useCpu();
+  work = tempDir('e2e-spot');
+  const dist = join(work, 'dist');
+  await build({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
+
+  video = generateLongVideos(VIDEO_OPTIONS).videos[0]!;
+  const y4m = join(work, 'camera.y4m');
+  writeY4m(y4m, video);
+
+  const net = withInitSeed(7, () => new TwoStreamNet(cfg, 'MiNet'));
+  // a smaller C_e than the random one leaves every class in play (no probability pinned at 0 or 1)
+  const [kernel] = net.classifier.getWeights();
+  net.classifier.setWeights([tf.mul(kernel!, 0.3), tf.tensor1d([0.1, -0.2, 0.05])]);
+  const ckpt = join(work, 'ckpt');
+  await saveCheckpoint(net, ckpt, { labels: LABELS, temporal: 'intervals', normalization: { mean: [0.45], std: [0.25] }, preprocessing: { align: 'none', resample: 'linear' } });
+  net.dispose();
+
+  server = await startServer({ port: 0, model: ckpt, webRoot: dist });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`],
+  });
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe.skipIf(!ENABLED)('browser demo spotting', () => {
+  it('the synthetic video has micro- and macro-expressions for the spotter to find', () => {
+    expect(video.frames).toBe(SECONDS * FPS);
+    expect(video.expressions.map((e) => e.kind).sort()).toEqual(['macro', 'micro', 'micro']);
+  });
+
+  it('spots the fake camera as mimanet spot does on the same frames, labels the micro intervals and downloads the timeline', async () => {
+    const page = await browser.newPage({ acceptDownloads: true });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    try {
+      await page.goto(`${server.url}?backend=cpu`);
+      await page.waitForFunction(() => document.getElementById('model-info')?.dataset.state === 'ok' || document.getElementById('status')?.dataset.kind === 'error');
+      expect(await page.getAttribute('#model-info', 'data-state')).toBe('ok');
+      await page.selectOption('#mode', 'spot');
+      await page.fill('#fps', String(FPS));
+      await page.fill('#spot-seconds', String(SECONDS));
+      const t0 = Date.now();
+      await page.click('#webcam');
+      await page.waitForFunction(
+        () => ['done', 'error'].includes(document.getElementById('spot-panel')!.dataset.state ?? '') || document.getElementById('status')?.dataset.kind === 'error',
+        undefined,
+        { timeout: 480_000, polling: 500 },
+      );
+      const wallS = (Date.now() - t0) / 1000;
+      expect(await page.getAttribute('#spot-panel', 'data-state'), (await page.textContent('#status')) ?? '').toBe('done');
+      expect(errors).toEqual([]);
+
+      // the frames the page analysed, through `mimanet spot` with the native flow
+      const frames = await page.evaluate(() => (window as unknown as { mimanetSpot: { frames(): string[] } }).mimanetSpot.frames());
+      expect(frames.length).toBe(SECONDS * FPS);
+      const dir = join(work, 'frames');
+      mkdirSync(dir, { recursive: true });
+      for (const [i, b64] of frames.entries()) {
+        const grey = Buffer.from(b64, 'base64');
+        expect(grey.length).toBe(SIZE * SIZE);
+        await sharp(grey, { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(join(dir, `${String(i).padStart(4, '0')}.png`));
+      }
+      const cliOut = join(work, 'cli');
+      mkdirSync(cliOut, { recursive: true });
+      const cli = await runCli(['spot', dir, '--fps', String(FPS), '--align', 'none', '--size', String(SIZE), '--out', cliOut, '--quiet']);
+      expect(cli.code, cli.err).toBe(0);
+      const record = JSON.parse(readFileSync(join(cliOut, 'frames.spot.json'), 'utf8')) as SpotRecord;
+
+      // the timeline as the page downloads it
+      const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-json')]);
+      const timeline = JSON.parse(readFileSync((await jsonDl.path())!, 'utf8')) as SpotTimeline;
+      const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-csv')]);
+      expect(csvDl.suggestedFilename()).toBe('webcam.spot.csv');
+      const csvText = readFileSync((await csvDl.path())!, 'utf8');
+      const csv = parseSpotCsv(csvText, 'webcam.spot.csv', { scores: true });
+
+      const key = (i: { onset: number; apex: number | string; offset: number; kind: string }): string => `${i.kind} ${i.onset}-${i.apex}-${i.offset}`;
+      const cliKeys = record.intervals.map(key);
+      expect(record.intervals.length, 'mimanet spot found nothing in the frames the page took').toBeGreaterThan(0);
+      expect(record.intervals.some((i) => i.kind === 'micro'), `no micro interval among ${cliKeys.join(', ')}`).toBe(true);
+      expect(timeline.intervals.map(key)).toEqual(cliKeys);
+      timeline.intervals.forEach((iv, i) => expect(Math.abs(iv.score - record.intervals[i]!.score), key(iv)).toBeLessThan(SCORE_TOL));
+      expect(timeline.frames).toBe(record.frames);
+      expect(timeline.fps).toBe(FPS);
+      expect(timeline.options).toEqual(record.options);
+      expect(timeline.passes.map((p) => [p.name, p.k])).toEqual(record.passes.map((p) => [p.name, p.k]));
+      const scoreDiff = Math.max(...timeline.score.map((s, f) => Math.abs(s - record.score[f]!)));
+      expect(scoreDiff).toBeLessThan(SCORE_TOL);
+      // the table on the page and the CSV hold the same intervals
+      const rows = await page.$$eval('#spot-rows tr', (trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
+      expect(rows.map((r) => `${r.kind} ${r.onset}-${r.apex}-${r.offset}`)).toEqual(cliKeys);
+      expect(csvText.split('\n')[0]).toBe(`video,onset,offset,kind,apex,score,start_s,end_s,label,${LABELS.map((l) => `p_${l}`).join(',')}`);
+      expect(csv.map((r) => key({ ...r, apex: r.extra.apex! }))).toEqual(cliKeys);
+
+      // each micro interval: the label and probabilities `mimanet predict` gives its onset..apex frames
+      const predictor = await Predictor.load(join(work, 'ckpt'));
+      try {
+        for (const [i, iv] of timeline.intervals.entries()) {
+          const row = csv[i]!;
+          if (iv.kind !== 'micro') {
+            expect(iv.label).toBeNull();
+            expect(row.extra.label).toBe('');
+            continue;
+          }
+          const expected = await predictor.predict(dir, { onset: iv.onset, apex: iv.apex });
+          expect(iv.label, key(iv)).toBe(expected.label);
+          expect(row.extra.label).toBe(expected.label);
+          LABELS.forEach((l, c) => {
+            expect(Math.abs(iv.probs![l]! - expected.probs[c]!), `${key(iv)} ${l}`).toBeLessThan(PROB_TOL);
+            expect(Math.abs(Number(row.extra[`p_${l}`]) - expected.probs[c]!)).toBeLessThan(PROB_TOL);
+          });
+          expect(rows[i]!.label).toBe(expected.label);
+        }
+      } finally {
+        predictor.dispose();
+      }
+
+      const fps = Number(await page.getAttribute('#spot-panel', 'data-fps'));
+      expect(fps).toBeGreaterThan(0);
+      expect(timeline.processingFps).toBeCloseTo(fps, 1);
+      const figures = { frames: frames.length, intervals: cliKeys, processingFps: fps, wallSeconds: wallS, largestScoreDifference: scoreDiff, progress: await page.textContent('#spot-progress') };
+      console.log(`spot demo: ${frames.length} frames of 64x64, ${fps.toFixed(2)} frames a second in the page (${wallS.toFixed(0)} s from start to done); intervals ${cliKeys.join(', ')}; largest score difference from mimanet spot ${scoreDiff.toExponential(2)}`);
+      if (OUT) {
+        mkdirSync(OUT, { recursive: true });
+        writeFileSync(join(OUT, 'spot-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
+        await page.screenshot({ path: join(OUT, 'spot-demo.png'), fullPage: true });
+      }
+    } finally {
+      await page.close();
+    }
+  }, 600_000);
+});
