@@ -15,10 +15,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { TwoStreamNet } from '../../src/model/twostream.js';
 import { withInitSeed } from '../../src/model/resnet.js';
 import { saveCheckpoint } from '../../src/model/checkpoint.js';
@@ -93,6 +95,8 @@ let work: string;
 let server: RunningServer;
 let browser: Browser;
 let video: LongVideo;
+/** The same video as VP8 (lossy: the page's frames differ a little from the Y4M's). */
+let webm: string;
 
 beforeAll(async () => {
   if (!ENABLED) return;
@@ -105,6 +109,9 @@ beforeAll(async () => {
   video = generateLongVideos(VIDEO_OPTIONS).videos[0]!;
   const y4m = join(work, 'camera.y4m');
   writeY4m(y4m, video);
+  webm = join(work, 'clip.webm');
+  const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+  execFileSync(ffmpeg, ['-v', 'error', '-i', y4m, '-c:v', 'libvpx', '-b:v', '4M', '-pix_fmt', 'yuv420p', webm]);
 
   const net = withInitSeed(7, () => new TwoStreamNet(cfg, 'MiNet'));
   // a smaller C_e than the random one leaves every class in play (no probability pinned at 0 or 1)
@@ -127,112 +134,153 @@ afterAll(async () => {
   await server?.close();
 });
 
+async function openPage(): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ acceptDownloads: true });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(`${server.url}?backend=cpu`);
+  await page.waitForFunction(() => document.getElementById('model-info')?.dataset.state === 'ok' || document.getElementById('status')?.dataset.kind === 'error');
+  expect(await page.getAttribute('#model-info', 'data-state')).toBe('ok');
+  await page.selectOption('#mode', 'spot');
+  await page.fill('#fps', String(FPS));
+  return { page, errors };
+}
+
+/** Waits for the spotting run to end; its wall time in seconds. */
+async function spotted(page: Page, errors: string[], t0: number): Promise<number> {
+  await page.waitForFunction(
+    () => ['done', 'error'].includes(document.getElementById('spot-panel')!.dataset.state ?? '') || document.getElementById('status')?.dataset.kind === 'error',
+    undefined,
+    { timeout: 480_000, polling: 500 },
+  );
+  const wallS = (Date.now() - t0) / 1000;
+  expect(await page.getAttribute('#spot-panel', 'data-state'), (await page.textContent('#status')) ?? '').toBe('done');
+  expect(errors).toEqual([]);
+  return wallS;
+}
+
+/**
+ * The page's run against `mimanet spot` on the frames the page analysed (`frames` of them),
+ * its table, its downloads and the labels of its micro intervals; returns what to report.
+ */
+async function checkRun(page: Page, name: string, frameCount: number): Promise<Record<string, unknown>> {
+  const frames = await page.evaluate(() => (window as unknown as { mimanetSpot: { frames(): string[] } }).mimanetSpot.frames());
+  expect(frames.length).toBe(frameCount);
+  const dir = join(work, `${name}-frames`);
+  mkdirSync(dir, { recursive: true });
+  for (const [i, b64] of frames.entries()) {
+    const grey = Buffer.from(b64, 'base64');
+    expect(grey.length).toBe(SIZE * SIZE);
+    await sharp(grey, { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(join(dir, `${String(i).padStart(4, '0')}.png`));
+  }
+  const cliOut = join(work, `${name}-cli`);
+  mkdirSync(cliOut, { recursive: true });
+  const cli = await runCli(['spot', dir, '--fps', String(FPS), '--align', 'none', '--size', String(SIZE), '--out', cliOut, '--quiet']);
+  expect(cli.code, cli.err).toBe(0);
+  const record = JSON.parse(readFileSync(join(cliOut, `${name}-frames.spot.json`), 'utf8')) as SpotRecord;
+
+  // the timeline as the page downloads it
+  const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-json')]);
+  expect(jsonDl.suggestedFilename()).toBe(`${name}.spot.json`);
+  const timeline = JSON.parse(readFileSync((await jsonDl.path())!, 'utf8')) as SpotTimeline;
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-csv')]);
+  expect(csvDl.suggestedFilename()).toBe(`${name}.spot.csv`);
+  const csvText = readFileSync((await csvDl.path())!, 'utf8');
+  const csv = parseSpotCsv(csvText, `${name}.spot.csv`, { scores: true });
+
+  const key = (i: { onset: number; apex: number | string; offset: number; kind: string }): string => `${i.kind} ${i.onset}-${i.apex}-${i.offset}`;
+  const cliKeys = record.intervals.map(key);
+  expect(record.intervals.length, 'mimanet spot found nothing in the frames the page took').toBeGreaterThan(0);
+  expect(record.intervals.some((i) => i.kind === 'micro'), `no micro interval among ${cliKeys.join(', ')}`).toBe(true);
+  expect(timeline.intervals.map(key)).toEqual(cliKeys);
+  timeline.intervals.forEach((iv, i) => expect(Math.abs(iv.score - record.intervals[i]!.score), key(iv)).toBeLessThan(SCORE_TOL));
+  expect(timeline.video).toBe(name);
+  expect(timeline.frames).toBe(record.frames);
+  expect(timeline.fps).toBe(FPS);
+  expect(timeline.options).toEqual(record.options);
+  expect(timeline.passes.map((p) => [p.name, p.k])).toEqual(record.passes.map((p) => [p.name, p.k]));
+  const scoreDiff = Math.max(...timeline.score.map((s, f) => Math.abs(s - record.score[f]!)));
+  expect(scoreDiff).toBeLessThan(SCORE_TOL);
+  // the table on the page and the CSV hold the same intervals
+  const rows = await page.$$eval('#spot-rows tr', (trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
+  expect(rows.map((r) => `${r.kind} ${r.onset}-${r.apex}-${r.offset}`)).toEqual(cliKeys);
+  expect(csvText.split('\n')[0]).toBe(`video,onset,offset,kind,apex,score,start_s,end_s,label,${LABELS.map((l) => `p_${l}`).join(',')}`);
+  expect(csv.map((r) => key({ ...r, apex: r.extra.apex! }))).toEqual(cliKeys);
+  csv.forEach((r, i) => expect(Math.abs(r.score! - record.intervals[i]!.score)).toBeLessThan(SCORE_TOL));
+
+  // each micro interval: the label and probabilities `mimanet predict` gives its onset..apex frames
+  const predictor = await Predictor.load(join(work, 'ckpt'));
+  try {
+    for (const [i, iv] of timeline.intervals.entries()) {
+      const row = csv[i]!;
+      if (iv.kind !== 'micro') {
+        expect(iv.label).toBeNull();
+        expect(row.extra.label).toBe('');
+        continue;
+      }
+      const expected = await predictor.predict(dir, { onset: iv.onset, apex: iv.apex });
+      expect(iv.label, key(iv)).toBe(expected.label);
+      expect(row.extra.label).toBe(expected.label);
+      expect(rows[i]!.label).toBe(expected.label);
+      LABELS.forEach((l, c) => {
+        expect(Math.abs(iv.probs![l]! - expected.probs[c]!), `${key(iv)} ${l}`).toBeLessThan(PROB_TOL);
+        expect(Math.abs(Number(row.extra[`p_${l}`]) - expected.probs[c]!)).toBeLessThan(PROB_TOL);
+      });
+    }
+  } finally {
+    predictor.dispose();
+  }
+
+  const fps = Number(await page.getAttribute('#spot-panel', 'data-fps'));
+  expect(fps).toBeGreaterThan(0);
+  expect(timeline.processingFps).toBeCloseTo(fps, 1);
+  if (OUT) {
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, `spot-demo-${name}.png`), fullPage: true });
+  }
+  return { frames: frames.length, intervals: cliKeys, processingFps: fps, largestScoreDifference: scoreDiff, progress: await page.textContent('#spot-progress') };
+}
+
+const figures: Record<string, unknown> = {};
+
 describe.skipIf(!ENABLED)('browser demo spotting', () => {
+  afterAll(() => {
+    if (OUT && Object.keys(figures).length) writeFileSync(join(OUT, 'spot-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  });
+
   it('the synthetic video has micro- and macro-expressions for the spotter to find', () => {
     expect(video.frames).toBe(SECONDS * FPS);
     expect(video.expressions.map((e) => e.kind).sort()).toEqual(['macro', 'micro', 'micro']);
   });
 
   it('spots the fake camera as mimanet spot does on the same frames, labels the micro intervals and downloads the timeline', async () => {
-    const page = await browser.newPage({ acceptDownloads: true });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
+    const { page, errors } = await openPage();
     try {
-      await page.goto(`${server.url}?backend=cpu`);
-      await page.waitForFunction(() => document.getElementById('model-info')?.dataset.state === 'ok' || document.getElementById('status')?.dataset.kind === 'error');
-      expect(await page.getAttribute('#model-info', 'data-state')).toBe('ok');
-      await page.selectOption('#mode', 'spot');
-      await page.fill('#fps', String(FPS));
       await page.fill('#spot-seconds', String(SECONDS));
       const t0 = Date.now();
       await page.click('#webcam');
-      await page.waitForFunction(
-        () => ['done', 'error'].includes(document.getElementById('spot-panel')!.dataset.state ?? '') || document.getElementById('status')?.dataset.kind === 'error',
-        undefined,
-        { timeout: 480_000, polling: 500 },
-      );
-      const wallS = (Date.now() - t0) / 1000;
-      expect(await page.getAttribute('#spot-panel', 'data-state'), (await page.textContent('#status')) ?? '').toBe('done');
-      expect(errors).toEqual([]);
+      const wallS = await spotted(page, errors, t0);
+      expect(await page.textContent('#webcam')).toBe('Webcam');
+      const f = await checkRun(page, 'webcam', SECONDS * FPS);
+      figures.webcam = { ...f, wallSeconds: wallS };
+      console.log(`spot demo, webcam: ${f.frames} frames of 64x64, ${(f.processingFps as number).toFixed(2)} frames a second in the page (${wallS.toFixed(0)} s from start to done); intervals ${(f.intervals as string[]).join(', ')}; largest score difference from mimanet spot ${(f.largestScoreDifference as number).toExponential(2)}`);
+    } finally {
+      await page.close();
+    }
+  }, 600_000);
 
-      // the frames the page analysed, through `mimanet spot` with the native flow
-      const frames = await page.evaluate(() => (window as unknown as { mimanetSpot: { frames(): string[] } }).mimanetSpot.frames());
-      expect(frames.length).toBe(SECONDS * FPS);
-      const dir = join(work, 'frames');
-      mkdirSync(dir, { recursive: true });
-      for (const [i, b64] of frames.entries()) {
-        const grey = Buffer.from(b64, 'base64');
-        expect(grey.length).toBe(SIZE * SIZE);
-        await sharp(grey, { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(join(dir, `${String(i).padStart(4, '0')}.png`));
-      }
-      const cliOut = join(work, 'cli');
-      mkdirSync(cliOut, { recursive: true });
-      const cli = await runCli(['spot', dir, '--fps', String(FPS), '--align', 'none', '--size', String(SIZE), '--out', cliOut, '--quiet']);
-      expect(cli.code, cli.err).toBe(0);
-      const record = JSON.parse(readFileSync(join(cliOut, 'frames.spot.json'), 'utf8')) as SpotRecord;
-
-      // the timeline as the page downloads it
-      const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-json')]);
-      const timeline = JSON.parse(readFileSync((await jsonDl.path())!, 'utf8')) as SpotTimeline;
-      const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-csv')]);
-      expect(csvDl.suggestedFilename()).toBe('webcam.spot.csv');
-      const csvText = readFileSync((await csvDl.path())!, 'utf8');
-      const csv = parseSpotCsv(csvText, 'webcam.spot.csv', { scores: true });
-
-      const key = (i: { onset: number; apex: number | string; offset: number; kind: string }): string => `${i.kind} ${i.onset}-${i.apex}-${i.offset}`;
-      const cliKeys = record.intervals.map(key);
-      expect(record.intervals.length, 'mimanet spot found nothing in the frames the page took').toBeGreaterThan(0);
-      expect(record.intervals.some((i) => i.kind === 'micro'), `no micro interval among ${cliKeys.join(', ')}`).toBe(true);
-      expect(timeline.intervals.map(key)).toEqual(cliKeys);
-      timeline.intervals.forEach((iv, i) => expect(Math.abs(iv.score - record.intervals[i]!.score), key(iv)).toBeLessThan(SCORE_TOL));
-      expect(timeline.frames).toBe(record.frames);
-      expect(timeline.fps).toBe(FPS);
-      expect(timeline.options).toEqual(record.options);
-      expect(timeline.passes.map((p) => [p.name, p.k])).toEqual(record.passes.map((p) => [p.name, p.k]));
-      const scoreDiff = Math.max(...timeline.score.map((s, f) => Math.abs(s - record.score[f]!)));
-      expect(scoreDiff).toBeLessThan(SCORE_TOL);
-      // the table on the page and the CSV hold the same intervals
-      const rows = await page.$$eval('#spot-rows tr', (trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
-      expect(rows.map((r) => `${r.kind} ${r.onset}-${r.apex}-${r.offset}`)).toEqual(cliKeys);
-      expect(csvText.split('\n')[0]).toBe(`video,onset,offset,kind,apex,score,start_s,end_s,label,${LABELS.map((l) => `p_${l}`).join(',')}`);
-      expect(csv.map((r) => key({ ...r, apex: r.extra.apex! }))).toEqual(cliKeys);
-
-      // each micro interval: the label and probabilities `mimanet predict` gives its onset..apex frames
-      const predictor = await Predictor.load(join(work, 'ckpt'));
-      try {
-        for (const [i, iv] of timeline.intervals.entries()) {
-          const row = csv[i]!;
-          if (iv.kind !== 'micro') {
-            expect(iv.label).toBeNull();
-            expect(row.extra.label).toBe('');
-            continue;
-          }
-          const expected = await predictor.predict(dir, { onset: iv.onset, apex: iv.apex });
-          expect(iv.label, key(iv)).toBe(expected.label);
-          expect(row.extra.label).toBe(expected.label);
-          LABELS.forEach((l, c) => {
-            expect(Math.abs(iv.probs![l]! - expected.probs[c]!), `${key(iv)} ${l}`).toBeLessThan(PROB_TOL);
-            expect(Math.abs(Number(row.extra[`p_${l}`]) - expected.probs[c]!)).toBeLessThan(PROB_TOL);
-          });
-          expect(rows[i]!.label).toBe(expected.label);
-        }
-      } finally {
-        predictor.dispose();
-      }
-
-      const fps = Number(await page.getAttribute('#spot-panel', 'data-fps'));
-      expect(fps).toBeGreaterThan(0);
-      expect(timeline.processingFps).toBeCloseTo(fps, 1);
-      const figures = { frames: frames.length, intervals: cliKeys, processingFps: fps, wallSeconds: wallS, largestScoreDifference: scoreDiff, progress: await page.textContent('#spot-progress') };
-      console.log(`spot demo: ${frames.length} frames of 64x64, ${fps.toFixed(2)} frames a second in the page (${wallS.toFixed(0)} s from start to done); intervals ${cliKeys.join(', ')}; largest score difference from mimanet spot ${scoreDiff.toExponential(2)}`);
-      if (OUT) {
-        mkdirSync(OUT, { recursive: true });
-        writeFileSync(join(OUT, 'spot-figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
-        await page.screenshot({ path: join(OUT, 'spot-demo.png'), fullPage: true });
-      }
+  it('spots a dropped video file frame by frame as mimanet spot does on the same frames', async () => {
+    const { page, errors } = await openPage();
+    try {
+      const t0 = Date.now();
+      await page.setInputFiles('#video-file', webm);
+      const wallS = await spotted(page, errors, t0);
+      const f = await checkRun(page, 'clip', SECONDS * FPS);
+      figures.video = { ...f, wallSeconds: wallS };
+      console.log(`spot demo, video file: ${f.frames} frames of 64x64, ${(f.processingFps as number).toFixed(2)} frames a second in the page (${wallS.toFixed(0)} s from start to done); intervals ${(f.intervals as string[]).join(', ')}; largest score difference from mimanet spot ${(f.largestScoreDifference as number).toExponential(2)}`);
     } finally {
       await page.close();
     }
