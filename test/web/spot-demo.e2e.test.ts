@@ -234,6 +234,12 @@ async function checkRun(page: Page, name: string, frameCount: number): Promise<R
     predictor.dispose();
   }
 
+  // a labelled micro interval's row shows its model input and probabilities in the prediction panel
+  const micro = timeline.intervals.findIndex((iv) => iv.kind === 'micro');
+  await page.click(`#spot-rows tr:nth-child(${micro + 1})`);
+  expect(await page.getAttribute('#result', 'data-label')).toBe(timeline.intervals[micro]!.label);
+  expect(await page.locator('#thumbs canvas').count()).toBe(cfg.frames);
+
   const fps = Number(await page.getAttribute('#spot-panel', 'data-fps'));
   expect(fps).toBeGreaterThan(0);
   expect(timeline.processingFps).toBeCloseTo(fps, 1);
@@ -241,7 +247,7 @@ async function checkRun(page: Page, name: string, frameCount: number): Promise<R
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: join(OUT, `spot-demo-${name}.png`), fullPage: true });
   }
-  return { frames: frames.length, intervals: cliKeys, processingFps: fps, largestScoreDifference: scoreDiff, progress: await page.textContent('#spot-progress') };
+  return { frames: frames.length, intervals: cliKeys, processingFps: fps, frameMs: Number(await page.getAttribute('#spot-panel', 'data-frame-ms')), largestScoreDifference: scoreDiff, progress: await page.textContent('#spot-progress') };
 }
 
 const figures: Record<string, unknown> = {};

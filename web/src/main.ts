@@ -480,8 +480,14 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
   if (!(Number.isFinite(seconds) && seconds >= 0 && seconds <= Number(ui.spotSeconds.max))) throw new Error(`spot length must be 0 to ${ui.spotSeconds.max} seconds, got "${ui.spotSeconds.value}"`);
   const limit = Math.min(MAX_SPOT_FRAMES, seconds > 0 ? Math.max(1, Math.round(seconds * fps)) : Infinity);
   const name = s.kind === 'video' ? s.file.name.replace(/\.[^.]*$/, '') : 'webcam';
+  const modelAtStart = model;
   const session = new SpotSession(ui.spot, fps, name, s.kind === 'video' ? s.file.name : 'webcam', model, report);
   spotSession = session;
+  session.onPick = (iv, l, clip) => {
+    if (!model || model !== modelAtStart) return;
+    const best = l.probs.indexOf(Math.max(...l.probs));
+    showPrediction({ probs: l.probs, best }, clip, `micro interval, frames ${iv.onset}–${iv.apex} (onset → apex)`);
+  };
   const done = async (): Promise<void> => {
     setStatus(`${name}: ${session.captured} frames taken; analysing the rest of the queue…`);
     const t = await session.close();

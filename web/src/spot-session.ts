@@ -32,10 +32,6 @@ export interface SpotUi {
 
 const key = (iv: SpottedInterval): string => `${iv.onset}:${iv.apex}`;
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
-}
 
 export class SpotSession {
   /** The grey frames the spotter was given, SPOT_SIZE x SPOT_SIZE bytes each, in order. */
@@ -44,12 +40,17 @@ export class SpotSession {
   private readonly worker: Worker;
   private readonly chart: SpotChart;
   private readonly labels = new Map<string, IntervalLabel>();
+  /** The model input of each labelled micro interval (its onset..apex resampled to T frames). */
+  private readonly clips = new Map<string, Uint8Array>();
+  /** Called when a labelled micro interval's row is clicked. */
+  onPick: (iv: SpottedInterval, label: IntervalLabel, clip: Uint8Array) => void = () => {};
   private labelling: Promise<void> = Promise.resolve();
   private options: SpotOptions | null = null;
   private score: number[] = [];
   private intervals: SpottedInterval[] = [];
   private passes: Array<{ name: string; k: number; threshold: number }> = [];
-  private workerMs: number[] = [];
+  /** The worker's time for all frames so far, ms. */
+  private workerMs = 0;
   private processed = 0;
   private firstSentAt = 0;
   private lastResultAt = 0;
@@ -183,7 +184,7 @@ export class SpotSession {
     }
     this.processed = r.frames;
     this.lastResultAt = performance.now();
-    this.workerMs.push(r.ms);
+    this.workerMs += r.ms;
     this.score = r.score;
     this.intervals = r.intervals;
     this.passes = r.passes;
@@ -202,6 +203,7 @@ export class SpotSession {
       const k = key(iv);
       const clip = resampleClip(this.modelFrames.slice(iv.onset, iv.apex + 1), T);
       this.labels.set(k, { label: '…', probs: [] });
+      this.clips.set(k, clip);
       this.labelling = this.labelling.then(async () => {
         try {
           const pred = await predictClip(model, clip);
@@ -222,16 +224,17 @@ export class SpotSession {
     const { ui } = this;
     const behind = this.captured - this.processed;
     const fps = this.processingFps;
-    const ms = median(this.workerMs.slice(-50));
+    const ms = this.processed > 0 ? this.workerMs / this.processed : NaN;
     const parts = [`${this.processed} of ${this.captured} frames analysed at ${this.fps} fps`];
     if (fps !== null) parts.push(`${fps.toFixed(1)} frames a second`);
-    if (Number.isFinite(ms)) parts.push(`${ms.toFixed(0)} ms a frame in the spotter`);
+    if (Number.isFinite(ms)) parts.push(`${ms.toFixed(0)} ms a frame in the spotter (mean)`);
     if (behind > 0) parts.push(`${(behind / this.fps).toFixed(1)} s behind`);
     if (this.captured >= MAX_SPOT_FRAMES) parts.push(`stopped at ${MAX_SPOT_FRAMES} frames`);
     ui.progress.textContent = parts.join(' · ');
     ui.panel.dataset.captured = String(this.captured);
     ui.panel.dataset.processed = String(this.processed);
     if (fps !== null) ui.panel.dataset.fps = fps.toFixed(2);
+    if (Number.isFinite(ms)) ui.panel.dataset.frameMs = ms.toFixed(1);
     this.chart.draw(this.score, this.intervals, this.fps);
     ui.rows.replaceChildren(...this.intervals.map((iv) => this.row(iv)));
     ui.csv.disabled = ui.json.disabled = this.processed === 0;
@@ -252,7 +255,11 @@ export class SpotSession {
         return td;
       }),
     );
-    if (l && l.probs.length && this.model) tr.title = this.model.meta.labels.map((name, i) => `${name} ${formatPercent(l.probs[i]!)}`).join(', ');
+    if (l && l.probs.length && this.model) {
+      tr.title = `${this.model.meta.labels.map((name, i) => `${name} ${formatPercent(l.probs[i]!)}`).join(', ')} (click: show it above)`;
+      tr.classList.add('pickable');
+      tr.onclick = () => this.onPick(iv, l, this.clips.get(key(iv))!);
+    }
     return tr;
   }
 }
