@@ -278,6 +278,30 @@ describe.skipIf(!ENABLED)('browser demo spotting', () => {
     }
   }, 600_000);
 
+  it('stops spotting the webcam on Stop webcam and still analyses every frame it took', async () => {
+    const { page, errors } = await openPage();
+    try {
+      await page.fill('#spot-seconds', '0');
+      await page.click('#webcam');
+      await page.waitForFunction(() => Number(document.getElementById('spot-panel')!.dataset.captured ?? 0) >= 45, undefined, { timeout: 120_000, polling: 200 });
+      expect(await page.textContent('#webcam')).toBe('Stop webcam');
+      await page.click('#webcam');
+      await spotted(page, errors, Date.now());
+      expect(await page.textContent('#webcam')).toBe('Webcam');
+      const captured = Number(await page.getAttribute('#spot-panel', 'data-captured'));
+      expect(captured).toBeGreaterThanOrEqual(45);
+      expect(await page.getAttribute('#spot-panel', 'data-processed')).toBe(String(captured));
+      const got = await page.evaluate(() => {
+        const spot = (window as unknown as { mimanetSpot: { frames(): string[]; timeline(): SpotTimeline | null } }).mimanetSpot;
+        const t = spot.timeline()!;
+        return { frames: spot.frames().length, timelineFrames: t.frames, scores: t.score.length };
+      });
+      expect(got).toEqual({ frames: captured, timelineFrames: captured, scores: captured });
+    } finally {
+      await page.close();
+    }
+  }, 300_000);
+
   it('spots a dropped video file frame by frame as mimanet spot does on the same frames', async () => {
     const { page, errors } = await openPage();
     try {
