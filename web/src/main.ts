@@ -217,7 +217,10 @@ async function useModel(load: () => Promise<DemoModel>, quiet = false): Promise<
 
 function stopSources(): void {
   generation++;
+  // a webcam spotting run ends as with Stop webcam: no more frames, the queue is still analysed
+  const finish = finishSpot;
   finishSpot = null;
+  finish?.();
   stopWebcam?.();
   stopWebcam = null;
   ui.webcam.classList.remove('on');
@@ -491,7 +494,7 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
   const done = async (): Promise<void> => {
     setStatus(`${name}: ${session.captured} frames taken; analysing the rest of the queue…`);
     const t = await session.close();
-    if (spotSession !== session) return;
+    if (spotSession !== session || session.aborted) return;
     const micro = t.intervals.filter((i) => i.kind === 'micro').length;
     setStatus(`${name}: ${t.frames} frames at ${fps} fps, ${t.intervals.length} interval(s), ${micro} micro${t.processingFps ? `; the spotter ran at ${t.processingFps.toFixed(1)} frames a second` : ''}.`);
   };
@@ -611,6 +614,8 @@ function wire(): void {
   ui.backendSelect.addEventListener('change', () => {
     void (async () => {
       try {
+        // the model is loaded again on the new backend: a spotting run stops where it is
+        spotSession?.abort();
         stopSources();
         await showBackend(await chooseBackend(ui.backendSelect.value || undefined));
         const url = new URL(location.href);

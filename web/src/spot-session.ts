@@ -55,6 +55,7 @@ export class SpotSession {
   private firstSentAt = 0;
   private lastResultAt = 0;
   private closed = false;
+  private wasAborted = false;
   private failed: Error | null = null;
   private lastDraw = 0;
   private waiters: Array<() => void> = [];
@@ -86,6 +87,11 @@ export class SpotSession {
     return this.grey.length;
   }
 
+  /** Whether the run was ended by {@link abort}. */
+  get aborted(): boolean {
+    return this.wasAborted;
+  }
+
   /** Whether the run still takes frames. */
   get open(): boolean {
     return !this.closed && !this.failed && this.captured < MAX_SPOT_FRAMES;
@@ -115,7 +121,7 @@ export class SpotSession {
 
   /** Resolves once the spotter is at most `n` frames behind. */
   async behindAtMost(n: number): Promise<void> {
-    while (!this.failed && this.captured - this.processed > n) await new Promise<void>((r) => this.waiters.push(r));
+    while (!this.failed && !this.wasAborted && this.captured - this.processed > n) await new Promise<void>((r) => this.waiters.push(r));
   }
 
   /** No more frames: resolves when every frame is analysed and the micro intervals are labelled. */
@@ -124,6 +130,7 @@ export class SpotSession {
     this.render(true);
     await this.behindAtMost(0);
     if (this.failed) throw this.failed;
+    if (this.wasAborted) return this.timeline();
     this.label();
     await this.labelling;
     this.worker.terminate();
@@ -135,6 +142,7 @@ export class SpotSession {
   /** Ends the run at once (a new source started). */
   abort(): void {
     this.closed = true;
+    this.wasAborted = true;
     this.worker.terminate();
     if (this.ui.panel.dataset.state === 'running') this.ui.panel.dataset.state = 'stopped';
     for (const w of this.waiters.splice(0)) w();
