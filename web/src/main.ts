@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type DemoModel, type Prediction, backendDetail, chooseBackend, loadFromFiles, loadFromUrl, predictClip } from './model.js';
 import { centreSquare, frameBytes, naturalCompare, resampleClip, resampleRun } from './preprocess.js';
-import { decodeImage, seek, startWebcam, videoPixels } from './sources.js';
+import { decodeImage, seek, seekFrame, startWebcam, videoPixels } from './sources.js';
 import { TimelineChart, formatPercent, renderBars } from './chart.js';
 import { planIndices, resamplePlan } from '../../src/browser.js';
 import { MAX_SPOT_FRAMES, SpotSession, VIDEO_QUEUE_FRAMES } from './spot-session.js';
@@ -502,7 +502,7 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
     const v = await openVideo(s.file);
     const n = Math.min(limit, Math.max(1, Math.floor(v.duration * fps)));
     for (let k = 0; k < n; k++) {
-      await seek(v, (k + 0.5) / fps);
+      await seekFrame(v, (k + 0.5) / fps);
       if (!session.open) return;
       session.add(videoPixels(v));
       await session.behindAtMost(VIDEO_QUEUE_FRAMES);
