@@ -10,7 +10,7 @@ import { centreSquare, frameBytes, naturalCompare, resampleClip, resampleRun } f
 import { decodeImage, seek, seekFrame, startWebcam, videoPixels } from './sources.js';
 import { TimelineChart, formatPercent, renderBars } from './chart.js';
 import { planIndices, resamplePlan } from '../../src/browser.js';
-import { MAX_SPOT_FRAMES, SpotSession, VIDEO_QUEUE_FRAMES } from './spot-session.js';
+import { MAX_SPOT_FRAMES, SpotRun, VIDEO_QUEUE_FRAMES } from './spot-run.js';
 
 /** Fewest frames of a clip, onset and apex (as on the command line). */
 export const MIN_CLIP_FRAMES = 2;
@@ -79,7 +79,7 @@ let generation = 0;
 let stopWebcam: (() => void) | null = null;
 let videoUrl: string | null = null;
 /** The spotting run in progress or last finished. */
-let spotSession: SpotSession | null = null;
+let spotRun: SpotRun | null = null;
 /** Ends a webcam spotting run: no more frames, the queued ones are still analysed. */
 let finishSpot: (() => void) | null = null;
 
@@ -242,7 +242,7 @@ function spotting(s: Source): boolean {
 
 async function setSource(next: Source): Promise<void> {
   stopSources();
-  spotSession?.abort();
+  spotRun?.abort();
   source = next;
   clearResult();
   if (spotting(next)) {
@@ -484,17 +484,17 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
   const limit = Math.min(MAX_SPOT_FRAMES, seconds > 0 ? Math.max(1, Math.round(seconds * fps)) : Infinity);
   const name = s.kind === 'video' ? s.file.name.replace(/\.[^.]*$/, '') : 'webcam';
   const modelAtStart = model;
-  const session = new SpotSession(ui.spot, fps, name, s.kind === 'video' ? s.file.name : 'webcam', model, report);
-  spotSession = session;
-  session.onPick = (iv, l, clip) => {
+  const run = new SpotRun(ui.spot, fps, name, s.kind === 'video' ? s.file.name : 'webcam', model, report);
+  spotRun = run;
+  run.onPick = (iv, l, clip) => {
     if (!model || model !== modelAtStart) return;
     const best = l.probs.indexOf(Math.max(...l.probs));
     showPrediction({ probs: l.probs, best }, clip, `micro interval, frames ${iv.onset}–${iv.apex} (onset → apex)`);
   };
   const done = async (): Promise<void> => {
-    setStatus(`${name}: ${session.captured} frames taken; analysing the rest of the queue…`);
-    const t = await session.close();
-    if (spotSession !== session || session.aborted) return;
+    setStatus(`${name}: ${run.captured} frames taken; analysing the rest of the queue…`);
+    const t = await run.close();
+    if (spotRun !== run || run.aborted) return;
     const micro = t.intervals.filter((i) => i.kind === 'micro').length;
     setStatus(`${name}: ${t.frames} frames at ${fps} fps, ${t.intervals.length} interval(s), ${micro} micro${t.processingFps ? `; the spotter ran at ${t.processingFps.toFixed(1)} frames a second` : ''}.`);
   };
@@ -503,9 +503,9 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
     const n = Math.min(limit, Math.max(1, Math.floor(v.duration * fps)));
     for (let k = 0; k < n; k++) {
       await seekFrame(v, (k + 0.5) / fps);
-      if (!session.open) return;
-      session.add(videoPixels(v));
-      await session.behindAtMost(VIDEO_QUEUE_FRAMES);
+      if (!run.open) return;
+      run.add(videoPixels(v));
+      await run.behindAtMost(VIDEO_QUEUE_FRAMES);
       setStatus(`Spotting in ${s.file.name}: frame ${k + 1} of ${n}`);
     }
     v.controls = true;
@@ -513,7 +513,7 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
     return;
   }
   const v = ui.player;
-  if (!(await openWebcam(gen))) return session.abort();
+  if (!(await openWebcam(gen))) return run.abort();
   const period = 1000 / fps;
   let last = -Infinity;
   let finished = false;
@@ -530,11 +530,11 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
   };
   // a frame is taken when at least 3/4 of a sample period has passed: at the camera's own rate, every new frame
   const onFrame = (now: number): void => {
-    if (finished || !session.open) return;
+    if (finished || !run.open) return;
     if (now - last >= 0.75 * period && v.videoWidth > 0) {
       last = now;
-      session.add(videoPixels(v), centreSquare(v.videoWidth, v.videoHeight));
-      if (session.captured >= limit) return finish();
+      run.add(videoPixels(v), centreSquare(v.videoWidth, v.videoHeight));
+      if (run.captured >= limit) return finish();
     }
     schedule();
   };
@@ -615,7 +615,7 @@ function wire(): void {
     void (async () => {
       try {
         // the model is loaded again on the new backend: a spotting run stops where it is
-        spotSession?.abort();
+        spotRun?.abort();
         stopSources();
         await showBackend(await chooseBackend(ui.backendSelect.value || undefined));
         const url = new URL(location.href);
@@ -673,8 +673,8 @@ async function start(): Promise<void> {
 Object.assign(window, {
   mimanetSpot: {
     /** Grey frames as the spotter got them (64 x 64 bytes each), base64. */
-    frames: (): string[] => (spotSession?.grey ?? []).map((f) => btoa(String.fromCharCode(...f))),
-    timeline: () => spotSession?.timeline() ?? null,
+    frames: (): string[] => (spotRun?.grey ?? []).map((f) => btoa(String.fromCharCode(...f))),
+    timeline: () => spotRun?.timeline() ?? null,
   },
 });
 

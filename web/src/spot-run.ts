@@ -33,7 +33,7 @@ export interface SpotUi {
 const key = (iv: SpottedInterval): string => `${iv.onset}:${iv.apex}`;
 
 
-export class SpotSession {
+export class SpotRun {
   /** The grey frames the spotter was given, SPOT_SIZE x SPOT_SIZE bytes each, in order. */
   readonly grey: Uint8Array[] = [];
   private readonly modelFrames: Uint8Array[] = [];
