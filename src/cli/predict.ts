@@ -133,7 +133,7 @@ export function timelineJson(t: VideoTimeline, model: string): Record<string, un
   };
 }
 
-/** Spots one clip, recognises its micro intervals, and writes the timeline (table, JSON, or --out FILE.csv|.json). */
+/** Spots one clip, recognises its micro intervals, and prints the timeline (the table, or JSON with --json); --out FILE.csv|.json writes it too. */
 async function predictTimeline(predictor: Predictor, path: string, flags: PredictFlags, align: AlignMode | undefined): Promise<void> {
   const opts = timelineOptions(flags, align);
   const reading = createProgress({ label: 'frames', total: 0, enabled: flags.quiet ? false : undefined, lineEveryMs: PROGRESS_LINE_MS });
@@ -153,8 +153,7 @@ async function predictTimeline(predictor: Predictor, path: string, flags: Predic
     const format = extname(flags.out).toLowerCase().slice(1);
     const video = basename(path.replace(/\/+$/, ''), extname(path));
     writeFileAtomic(flags.out, format === 'csv' ? timelineCsv(video, t) : JSON.stringify(timelineJson(t, flags.model), null, 2) + '\n');
-    process.stderr.write(`${micro} micro interval(s) recognised, ${t.intervals.length - micro} macro: ${flags.out}\n`);
-    if (!flags.json) return;
+    process.stderr.write(`wrote ${flags.out}: ${micro} micro interval(s) recognised, ${t.intervals.length - micro} macro spotted\n`);
   }
   process.stdout.write(flags.json ? JSON.stringify(timelineJson(t, flags.model)) + '\n' : renderTimeline(t, flags.model));
 }
@@ -176,7 +175,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--clip <id>', 'clip id, when CLIP is a clip-cache folder')
     .option('--clips <dir>', 'score every clip in DIR: its folders of frames, videos and .u8 prepared clips; or every clip of a clip cache')
     .option('--list <file>', 'score the clips listed in FILE, one path a line, relative to FILE\'s folder (# starts a comment)')
-    .option('--out <file>', 'with several clips, or a spotted timeline: write to FILE, CSV or JSON by its extension (.csv, .json), instead of to stdout')
+    .option('--out <file>', 'with several clips: write the predictions to FILE instead of to stdout; with a spotted timeline: write it to FILE as well; CSV or JSON by its extension (.csv, .json)')
     .option('--align <mode>', 'face or none: override the preprocessing recorded in the checkpoint (and, when spotting, how the spotter reads faces)')
     .option('--fps <n>', 'spotting: frames per second (required for a folder of frames; overrides a video\'s own)')
     .option('--p <x>', 'spotting: threshold T = mean + p (max - mean) of each pass\'s contrast, 0..1 (default 0.3)')
