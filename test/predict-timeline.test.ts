@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/backend/index.js';
 import { ffmpegPath } from '../src/data/preprocess/video.js';
@@ -205,6 +205,27 @@ describe('predict without onset and apex: what is said, and the cases around it'
 });
 
 describe('timelineFromSpot (browser-safe)', () => {
+  it('src/browser.ts exports the timeline and the spotter, and reaches no Node module through them', async () => {
+    const browser = await import('../src/browser.js');
+    expect(typeof browser.spotThenRecognise).toBe('function');
+    expect(typeof browser.timelineFromSpot).toBe('function');
+    expect(typeof browser.spot).toBe('function');
+    const NODE = /^(node:|fs$|path$|os$|child_process$|worker_threads$|crypto$|url$|module$|sharp$)/;
+    const seen = new Set<string>();
+    const bad: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) {
+        if (NODE.test(m[1])) bad.push(`${file}: ${m[1]}`);
+        else if (m[1].startsWith('.')) visit(resolve(dirname(file), m[1].replace(/\.js$/, '.ts')));
+      }
+    };
+    visit(join(import.meta.dirname, '..', 'src', 'browser.ts'));
+    expect([...seen].some((f) => f.endsWith(join('predict', 'timeline.ts')))).toBe(true);
+    expect(bad).toEqual([]);
+  });
+
   it('recognises micro intervals on onset..apex, lists macro ones unrecognised, and checks what recognition returns', async () => {
     const seen: Array<{ onset: number; apex: number; offset: number }> = [];
     const spotting = { options: { ...DEFAULT_SPOT_OPTIONS, fps: 25 }, size: 64, align: 'face' as const };
