@@ -136,14 +136,22 @@ export function timelineJson(t: VideoTimeline, model: string): Record<string, un
 /** Spots one clip, recognises its micro intervals, and prints the timeline (the table, or JSON with --json); --out FILE.csv|.json writes it too. */
 async function predictTimeline(predictor: Predictor, path: string, flags: PredictFlags, align: AlignMode | undefined): Promise<void> {
   const opts = timelineOptions(flags, align);
-  const reading = createProgress({ label: 'frames', total: 0, enabled: flags.quiet ? false : undefined, lineEveryMs: PROGRESS_LINE_MS });
-  const flows = createProgress({ label: 'flow', total: 0, enabled: flags.quiet ? false : undefined, lineEveryMs: PROGRESS_LINE_MS });
+  // one progress line a stage, made when its total is known
+  const bars = new Map<'read' | 'flow', ReturnType<typeof createProgress>>();
+  const tick = (stage: 'read' | 'flow', n: number, total: number): void => {
+    let bar = bars.get(stage);
+    if (!bar) {
+      for (const b of bars.values()) b.stop();
+      bar = createProgress({ label: stage === 'read' ? 'frames' : 'flow', total, enabled: flags.quiet ? false : undefined, lineEveryMs: PROGRESS_LINE_MS });
+      bars.set(stage, bar);
+    }
+    bar.tick(n);
+  };
   let t: VideoTimeline;
   try {
-    t = await predictor.timeline(path, { ...opts, progress: (stage, n) => (stage === 'read' ? reading : flows).tick(n) });
+    t = await predictor.timeline(path, { ...opts, progress: tick });
   } finally {
-    reading.stop();
-    flows.stop();
+    for (const b of bars.values()) b.stop();
   }
   const micro = t.intervals.filter((i) => i.recognised).length;
   process.stderr.write(`mimanet: note: ${path}: no --onset/--apex and no clip.json: ${t.chosen}\n`);

@@ -392,8 +392,8 @@ export interface TimelineOptions extends Partial<Omit<SpotOptions, 'fps'>> {
   threads?: number;
   /** A ready face detector (default: face-api, created when first needed). */
   detector?: FaceDetector;
-  /** Called after each frame read (`read`) and each flow computed (`flow`). */
-  progress?: (stage: 'read' | 'flow', done: number) => void;
+  /** Called after each frame read (`read`) and each flow computed (`flow`): `done` more of `total`. */
+  progress?: (stage: 'read' | 'flow', done: number, total: number) => void;
 }
 
 /** A timeline of one video, with where it came from. */
@@ -521,7 +521,7 @@ export class Predictor {
       sourceFrames = info.frames;
     }
     const d = align === 'face' ? (detector ?? (await (sharedDetector ??= createFaceDetector()))) : undefined;
-    const loaded = await loadFaceFrames(files ?? path, { size, align, ...(fps !== undefined ? { fps } : {}), ...(d ? { detector: d } : {}), progress: () => progress?.('read', 1) });
+    const loaded = await loadFaceFrames(files ?? path, { size, align, ...(fps !== undefined ? { fps } : {}), ...(d ? { detector: d } : {}), progress: () => progress?.('read', 1, sourceFrames) });
     if (loaded.frames.length !== sourceFrames) throw new Error(`${path}: the spotter read ${loaded.frames.length} frames, predict counts ${sourceFrames}`);
     let adjusted: string | undefined;
     const flow = (a: Float32Array, b: Float32Array, w: number, h: number) => opticalFlow(a, b, w, h, {}, { threads });
@@ -529,7 +529,7 @@ export class Predictor {
       const r = await this.predict(path, { onset: clip.onset, apex: clip.apex, ...(alignFlag ? { align: alignFlag } : {}), ...(d ? { detector: d } : {}) });
       adjusted ??= r.input.adjusted;
       return r.probs;
-    }, (n) => progress?.('flow', n));
+    }, (n) => progress?.('flow', n, 2 * loaded.frames.length));
     return { kind: dir ? 'frames' : 'video', source: path, ...t, ...(adjusted ? { adjusted } : {}) };
   }
 
