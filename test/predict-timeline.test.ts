@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/backend/index.js';
@@ -19,6 +19,12 @@ import { Predictor } from '../src/predict/index.js';
 import { timelineCsv, timelineFromSpot, type Timeline } from '../src/predict/timeline.js';
 import { DEFAULT_SPOT_OPTIONS } from '../src/motion/spot.js';
 import { runCli, tempDir } from './helpers.js';
+import { faceFrame } from './datasets/fixtures.js';
+import { createFaceDetector } from '../src/data/preprocess/face.js';
+import { TwoStreamNet } from '../src/model/twostream.js';
+import { withInitSeed } from '../src/model/resnet.js';
+import { saveCheckpoint } from '../src/model/checkpoint.js';
+import { DEFAULT_NORMALIZATION } from '../src/data/batches.js';
 import { saveTinyCheckpoint } from './tiny-checkpoint.js';
 
 const LABELS = ['negative', 'positive', 'surprise'];
@@ -187,6 +193,25 @@ describe('predict without onset and apex: what is said, and the cases around it'
     expect(outOfRange.err).toMatch(/spot option p is 2: expected a number from 0 to 1/);
   });
 
+  it('several clips are not spotted: a clip without clip.json takes the first and the middle frame, and its row says so', async () => {
+    const a = join(root, 'clip-a');
+    const b = join(root, 'clip-b');
+    for (const [d, meta] of [[a, undefined], [b, { onset: 1, apex: 4 }]] as const) {
+      mkdirSync(d);
+      for (let t = 0; t < 6; t++) await sharp(Buffer.from(longVideoFrame(video, 190 + t)), { raw: { width: 64, height: 64, channels: 1 } }).png().toFile(join(d, `${t}.png`));
+      if (meta) writeFileSync(join(d, 'clip.json'), JSON.stringify(meta));
+    }
+    const r = await predict(a, b, '--json');
+    expect(r.code, r.err).toBe(0);
+    const rows = JSON.parse(r.out);
+    expect(rows[0]).toMatchObject({ clip: a, onset: 0, apex: 2, chosen: { onset: 'default', apex: 'default' } });
+    expect(rows[0].defaulted).toBe('onset and apex not given (no --onset/--apex, no clip.json): onset the first frame (0), apex the middle frame (2), a guess');
+    expect(rows[1]).toMatchObject({ clip: b, onset: 1, apex: 4, chosen: { onset: 'clip.json', apex: 'clip.json' } });
+    expect(rows[1].defaulted).toBeUndefined();
+    expect(r.err).toContain(`mimanet: note: ${a}: ${rows[0].defaulted}\n`);
+    expect(r.err).not.toContain(`${b}: onset`);
+  });
+
   it('--whole-clip and a lone --apex take the old defaults and say so, on stderr and in the JSON', async () => {
     const whole = await predict(videoFile, '--whole-clip', '--json');
     expect(whole.code, whole.err).toBe(0);
@@ -201,6 +226,49 @@ describe('predict without onset and apex: what is said, and the cases around it'
     const both = await predict(videoFile, '--whole-clip', '--onset', '3');
     expect(both.code).toBe(1);
     expect(both.err).toMatch(/--whole-clip takes onset = the first frame and apex = the middle frame; --onset and --apex choose them/);
+  });
+});
+
+describe('predict without onset and apex on a checkpoint of real data: faces aligned for the spotter and for the model', () => {
+  it('spots a folder of face frames with --align face (the recipe\'s) and labels each micro interval as --onset/--apex does', async () => {
+    const faceModel = join(root, 'face-model');
+    const net = withInitSeed(6, () => new TwoStreamNet({ classes: 3, size: 32, channels: 3, frames: 4, width: 2, sc: 2, K: 2 }, 'MiNet'));
+    try {
+      await saveCheckpoint(net, faceModel, { labels: LABELS, temporal: 'intervals', normalization: DEFAULT_NORMALIZATION, preprocessing: { align: 'face', resample: 'linear', eyeDistance: 0.4, eyeY: 0.35 } });
+    } finally {
+      net.dispose();
+    }
+    // 40 frames of a still face; on frames 15..21 a dark patch slides across the chin and back (a local movement)
+    const dir = join(root, 'face-frames');
+    mkdirSync(dir);
+    const side = 160;
+    const face = await faceFrame(side, 0);
+    for (let t = 0; t < 40; t++) {
+      const px = Buffer.from(face);
+      const step = t >= 15 && t <= 21 ? 3 - Math.abs(t - 18) : -1;
+      if (step >= 0) {
+        for (let y = 118; y < 130; y++) for (let x = 60 + 6 * step; x < 72 + 6 * step; x++) px.fill(30, (y * side + x) * 3, (y * side + x) * 3 + 3);
+      }
+      await sharp(px, { raw: { width: side, height: side, channels: 3 } }).png().toFile(join(dir, `${String(t).padStart(2, '0')}.png`));
+    }
+    const detector = await createFaceDetector();
+    const p = await Predictor.load(faceModel);
+    try {
+      const t = await p.timeline(dir, { fps: 30, detector });
+      expect(t.spotting.align).toBe('face');
+      expect(t.chosen).toContain('faces 64x64 aligned by the eyes');
+      const micro = t.intervals.filter((i) => i.recognised);
+      expect(micro.length, JSON.stringify(t.intervals)).toBeGreaterThanOrEqual(1);
+      expect(micro.some((i) => intervalIou(i, { onset: 15, offset: 21 }) >= 0.5), JSON.stringify(t.intervals)).toBe(true);
+      for (const i of micro) {
+        const r = await p.predict(dir, { onset: i.onset, apex: i.apex, detector });
+        expect(r.input.preprocessing).toMatchObject({ align: 'face' });
+        expect(i.probs).toEqual(r.probs);
+        expect(i.label).toBe(r.label);
+      }
+    } finally {
+      p.dispose();
+    }
   });
 });
 
