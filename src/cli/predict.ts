@@ -174,7 +174,10 @@ function batchItems(paths: string[], flags: PredictFlags): BatchItem[] {
 export function registerPredictCommand(program: Command): void {
   program
     .command('predict')
-    .description('recognise the expression of clips with a checkpoint written by `mimanet train`: one clip (text, or --json), or many in one process (--clips DIR, --list FILE or several paths; CSV, or JSON with --json or --out FILE.json)')
+    .description(
+      'recognise the expression of clips with a checkpoint written by `mimanet train`: one clip (text, or --json), or many in one process (--clips DIR, --list FILE or several paths; CSV, or JSON with --json or --out FILE.json); ' +
+        'a video or a folder of frames without --onset/--apex or clip.json is spotted first, and each micro-expression recognised (a timeline)',
+    )
     .argument('[clip...]', 'a folder of frames (jpg, png, bmp), a video file, a prepared clip (.u8 from the clip cache), or a clip-cache folder with --clip')
     .requiredOption('--model <dir>', 'checkpoint folder (model.json, weights.bin, mimanet.json)')
     .option('--onset <n>', 'onset frame index, 0-based (default: clip.json beside the frames; without either, the video is spotted)')

@@ -500,7 +500,7 @@ export class Predictor {
     const spotOptions: Partial<SpotOptions> = Object.fromEntries(Object.entries(spotFlags).filter(([, v]) => v !== undefined));
     // the options are checked before the frames are read
     resolveSpotOptions({ ...spotOptions, fps: fps ?? 30 });
-    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new Error(`threads is ${JSON.stringify(threads)}: expected an integer from 1 to 256`);
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new Error(`spot option threads is ${JSON.stringify(threads)}: expected an integer from 1 to 256`);
     const align = alignFlag ?? this.preprocessing?.align;
     if (!align) throw new Error('the checkpoint does not record how its clips were preprocessed (mimanet.json field preprocessing.align); pass --align face or --align none');
     const dir = statSync(path).isDirectory();
