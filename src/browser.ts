@@ -24,3 +24,6 @@ export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type 
 export * from './motion/intervals.js';
 export * from './motion/spot-metric.js';
 export * from './motion/spot-csv.js';
+// spotting a long video and recognising each micro interval: the glue `mimanet predict` runs (frames, flow and recognition come in as arguments)
+export { spot, resolveSpotOptions, DEFAULT_SPOT_OPTIONS, type FlowFn, type SpotOptions, type SpotResult, type SpottedInterval } from './motion/spot.js';
+export * from './predict/timeline.js';
