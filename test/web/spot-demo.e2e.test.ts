@@ -29,7 +29,19 @@ import { startServer, type RunningServer } from '../../src/cli/serve.js';
 import { generateLongVideos, longVideoFrame, type LongVideo } from '../../src/data/synthetic/long-video.js';
 import { parseSpotCsv } from '../../src/motion/spot-csv.js';
 import type { SpotRecord } from '../../src/motion/spot-output.js';
-import type { SpotTimeline } from '../../web/src/spot-export.js';
+import type { SpotOptions } from '../../src/motion/spot.js';
+
+/** What the page's JSON download holds (`predict --json`'s timeline fields, plus the video, score and rate). */
+interface PageTimeline {
+  video: string;
+  fps: number;
+  frames: number;
+  spotting: { options: SpotOptions; size: number; align: string; passes: Array<{ name: string; k: number; threshold: number }> };
+  labels: string[];
+  intervals: Array<{ kind: string; onset: number; apex: number; offset: number; score: number; recognised: boolean; label: string | null; probabilities: Record<string, number> | null }>;
+  score: number[];
+  processingFps: number | null;
+}
 import { useCpu, tempDir, runCli } from '../helpers.js';
 
 const CHROMIUM = process.env.MIMANET_CHROMIUM || '/usr/bin/chromium';
@@ -187,7 +199,7 @@ async function checkRun(page: Page, name: string, frameCount: number): Promise<R
   // the timeline as the page downloads it
   const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-json')]);
   expect(jsonDl.suggestedFilename()).toBe(`${name}.spot.json`);
-  const timeline = JSON.parse(readFileSync((await jsonDl.path())!, 'utf8')) as SpotTimeline;
+  const timeline = JSON.parse(readFileSync((await jsonDl.path())!, 'utf8')) as PageTimeline;
   const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#spot-csv')]);
   expect(csvDl.suggestedFilename()).toBe(`${name}.spot.csv`);
   const csvText = readFileSync((await csvDl.path())!, 'utf8');
@@ -202,14 +214,18 @@ async function checkRun(page: Page, name: string, frameCount: number): Promise<R
   expect(timeline.video).toBe(name);
   expect(timeline.frames).toBe(record.frames);
   expect(timeline.fps).toBe(FPS);
-  expect(timeline.options).toEqual(record.options);
-  expect(timeline.passes.map((p) => [p.name, p.k])).toEqual(record.passes.map((p) => [p.name, p.k]));
+  expect(timeline.spotting.options).toEqual(record.options);
+  expect(timeline.spotting.size).toBe(SIZE);
+  expect(timeline.spotting.align).toBe('none');
+  expect(timeline.spotting.passes.map((p) => [p.name, p.k])).toEqual(record.passes.map((p) => [p.name, p.k]));
+  timeline.spotting.passes.forEach((p, i) => expect(Math.abs(p.threshold - record.passes[i]!.threshold) / record.passes[i]!.threshold).toBeLessThan(1e-6));
+  expect(timeline.labels).toEqual(LABELS);
   const scoreDiff = Math.max(...timeline.score.map((s, f) => Math.abs(s - record.score[f]!)));
   expect(scoreDiff).toBeLessThan(SCORE_TOL);
   // the table on the page and the CSV hold the same intervals
   const rows = await page.$$eval('#spot-rows tr', (trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset })));
   expect(rows.map((r) => `${r.kind} ${r.onset}-${r.apex}-${r.offset}`)).toEqual(cliKeys);
-  expect(csvText.split('\n')[0]).toBe(`video,onset,offset,kind,apex,score,start_s,end_s,label,${LABELS.map((l) => `p_${l}`).join(',')}`);
+  expect(csvText.split('\n')[0]).toBe(`video,onset,apex,offset,kind,score,start_s,apex_s,end_s,label,${LABELS.join(',')}`);
   expect(csv.map((r) => key({ ...r, apex: r.extra.apex! }))).toEqual(cliKeys);
   csv.forEach((r, i) => expect(Math.abs(r.score! - record.intervals[i]!.score)).toBeLessThan(SCORE_TOL));
 
@@ -220,16 +236,18 @@ async function checkRun(page: Page, name: string, frameCount: number): Promise<R
       const row = csv[i]!;
       if (iv.kind !== 'micro') {
         expect(iv.label).toBeNull();
+        expect(iv.recognised).toBe(false);
         expect(row.extra.label).toBe('');
         continue;
       }
       const expected = await predictor.predict(dir, { onset: iv.onset, apex: iv.apex });
+      expect(iv.recognised).toBe(true);
       expect(iv.label, key(iv)).toBe(expected.label);
       expect(row.extra.label).toBe(expected.label);
       expect(rows[i]!.label).toBe(expected.label);
       LABELS.forEach((l, c) => {
-        expect(Math.abs(iv.probs![l]! - expected.probs[c]!), `${key(iv)} ${l}`).toBeLessThan(PROB_TOL);
-        expect(Math.abs(Number(row.extra[`p_${l}`]) - expected.probs[c]!)).toBeLessThan(PROB_TOL);
+        expect(Math.abs(iv.probabilities![l]! - expected.probs[c]!), `${key(iv)} ${l}`).toBeLessThan(PROB_TOL);
+        expect(Math.abs(Number(row.extra[l]) - expected.probs[c]!)).toBeLessThan(PROB_TOL);
       });
     }
   } finally {
@@ -293,9 +311,9 @@ describe.skipIf(!ENABLED)('browser demo spotting', () => {
       const captured = Number(await page.getAttribute('#spot-panel', 'data-captured'));
       expect(captured).toBeGreaterThanOrEqual(45);
       expect(await page.getAttribute('#spot-panel', 'data-processed')).toBe(String(captured));
-      const got = await page.evaluate(() => {
-        const spot = (window as unknown as { mimanetSpot: { frames(): string[]; timeline(): SpotTimeline | null } }).mimanetSpot;
-        const t = spot.timeline()!;
+      const got = await page.evaluate(async () => {
+        const spot = (window as unknown as { mimanetSpot: { frames(): string[]; timeline(): Promise<{ frames: number; score: number[] } | null> } }).mimanetSpot;
+        const t = (await spot.timeline())!;
         return { frames: spot.frames().length, timelineFrames: t.frames, scores: t.score.length };
       });
       expect(got).toEqual({ frames: captured, timelineFrames: captured, scores: captured });

@@ -496,7 +496,8 @@ async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): P
     const t = await run.close();
     if (spotRun !== run || run.aborted) return;
     const micro = t.intervals.filter((i) => i.kind === 'micro').length;
-    setStatus(`${name}: ${t.frames} frames at ${fps} fps, ${t.intervals.length} interval(s), ${micro} micro${t.processingFps ? `; the spotter ran at ${t.processingFps.toFixed(1)} frames a second` : ''}.`);
+    const rate = run.processingFps;
+    setStatus(`${name}: ${t.frames} frames at ${fps} fps, ${t.intervals.length} interval(s), ${micro} micro${rate ? `; the spotter ran at ${rate.toFixed(1)} frames a second` : ''}.`);
   };
   if (s.kind === 'video') {
     const v = await openVideo(s.file);
@@ -674,7 +675,8 @@ Object.assign(window, {
   mimanetSpot: {
     /** Grey frames as the spotter got them (64 x 64 bytes each), base64. */
     frames: (): string[] => (spotRun?.grey ?? []).map((f) => btoa(String.fromCharCode(...f))),
-    timeline: () => spotRun?.timeline() ?? null,
+    /** What the JSON download holds. */
+    timeline: async () => (spotRun ? (await spotRun.files()).json : null),
   },
 });
 

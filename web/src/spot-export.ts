@@ -1,77 +1,64 @@
 /**
- * The page's spotting timeline as files: JSON (the spotter's options, per-frame score and the
- * intervals, with the label the checkpoint gave each micro interval) and CSV in the columns
- * `mimanet spot score --pred` reads, plus apex, score, label and one probability column per class.
- * No DOM.
+ * The page's spotting timeline as files, made by the library's timeline code (`timelineFromSpot`,
+ * `timelineCsv`, `timelineIntervalJson` of src/predict/timeline.ts, what `mimanet predict VIDEO`
+ * writes): JSON with `predict --json`'s fields for a timeline (the spotter's options, each pass's k
+ * and threshold, the intervals with the label and probabilities of each micro one) plus the video,
+ * the per-frame score and the frames a second the page sustained; CSV in `predict --out FILE.csv`'s
+ * columns, which `mimanet spot score --pred` reads. No DOM.
  */
-import { formatSpotCsv, type SpotOptions, type SpottedInterval } from '../../src/browser.js';
+import { timelineCsv, timelineFromSpot, timelineIntervalJson, type IntervalClip, type SpotOptions, type SpottedInterval, type Timeline } from '../../src/browser.js';
 
-/** A micro interval's recognition: the class and the probabilities of every class. */
-export interface IntervalLabel {
-  label: string;
-  probs: number[];
-}
-
-/** What "Download timeline (JSON)" writes. Frames are indices of the frames the page analysed (0 = the first). */
-export interface SpotTimeline {
+/** What the page knows of a spotting run when it saves it. */
+export interface SpotRunState {
+  /** `webcam` or the video file's name without its extension. */
   video: string;
   /** `webcam` or the video file's name. */
   source: string;
-  fps: number;
-  frames: number;
-  /** Working size of the grey frames the flow was computed on. */
+  /** Side of the grey frames the flow was computed on. */
   size: number;
-  /** How frames became the spotter's input: `none` = whole frames (a video) or the centre square (webcam), resized. */
-  align: 'none';
   options: SpotOptions;
-  /** Checkpoint that labelled the micro intervals, and its classes (empty without one). */
-  checkpoint: string | null;
-  labels: string[];
-  passes: Array<{ name: string; k: number; threshold: number }>;
+  /** Frames analysed. */
+  frames: number;
+  intervals: readonly SpottedInterval[];
+  passes: ReadonlyArray<{ name: 'micro' | 'macro'; k: number; threshold: number }>;
   /** Per frame: the larger of the two passes' contrast over their threshold (1 = at the threshold). */
-  score: number[];
-  intervals: Array<SpottedInterval & { start: number; end: number; label: string | null; probs: Record<string, number> | null }>;
-  /** Frames analysed per second of wall time, from the first frame handed to the spotter to its last result. */
+  score: readonly number[];
+  /** Frames analysed per second of wall time, from the first frame handed to the spotter to its latest result. */
   processingFps: number | null;
+  /** The checkpoint that recognises the micro intervals, or null (then nothing is recognised). */
+  model: { source: string; labels: readonly string[] } | null;
+  /** Class probabilities of one micro interval's onset..apex. */
+  recognise: (clip: IntervalClip) => Promise<number[]>;
 }
 
-export function spotTimeline(
-  base: Omit<SpotTimeline, 'intervals' | 'labels' | 'checkpoint'>,
-  intervals: readonly SpottedInterval[],
-  labelOf: (iv: SpottedInterval) => IntervalLabel | undefined,
-  model: { source: string; labels: readonly string[] } | null,
-): SpotTimeline {
-  const t = (f: number): number => Number((f / base.fps).toFixed(4));
-  const labels = model ? [...model.labels] : [];
+/** The timeline of the run: every interval, each micro one recognised when there is a model. */
+export async function runTimeline(s: SpotRunState): Promise<Timeline> {
+  const labels = s.model ? [...s.model.labels] : [];
+  const t = await timelineFromSpot({ intervals: [...s.intervals], passes: s.passes.map((p) => ({ ...p, contrast: new Float64Array(0), difference: new Float64Array(0) })) }, s.frames, { options: s.options, size: s.size, align: 'none' }, labels, s.model ? s.recognise : async () => []);
+  if (!s.model) for (const i of t.intervals) Object.assign(i, { recognised: false, label: undefined, index: undefined, probs: undefined });
+  return t;
+}
+
+/** `NAME.spot.json`. */
+export function timelineJson(s: SpotRunState, t: Timeline): Record<string, unknown> {
   return {
-    ...base,
-    checkpoint: model?.source ?? null,
-    labels,
-    intervals: intervals.map((iv) => {
-      const l = labelOf(iv);
-      return {
-        ...iv,
-        start: t(iv.onset),
-        end: t(iv.offset + 1),
-        label: l?.label ?? null,
-        probs: l ? Object.fromEntries(labels.map((name, i) => [name, l.probs[i]!])) : null,
-      };
-    }),
+    video: s.video,
+    model: s.model?.source ?? null,
+    source: s.source,
+    fps: t.fps,
+    frames: t.frames,
+    chosen: t.chosen,
+    spotting: t.spotting,
+    labels: t.labels,
+    micro: t.intervals.filter((i) => i.recognised).length,
+    macro: t.intervals.filter((i) => !i.recognised).length,
+    intervals: t.intervals.map((i) => timelineIntervalJson(i, t.labels)),
+    score: s.score.map((x) => Number(x.toFixed(5))),
+    processingFps: s.processingFps,
   };
 }
 
-/** The name of a class's probability column. */
-export function probColumn(label: string): string {
-  return `p_${label.replace(/[^\w-]+/g, '_')}`;
-}
-
-/** `video,onset,offset,kind,apex,score,start_s,end_s,label,p_<class>...`; label and probabilities empty where there is none (macro intervals). */
-export function spotTimelineCsv(t: SpotTimeline): string {
-  const probCols = t.labels.map(probColumn);
-  const rows = t.intervals.map((iv) => {
-    const row: Record<string, string | number> = { video: t.video, onset: iv.onset, offset: iv.offset, kind: iv.kind, apex: iv.apex, score: iv.score, start_s: iv.start, end_s: iv.end, label: iv.label ?? '' };
-    t.labels.forEach((name, i) => (row[probCols[i]!] = iv.probs ? iv.probs[name]! : ''));
-    return row as Record<string, string | number> & { video: string; onset: number; offset: number; kind: string };
-  });
-  return formatSpotCsv(rows, ['apex', 'score', 'start_s', 'end_s', 'label', ...probCols]);
+/** `NAME.spot.csv`: `video,onset,apex,offset,kind,score,start_s,apex_s,end_s,label` and one probability column a class. */
+export function timelineCsvText(s: SpotRunState, t: Timeline): string {
+  return timelineCsv(s.video, t);
 }

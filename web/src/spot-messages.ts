@@ -9,5 +9,5 @@ export type SpotRequest =
 export type SpotReply =
   | { type: 'started'; options: SpotOptions; windows: Array<{ name: 'micro' | 'macro'; k: number }> }
   /** After each frame: the spotter's result over all frames so far, and the worker's time for that frame. */
-  | { type: 'spotted'; frames: number; ms: number; score: number[]; passes: Array<{ name: string; k: number; threshold: number }>; intervals: SpottedInterval[] }
+  | { type: 'spotted'; frames: number; ms: number; score: number[]; passes: Array<{ name: 'micro' | 'macro'; k: number; threshold: number }>; intervals: SpottedInterval[] }
   | { type: 'error'; message: string };

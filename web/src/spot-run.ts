@@ -4,11 +4,11 @@
  * how much), the score, the intervals found so far and the lag are shown as results come back,
  * and each micro interval is recognised by the loaded checkpoint on its onset..apex frames.
  */
-import type { SpottedInterval, SpotOptions } from '../../src/browser.js';
+import type { IntervalClip, SpottedInterval, SpotOptions, Timeline } from '../../src/browser.js';
 import { type DemoModel, predictClip } from './model.js';
 import { frameBytes, resampleClip, type Rect, type RgbaImage } from './preprocess.js';
 import { SpotChart } from './spot-chart.js';
-import { type IntervalLabel, type SpotTimeline, spotTimeline, spotTimelineCsv } from './spot-export.js';
+import { type SpotRunState, runTimeline, timelineCsvText, timelineJson } from './spot-export.js';
 import type { SpotReply, SpotRequest } from './spot-messages.js';
 import { formatPercent } from './chart.js';
 
@@ -30,7 +30,13 @@ export interface SpotUi {
   json: HTMLButtonElement;
 }
 
-const key = (iv: SpottedInterval): string => `${iv.onset}:${iv.apex}`;
+/** A micro interval's recognition: the class and the probabilities of every class. */
+export interface IntervalLabel {
+  label: string;
+  probs: number[];
+}
+
+const key = (iv: IntervalClip): string => `${iv.onset}:${iv.apex}`;
 
 
 export class SpotRun {
@@ -40,6 +46,8 @@ export class SpotRun {
   private readonly worker: Worker;
   private readonly chart: SpotChart;
   private readonly labels = new Map<string, IntervalLabel>();
+  /** Each micro interval's recognition, started once (one model call at a time). */
+  private readonly recognitions = new Map<string, Promise<number[]>>();
   /** The model input of each labelled micro interval (its onset..apex resampled to T frames). */
   private readonly clips = new Map<string, Uint8Array>();
   /** Called when a labelled micro interval's row is clicked. */
@@ -48,7 +56,7 @@ export class SpotRun {
   private options: SpotOptions | null = null;
   private score: number[] = [];
   private intervals: SpottedInterval[] = [];
-  private passes: Array<{ name: string; k: number; threshold: number }> = [];
+  private passes: Array<{ name: 'micro' | 'macro'; k: number; threshold: number }> = [];
   /** The worker's time for all frames so far, ms. */
   private workerMs = 0;
   private processed = 0;
@@ -76,8 +84,8 @@ export class SpotRun {
     ui.panel.dataset.state = 'running';
     ui.rows.replaceChildren();
     this.chart = new SpotChart(ui.chart);
-    ui.csv.onclick = () => download(`${this.video}.spot.csv`, spotTimelineCsv(this.timeline()), 'text/csv');
-    ui.json.onclick = () => download(`${this.video}.spot.json`, `${JSON.stringify(this.timeline(), null, 1)}\n`, 'application/json');
+    ui.csv.onclick = () => void this.files().then((f) => download(`${this.video}.spot.csv`, f.csv, 'text/csv'), (e) => this.onError(e as Error));
+    ui.json.onclick = () => void this.files().then((f) => download(`${this.video}.spot.json`, `${JSON.stringify(f.json, null, 1)}\n`, 'application/json'), (e) => this.onError(e as Error));
     ui.csv.disabled = ui.json.disabled = true;
     this.render(true);
   }
@@ -125,18 +133,19 @@ export class SpotRun {
   }
 
   /** No more frames: resolves when every frame is analysed and the micro intervals are labelled. */
-  async close(): Promise<SpotTimeline> {
+  async close(): Promise<Timeline> {
     this.closed = true;
     this.render(true);
     await this.behindAtMost(0);
     if (this.failed) throw this.failed;
-    if (this.wasAborted) return this.timeline();
+    if (this.wasAborted) return runTimeline(this.state());
     this.label();
     await this.labelling;
     this.worker.terminate();
+    const t = await runTimeline(this.state());
     this.ui.panel.dataset.state = 'done';
     this.render(true);
-    return this.timeline();
+    return t;
   }
 
   /** Ends the run at once (a new source started). */
@@ -148,27 +157,50 @@ export class SpotRun {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  timeline(): SpotTimeline {
-    return spotTimeline(
-      {
-        video: this.video,
-        source: this.source,
-        fps: this.fps,
-        frames: this.processed,
-        size: SPOT_SIZE,
-        align: 'none',
-        options: this.options ?? ({ fps: this.fps } as SpotOptions),
-        passes: this.passes,
-        score: this.score,
-        processingFps: this.processingFps,
-      },
-      this.intervals,
-      (iv) => {
-        const l = iv.kind === 'micro' ? this.labels.get(key(iv)) : undefined;
-        return l && l.probs.length > 0 ? l : undefined;
-      },
-      this.model ? { source: this.model.source, labels: this.model.meta.labels } : null,
-    );
+  /** The run as the timeline files need it: the intervals so far, recognised by {@link recognise}. */
+  state(): SpotRunState {
+    return {
+      video: this.video,
+      source: this.source,
+      size: SPOT_SIZE,
+      options: this.options ?? ({ fps: this.fps } as SpotOptions),
+      frames: this.processed,
+      intervals: this.intervals,
+      passes: this.passes,
+      score: this.score,
+      processingFps: this.processingFps,
+      model: this.model ? { source: this.model.source, labels: this.model.meta.labels } : null,
+      recognise: (clip) => this.recognise(clip),
+    };
+  }
+
+  /** The timeline files (what the download buttons save) as they stand. */
+  async files(): Promise<{ json: Record<string, unknown>; csv: string }> {
+    const s = this.state();
+    const t = await runTimeline(s);
+    return { json: timelineJson(s, t), csv: timelineCsvText(s, t) };
+  }
+
+  /**
+   * Class probabilities of a micro interval: its onset..apex frames at the model's size, resampled
+   * to T and run through the model as the demo's dropped frames are; computed once an interval.
+   */
+  recognise(clip: IntervalClip): Promise<number[]> {
+    const model = this.model;
+    if (!model) return Promise.reject(new Error('no model loaded to recognise the micro intervals'));
+    const k = key(clip);
+    let p = this.recognitions.get(k);
+    if (!p) {
+      const frames = resampleClip(this.modelFrames.slice(clip.onset, clip.apex + 1), model.meta.net.frames);
+      this.clips.set(k, frames);
+      p = this.labelling.then(async () => (await predictClip(model, frames)).probs);
+      this.labelling = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.recognitions.set(k, p);
+    }
+    return p;
   }
 
   private post(m: SpotRequest, transfer: Transferable[] = []): void {
@@ -205,23 +237,20 @@ export class SpotRun {
   private label(): void {
     const model = this.model;
     if (!model) return;
-    const T = model.meta.net.frames;
     for (const iv of this.intervals) {
       if (iv.kind !== 'micro' || this.labels.has(key(iv))) continue;
       const k = key(iv);
-      const clip = resampleClip(this.modelFrames.slice(iv.onset, iv.apex + 1), T);
       this.labels.set(k, { label: '…', probs: [] });
-      this.clips.set(k, clip);
-      this.labelling = this.labelling.then(async () => {
-        try {
-          const pred = await predictClip(model, clip);
-          this.labels.set(k, { label: model.meta.labels[pred.best]!, probs: pred.probs });
-        } catch (e) {
+      this.recognise(iv).then(
+        (probs) => {
+          this.labels.set(k, { label: model.meta.labels[probs.indexOf(Math.max(...probs))]!, probs });
+          this.render(true);
+        },
+        (e) => {
           this.labels.delete(k);
           this.fail(e instanceof Error ? e : new Error(String(e)));
-        }
-        this.render(true);
-      });
+        },
+      );
     }
   }
 
