@@ -38,7 +38,6 @@ export interface IntervalLabel {
 
 const key = (iv: IntervalClip): string => `${iv.onset}:${iv.apex}`;
 
-
 export class SpotRun {
   /** The grey frames the spotter was given, SPOT_SIZE x SPOT_SIZE bytes each, in order. */
   readonly grey: Uint8Array[] = [];
