@@ -15,8 +15,8 @@
  * The defaults below are calibrated against the baseline spotter
  * (src/motion/spot.ts): with them `mimanet spot-eval` scores an overall F1
  * between 0.3 and 0.7 (docs/spotting.md, "Calibration", records every run).
- * Micro intensity and the per-frame nuisances (noise, jitter, flicker) set
- * that difficulty; the other distractors are the other knobs.
+ * Micro intensity, the per-frame nuisances (noise, jitter, flicker) and the
+ * macro durations set that difficulty; the other distractors are the other knobs.
  */
 import { Rng } from '../../util/rng.js';
 import { type ExpressionKind, type FrameInterval, MICRO_MAX_SECONDS, microMaxFrames } from '../../motion/intervals.js';
@@ -40,7 +40,7 @@ export interface LongVideoExpressionConfig {
   intensityJitter: number;
   /**
    * Shortest and longest duration in seconds, every frame of onset..offset counted. Micro default
-   * 0.2 and 0.5 (at most MICRO_MAX_SECONDS), macro default 1 and 3 (above MICRO_MAX_SECONDS).
+   * 0.2 and 0.5 (at most MICRO_MAX_SECONDS), macro default 1 and 2 (above MICRO_MAX_SECONDS).
    */
   minSeconds: number;
   maxSeconds: number;
@@ -94,7 +94,7 @@ export const DEFAULT_LONG_VIDEO_CONFIG: LongVideoConfig = {
   size: 64,
   channels: 1,
   micro: { count: 3, intensity: 0.6, intensityJitter: 0.2, minSeconds: 0.2, maxSeconds: 0.5 },
-  macro: { count: 2, intensity: 1, intensityJitter: 0.2, minSeconds: 1, maxSeconds: 3 },
+  macro: { count: 2, intensity: 1, intensityJitter: 0.2, minSeconds: 1, maxSeconds: 2 },
   blinksPerMinute: 12,
   headMovesPerMinute: 4,
   headAmplitude: 0.04,
