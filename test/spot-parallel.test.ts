@@ -4,6 +4,7 @@ import { generateLongVideos, longVideoFrame } from '../src/data/synthetic/long-v
 import { opticalFlow } from '../src/motion/flow.js';
 import { resolveSpotOptions, spotFromPasses, spotPasses } from '../src/motion/spot.js';
 import { spotPassesParallel } from '../src/motion/spot-parallel.js';
+import { runCli } from './helpers.js';
 
 describe('spotPassesParallel', () => {
   it('gives the passes and intervals of spotPasses with the one-thread flow, for 1, 2 and 3 workers', async () => {
@@ -34,4 +35,21 @@ describe('spotPassesParallel', () => {
     await expect(spotPassesParallel(frames, 4, 4, { fps: 30 }, 0)).rejects.toThrow('spot: workers is 0, expected an integer from 1 to 256');
     await expect(spotPassesParallel(frames, 4, 4, { fps: 30 }, 2)).rejects.toThrow('spot: frame 1 has 15 values, expected 4x4 = 16');
   });
+});
+
+describe('mimanet bench --spot', () => {
+  it('spots a generated long video --rounds times and reports each round, the median and the video seconds per wall second', async () => {
+    const r = await runCli(['bench', '--spot', '--seconds', '15', '--size', '32', '--rounds', '2', '--threads', '2', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out.trim().split('\n').pop()!);
+    // 450 frames; the passes' half-windows at 30 fps are 5 and 15 frames: 445 + 435 flows
+    expect(j.args).toEqual({ seconds: 15, fps: 30, size: 32, threads: 2, rounds: 2, frames: 450, flows: 880 });
+    expect(j.rounds).toHaveLength(2);
+    expect(j.wallS.median).toBe((j.rounds[0].wallS + j.rounds[1].wallS) / 2);
+    expect(j.realtime).toBeCloseTo(15 / j.wallS.median, 9);
+    expect(j.intervals).toBeGreaterThan(0);
+    const bad = await runCli(['bench', '--spot', '--seconds', 'long']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('option --seconds is "long": expected a positive number of seconds');
+  }, 240_000);
 });
