@@ -24,3 +24,8 @@ export { knownMotionPair, standardPairs, endpointErrors, type KnownMotion, type 
 export * from './motion/intervals.js';
 export * from './motion/spot-metric.js';
 export * from './motion/spot-csv.js';
+// spotting a long video and recognising each micro interval: the glue `mimanet predict` runs (frames, flow and recognition come in as arguments)
+export { spot, resolveSpotOptions, DEFAULT_SPOT_OPTIONS, type FlowFn, type SpotOptions, type SpotResult, type SpottedInterval } from './motion/spot.js';
+export * from './predict/timeline.js';
+// the spotter's steps, for a page that spots one frame at a time (the flow comes in as a function: the page passes `opticalFlow`)
+export { spotPasses, spotFromPasses, passMotion, differenceAndContrast, halfWindow, type SpotPass } from './motion/spot.js';

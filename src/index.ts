@@ -36,7 +36,11 @@ export {
   type PredictResult,
   type ClipInput,
   type InputGeometry,
+  type TimelineOptions,
+  type VideoTimeline,
 } from './predict/index.js';
+// a long video spotted, then each micro interval recognised (browser-safe glue; Predictor.timeline runs it in Node)
+export * from './predict/timeline.js';
 
 // training and evaluation
 export { pretrainClassifier, predictClips, embedClips, NonFiniteLossError } from './train/pretrain.js';
@@ -77,6 +81,7 @@ export {
 export * from './motion/intervals.js';
 export * from './motion/spot-metric.js';
 export * from './motion/spot-csv.js';
+export { spot, resolveSpotOptions, DEFAULT_SPOT_OPTIONS, type FlowFn, type SpotOptions, type SpotResult, type SpottedInterval } from './motion/spot.js';
 export { saveClipSet, loadClipSet } from './data/cache.js';
 export { makeBatch, type Batch, type Normalization } from './data/batches.js';
 export { alignedRecipe, faceRecipe, checkpointRecipe, type PreprocessingRecipe, type AlignMode } from './data/preprocess/recipe.js';

@@ -143,15 +143,15 @@ describe('frames that do not fit the model', () => {
 
   it('says in one line when frames are resized or converted to grey for the model, and is silent when they fit', async () => {
     const rgb = await frames('rgb', [{ w: 64, h: 48, c: 3 }, { w: 64, h: 48, c: 3 }]);
-    const r = await predict('--model', model, rgb);
+    const r = await predict('--model', model, rgb, '--onset', '0', '--apex', '1');
     expect(r.code).toBe(0);
     expect(r.err).toBe(`mimanet: note: ${rgb}: frames resized from 64x48 to 32x32 and converted from RGB to grey for the model\n`);
     const fit = await frames('fits', [{ w: 32, h: 32, c: 1 }, { w: 32, h: 32, c: 1 }]);
-    const ok = await predict('--model', model, fit, '--json');
+    const ok = await predict('--model', model, fit, '--onset', '0', '--apex', '1', '--json');
     expect(ok.code).toBe(0);
     expect(ok.err).toBe('');
     expect(JSON.parse(ok.out).adjusted).toBeUndefined();
-    const j = JSON.parse((await predict('--model', model, rgb, '--json')).out);
+    const j = JSON.parse((await predict('--model', model, rgb, '--onset', '0', '--apex', '1', '--json')).out);
     expect(j.adjusted).toBe('frames resized from 64x48 to 32x32 and converted from RGB to grey for the model');
   });
 });

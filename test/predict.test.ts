@@ -123,7 +123,8 @@ describe('predict: clip inputs of a synthetic-data checkpoint (resize only)', ()
 
   it('mimanet predict --json prints one JSON object; the text form names the label', async () => {
     const dir = join(root, 'frames');
-    const first = await runCli(['predict', '--model', modelDir, dir, '--json', '--backend', 'wasm']);
+    // no clip.json: without --onset/--apex the folder would be spotted; --whole-clip takes the first and the middle frame, and says so
+    const first = await runCli(['predict', '--model', modelDir, dir, '--json', '--whole-clip', '--backend', 'wasm']);
     const second = await runCli(['predict', '--model', modelDir, dir, '--onset', '0', '--apex', '3', '--backend', 'wasm']);
     const code1 = first.code;
     const code2 = second.code;
@@ -136,6 +137,9 @@ describe('predict: clip inputs of a synthetic-data checkpoint (resize only)', ()
     expect(j.label).toBe(best);
     expect(j.onset).toBe(0);
     expect(j.apex).toBe(3);
+    expect(j.chosen).toEqual({ onset: 'default', apex: 'default' });
+    expect(first.err).toContain(`mimanet: note: ${dir}: onset and apex not given (no --onset/--apex, no clip.json): onset the first frame (0), apex the middle frame (3), a guess (--whole-clip)\n`);
+    expect(second.err).not.toMatch(/not given/);
     expect(Object.keys(j.probabilities)).toEqual(LABELS);
     LABELS.forEach((l, i) => expect(j.probabilities[l]).toBeCloseTo(ref[i], 5));
     expect(text.split('\n')[0]).toBe(best);

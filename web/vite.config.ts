@@ -45,5 +45,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 4000,
     reportCompressedSize: true,
   },
+  // the spot worker (web/src/spot-worker.ts) is an ES module, as the page
+  worker: { format: 'es' },
   server: { host: '127.0.0.1' },
 });

@@ -170,8 +170,9 @@ async function benchFlow(f: Record<string, string | boolean | undefined>): Promi
   const threads = f.threads === undefined ? 1 : positiveInt('threads', f.threads as string);
   const rounds = positiveInt('rounds', f.rounds as string);
   const log = f.json ? undefined : (line: string) => process.stderr.write(`mimanet bench: ${line}\n`);
+  if (f.photos !== undefined && !f.againstOpencv) throw new Error('option --photos applies to --flow --against-opencv (the pairs both sides compute)');
   if (f.againstOpencv) {
-    const report = await runFlowAgainstOpencv({ size, threads, rounds, python: f.python as string | undefined, log });
+    const report = await runFlowAgainstOpencv({ size, threads, rounds, python: f.python as string | undefined, photos: f.photos as string | true | undefined, log });
     process.stdout.write(f.json ? JSON.stringify(report) + '\n' : formatOpencvReport(report) + '\n\n' + JSON.stringify(report) + '\n');
     return;
   }
@@ -238,6 +239,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--python <cmd>', 'interpreter with PyTorch for --against-torch, with OpenCV for --flow --against-opencv (default: MIMANET_PYTHON or MIMANET_OPENCV_PYTHON, python3, /usr/bin/python3)')
     .option('--flow', 'time TV-L1 optical flow instead: a pair of --size (default 128 here) with the default parameters, on the known-motion pairs')
     .option('--against-opencv', 'with --flow: interleave OpenCV DualTVL1 (bench/tvl1_ref.py) and `mimanet flow`, each run its own process (needs python3-opencv)')
+    .option('--photos [dir]', 'with --flow --against-opencv: twelve pairs cut from real photos (.jpg, .png) with known motion instead of the textured pairs; default folder: the face detector package\'s demo photos')
     .option('--browser', 'with --flow: time the TypeScript TV-L1 in headless Chromium (and in Node), as pages run it')
     .option('--rounds <n>', 'with --flow: OpenCV/mimanet rounds, or repetitions of the pairs with --browser; with --spot: timed spots of the video', '3')
     .option('--spot', 'time the spotter instead (mimanet spot): one synthetic long video at --size (default 64 here), its flows on --threads')

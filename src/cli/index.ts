@@ -5,7 +5,7 @@ import { registerRunCommand } from './run.js';
 import { registerServeCommand } from './serve.js';
 import { registerTrainCommand } from './train.js';
 import { registerPredictCommand } from './predict.js';
-import { registerReportCommand } from './report.js';
+import { registerReportCommand, registerCompareCommand } from './report.js';
 import { registerBenchCommand } from './bench.js';
 import { registerDataCommands } from './data.js';
 import { registerWorkerCommand } from './worker.js';
@@ -30,6 +30,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerPredictCommand(program);
   registerReportCommand(program);
+  registerCompareCommand(program);
   registerBenchCommand(program);
   registerDataCommands(program);
   registerWorkerCommand(program);

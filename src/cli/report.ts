@@ -32,3 +32,22 @@ export function registerReportCommand(program: Command): void {
       process.stdout.write(renderConsoleTable(resummarizeFolder(dir)));
     });
 }
+
+/** `mimanet compare A B`: paired differences of the rows two results folders share, B minus A. */
+export function registerCompareCommand(program: Command): void {
+  program
+    .command('compare')
+    .description('paired comparison of two results folders of `mimanet run` (e.g. two input modes): each row both hold, B minus A, on the seeds and clips both scored, with bootstrap intervals')
+    .argument('<a>', 'results folder A (the reference)')
+    .argument('<b>', 'results folder B')
+    .option('--json', 'print the comparison as one JSON object (last line)')
+    .option('--out <file>', 'also write the Markdown table to FILE (atomically)')
+    .action(async (a: string, b: string, flags: { json?: boolean; out?: string }) => {
+      const { compareFolders, renderComparisonMarkdown } = await import('../eval/compare.js');
+      const { writeFileAtomic } = await import('../util/fs.js');
+      const c = compareFolders(a, b);
+      const md = renderComparisonMarkdown(c);
+      if (flags.out) writeFileAtomic(flags.out, md);
+      process.stdout.write(flags.json ? JSON.stringify(c) + '\n' : md);
+    });
+}

@@ -163,3 +163,102 @@ export function standardPairs(width = 128, height = 128): Array<{ name: string; 
     { name: 'bumps 1.5 px', motion: bumps(1.5), seed: 8 },
   ];
 }
+
+/** A grey photo, 0..255 row-major. */
+export interface GreyImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** The photo at continuous source coordinates (pixel centres at integers), bilinear, edges clamped. */
+function bilinear(p: GreyImage, x: number, y: number): number {
+  const cx = Math.max(0, Math.min(p.width - 1, x));
+  const cy = Math.max(0, Math.min(p.height - 1, y));
+  const x0 = Math.min(p.width - 2, Math.floor(cx));
+  const y0 = Math.min(p.height - 2, Math.floor(cy));
+  const fx = cx - x0;
+  const fy = cy - y0;
+  const i = y0 * p.width + x0;
+  const d = p.data;
+  return (1 - fy) * ((1 - fx) * d[i] + fx * d[i + 1]) + fy * ((1 - fx) * d[i + p.width] + fx * d[i + p.width + 1]);
+}
+
+/**
+ * A `size` x `size` pair cut from a real photo, moved by `m` (in output pixels). The photo is far
+ * larger than the output (the centre square of `cropShare` of its shorter side), so each output
+ * pixel is the mean of q x q samples over its footprint: the photo's own interpolation error shrinks
+ * by the downscaling factor, and both images go through the same sampling, so the difference
+ * between them is the motion alone. Browser-safe.
+ */
+export function photoMotionPair(photo: GreyImage, m: KnownMotion, size = 128, cropShare = 0.6): KnownPair {
+  if (photo.width < 2 || photo.height < 2 || photo.data.length !== photo.width * photo.height) {
+    throw new Error(`photo pair: expected a grey image of width x height bytes, got ${photo.width}x${photo.height} with ${photo.data.length} bytes`);
+  }
+  const side = Math.min(photo.width, photo.height) * cropShare;
+  const scale = side / size;
+  if (scale < 2) throw new Error(`photo pair: the crop (${side.toFixed(0)} px) should be at least twice the output size ${size}`);
+  const x0 = (photo.width - side) / 2;
+  const y0 = (photo.height - side) / 2;
+  const q = Math.min(8, Math.ceil(scale));
+  // output coordinates (pixel centres at integers) to source coordinates
+  const src = (x: number, y: number): number => bilinear(photo, x0 + (x + 0.5) * scale - 0.5, y0 + (y + 0.5) * scale - 0.5);
+  const n = size * size;
+  const i0 = new Uint8Array(n);
+  const i1 = new Uint8Array(n);
+  const u = new Float32Array(n);
+  const v = new Float32Array(n);
+  const clamp = (z: number): number => Math.max(0, Math.min(255, Math.round(z)));
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      let a = 0;
+      let b = 0;
+      for (let sy = 0; sy < q; sy++) {
+        for (let sx = 0; sx < q; sx++) {
+          const px = x + (sx + 0.5) / q - 0.5;
+          const py = y + (sy + 0.5) / q - 0.5;
+          a += src(px, py);
+          const [qx, qy] = preimage(m, size, size, px, py);
+          b += src(qx, qy);
+        }
+      }
+      const i = y * size + x;
+      i0[i] = clamp(a / (q * q));
+      i1[i] = clamp(b / (q * q));
+      const [du, dv] = motionAt(m, size, size, x, y);
+      u[i] = du;
+      v[i] = dv;
+    }
+  }
+  return { width: size, height: size, i0, i1, truth: { width: size, height: size, u, v } };
+}
+
+/**
+ * The twelve photo motions, none of them among {@link standardPairs}: three each of translation,
+ * rotation, zoom and local bumps, at sizes from a fraction of a pixel to about three pixels.
+ * Photo k of n takes motions k, k + n, ...
+ */
+export function photoMotions(size = 128): Array<{ name: string; motion: KnownMotion }> {
+  const bumps = (s: number, cy: number): KnownMotion => ({
+    kind: 'bumps',
+    bumps: [
+      { cx: 0.3 * size, cy: cy * size, dx: -0.8 * s, dy: 0.6 * s, sigma: 0.08 * size },
+      { cx: 0.7 * size, cy: cy * size, dx: 0.8 * s, dy: 0.6 * s, sigma: 0.08 * size },
+      { cx: 0.5 * size, cy: (cy - 0.35) * size, dx: 0.3 * s, dy: -0.9 * s, sigma: 0.12 * size },
+    ],
+  });
+  return [
+    { name: 'translation (0.8, 1.2)', motion: { kind: 'translation', dx: 0.8, dy: 1.2 } },
+    { name: 'rotation 1 degree', motion: { kind: 'rotation', degrees: 1 } },
+    { name: 'zoom 2%', motion: { kind: 'zoom', factor: 1.02 } },
+    { name: 'bumps 0.8 px', motion: bumps(0.8, 0.65) },
+    { name: 'translation (-1.7, -0.5)', motion: { kind: 'translation', dx: -1.7, dy: -0.5 } },
+    { name: 'rotation -2.5 degrees', motion: { kind: 'rotation', degrees: -2.5 } },
+    { name: 'zoom -3%', motion: { kind: 'zoom', factor: 0.97 } },
+    { name: 'bumps 1.2 px', motion: bumps(1.2, 0.7) },
+    { name: 'translation (2.6, 0.9)', motion: { kind: 'translation', dx: 2.6, dy: 0.9 } },
+    { name: 'rotation 3 degrees', motion: { kind: 'rotation', degrees: 3 } },
+    { name: 'zoom 4%', motion: { kind: 'zoom', factor: 1.04 } },
+    { name: 'bumps 2 px', motion: bumps(2, 0.6) },
+  ];
+}

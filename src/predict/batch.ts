@@ -9,7 +9,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { readIndex } from '../data/cache.js';
 import { formatCsv } from '../results/csv.js';
 import { readTextFile } from '../util/fs.js';
-import { FRAME_EXTENSIONS, listFrameFiles, type Predictor, type PredictOptions, type PredictResult } from './index.js';
+import { defaultedNote, FRAME_EXTENSIONS, listFrameFiles, type Predictor, type PredictOptions, type PredictResult } from './index.js';
 
 /** Video files a folder of clips may hold (what ffmpeg reads is wider; these are the usual ones). */
 export const VIDEO_EXTENSIONS = ['.mp4', '.avi', '.mkv', '.mov', '.webm', '.mpg', '.mpeg', '.m4v', '.wmv'] as const;
@@ -107,8 +107,9 @@ export function batchJson(rows: readonly BatchRow[], model: string): Array<Recor
   return rows.map((r) => (r.result ? { clip: r.clip, ...predictionJson(r.result, model) } : { clip: r.clip, error: r.error }));
 }
 
-/** `predict --json`'s object for one result. */
+/** `predict --json`'s object for one result; `defaulted` says which of onset and apex were guessed, where one was. */
 export function predictionJson(r: PredictResult, model: string): Record<string, unknown> {
   const probabilities = Object.fromEntries(r.labels.map((l, k) => [l, r.probs[k]]));
-  return { model, ...r.input, label: r.label, index: r.index, labels: r.labels, probabilities };
+  const defaulted = defaultedNote(r.input);
+  return { model, ...r.input, ...(defaulted ? { defaulted } : {}), label: r.label, index: r.index, labels: r.labels, probabilities };
 }

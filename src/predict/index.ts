@@ -27,6 +27,9 @@ import { blendInto, planIndices, resamplePlan } from '../data/preprocess/resampl
 import { ClipError, preprocessClip } from '../data/preprocess/pipeline.js';
 import { createFaceDetector, type FaceDetector } from '../data/preprocess/face.js';
 import type { AlignMode, PreprocessingRecipe } from '../data/preprocess/recipe.js';
+import { loadFaceFrames } from '../motion/face-frames.js';
+import { resolveSpotOptions, type SpotOptions } from '../motion/spot.js';
+import { spotThenRecognise, type Timeline } from './timeline.js';
 
 export type { PreprocessingRecipe, AlignMode } from '../data/preprocess/recipe.js';
 
@@ -73,8 +76,27 @@ export interface ClipInput {
    * `frames resized from 64x48 to 32x32 and converted from RGB to grey for the model`. Undefined when nothing was.
    */
   adjusted?: string;
+  /**
+   * Where onset and apex came from (frames and videos): `given` (the options), `clip.json` (beside the
+   * frames), or `default` (the first frame, the middle frame: see {@link defaultedNote}).
+   */
+  chosen?: { onset: OnsetApexSource; apex: OnsetApexSource };
   /** T*H*W*C bytes, onset first, apex last. */
   frames: Uint8Array;
+}
+
+export type OnsetApexSource = 'given' | 'clip.json' | 'default';
+
+/**
+ * One phrase saying which of onset and apex were not given but defaulted (the first frame, the
+ * middle frame); undefined when both were given or came from clip.json.
+ */
+export function defaultedNote(i: Pick<ClipInput, 'chosen' | 'onset' | 'apex'>): string | undefined {
+  const c = i.chosen;
+  if (!c || (c.onset !== 'default' && c.apex !== 'default')) return undefined;
+  const parts = [...(c.onset === 'default' ? [`onset the first frame (${i.onset})`] : []), ...(c.apex === 'default' ? [`apex the middle frame (${i.apex})`] : [])];
+  const missing = c.onset === 'default' && c.apex === 'default' ? 'onset and apex' : c.onset === 'default' ? 'onset' : 'apex';
+  return `${missing} not given (no --${missing === 'onset and apex' ? 'onset/--apex' : missing}, no clip.json): ${parts.join(', ')}, a guess`;
 }
 
 export interface PredictResult {
@@ -290,13 +312,15 @@ export async function readClipInput(path: string, g: InputGeometry, spec: Prepro
     if (opts.clip) throw new Error(`${path}: --clip needs a clip-cache folder (with clipset.json)`);
     const files = listFrameFiles(path);
     if (files.length === 0) throw new Error(`${path}: no frames (${FRAME_EXTENSIONS.join(', ')} files) in this folder`);
-    const { onset, apex } = onsetApex(files.length, path, { ...readClipMeta(path), ...definedOnly(opts) });
+    const meta = readClipMeta(path);
+    const { onset, apex } = onsetApex(files.length, path, { ...meta, ...definedOnly(opts) });
+    const chosen = { onset: sourceOf(opts.onset, meta.onset), apex: sourceOf(opts.apex, meta.apex) };
     const s = chooseSpec();
     const run = files.slice(onset, apex + 1);
     const header = await checkFrameFiles(run, path);
     const frames = s.align === 'face' ? await alignClip(run, path, g, s, opts.detector) : await resizeClip(run, g, s);
     const adjusted = s.align === 'none' ? adjustment(header, g) : undefined;
-    return { kind: 'frames', source: path, sourceFrames: files.length, onset, apex, preprocessing: s, frames, ...(adjusted ? { adjusted } : {}) };
+    return { kind: 'frames', source: path, sourceFrames: files.length, onset, apex, preprocessing: s, ...(adjusted ? { adjusted } : {}), chosen, frames };
   }
 
   if (extname(path).toLowerCase() === '.u8') {
@@ -319,7 +343,8 @@ export async function readClipInput(path: string, g: InputGeometry, spec: Prepro
   const frames = s.align === 'face' ? await alignClip(refs, path, g, s, opts.detector) : await resizeClip(refs, g, s);
   // a video's colour is not read from its header: only its size is reported
   const adjusted = s.align === 'none' ? adjustment(info, g) : undefined;
-  return { kind: 'video', source: path, sourceFrames: info.frames, onset, apex, preprocessing: s, frames, ...(adjusted ? { adjusted } : {}) };
+  const chosen = { onset: sourceOf(opts.onset, undefined), apex: sourceOf(opts.apex, undefined) };
+  return { kind: 'video', source: path, sourceFrames: info.frames, onset, apex, preprocessing: s, ...(adjusted ? { adjusted } : {}), chosen, frames };
 }
 
 /** `clip.json` beside a clip's frames (`mimanet data synthetic` writes it): its onset and apex, used unless --onset or --apex say otherwise. */
@@ -332,8 +357,51 @@ function readClipMeta(dir: string): { onset?: number; apex?: number } {
   return m ? { onset: m.onset, apex: m.apex } : {};
 }
 
+function sourceOf(given: number | undefined, fromMeta: number | undefined): OnsetApexSource {
+  return given !== undefined ? 'given' : fromMeta !== undefined ? 'clip.json' : 'default';
+}
+
 function definedOnly(opts: Pick<PredictOptions, 'onset' | 'apex'>): { onset?: number; apex?: number } {
   return { ...(opts.onset !== undefined ? { onset: opts.onset } : {}), ...(opts.apex !== undefined ? { apex: opts.apex } : {}) };
+}
+
+/**
+ * Whether a path names a clip that does not say where its onset and apex are: a video file, or a
+ * folder of frames without clip.json (not a clip cache, not a prepared clip). Such a clip is
+ * spotted by `mimanet predict` unless --onset or --apex is given.
+ */
+export function lacksOnsetApex(path: string): boolean {
+  if (!existsSync(path)) return false;
+  if (statSync(path).isDirectory()) return !existsSync(join(path, 'clipset.json')) && !existsSync(join(path, CLIP_META_FILE));
+  const ext = extname(path).toLowerCase();
+  return ext !== '.u8' && !isImage(path);
+}
+
+/** Options of {@link Predictor.timeline}: the spotter's (as `mimanet spot` takes them) and the preprocessing. */
+export interface TimelineOptions extends Partial<Omit<SpotOptions, 'fps'>> {
+  /** Frame rate; required for a folder of frames, and overrides a video's own. */
+  fps?: number;
+  /** Side of the grey face frames the spotter works on, pixels. Default 64, as `mimanet spot`. */
+  size?: number;
+  /**
+   * How frames are prepared, for the spotter and for the model: `face` or `none`. Default: the
+   * checkpoint's recipe (faces aligned for models of real data; whole frames for the synthetic faces).
+   */
+  align?: AlignMode;
+  /** Threads of each flow computation (the flow is the same for any count). Default 1. */
+  threads?: number;
+  /** A ready face detector (default: face-api, created when first needed). */
+  detector?: FaceDetector;
+  /** Called after each frame read (`read`) and each flow computed (`flow`): `done` more of `total`. */
+  progress?: (stage: 'read' | 'flow', done: number, total: number) => void;
+}
+
+/** A timeline of one video, with where it came from. */
+export interface VideoTimeline extends Timeline {
+  kind: 'frames' | 'video';
+  source: string;
+  /** What was changed to fit frames to the model (see {@link ClipInput.adjusted}); undefined when nothing was. */
+  adjusted?: string;
 }
 
 /** A loaded checkpoint ready to score clips. */
@@ -417,6 +485,52 @@ export class Predictor {
     const { frames: _f, ...rest } = input;
     void _f;
     return { label: this.meta.labels[index], index, labels: [...this.meta.labels], probs, input: rest };
+  }
+
+  /**
+   * Spots a video file or a folder of frames with the spotter of `mimanet spot` (same options,
+   * same defaults), then recognises each micro interval as {@link predict} does with onset and apex
+   * the interval's: the same frames, the same probabilities. Macro intervals are listed, not
+   * recognised. The spotter holds only grey frames of `size` x `size`; each interval's frames are
+   * decoded again at full size when it is recognised.
+   */
+  async timeline(path: string, opts: TimelineOptions = {}): Promise<VideoTimeline> {
+    if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
+    const { fps, size = 64, align: alignFlag, threads = 1, detector, progress, ...spotFlags } = opts;
+    const spotOptions: Partial<SpotOptions> = Object.fromEntries(Object.entries(spotFlags).filter(([, v]) => v !== undefined));
+    // the options are checked before the frames are read
+    resolveSpotOptions({ ...spotOptions, fps: fps ?? 30 });
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= 256)) throw new Error(`spot option threads is ${JSON.stringify(threads)}: expected an integer from 1 to 256`);
+    const align = alignFlag ?? this.preprocessing?.align;
+    if (!align) throw new Error('the checkpoint does not record how its clips were preprocessed (mimanet.json field preprocessing.align); pass --align face or --align none');
+    const dir = statSync(path).isDirectory();
+    if (dir && existsSync(join(path, 'clipset.json'))) throw new Error(`${path} is a clip cache: its clips are prepared already; spotting reads a video or a folder of frames`);
+    if (!dir && extname(path).toLowerCase() === '.u8') throw new Error(`${path}: a prepared clip; spotting reads a video or a folder of frames`);
+    if (!dir && isImage(path)) throw new Error(`${path}: too few frames (1, a single image); give a folder of frames or a video`);
+    // the same frames, in the same order, as predict reads: the folder's frame files, or the video's frames
+    let files: string[] | undefined;
+    let sourceFrames: number;
+    if (dir) {
+      files = listFrameFiles(path);
+      if (files.length === 0) throw new Error(`${path}: no frames (${FRAME_EXTENSIONS.join(', ')} files) in this folder`);
+      await checkFrameFiles(files, path);
+      sourceFrames = files.length;
+    } else {
+      const info = await probeVideo(path);
+      checkFrameSize(info, path);
+      sourceFrames = info.frames;
+    }
+    const d = align === 'face' ? (detector ?? (await (sharedDetector ??= createFaceDetector()))) : undefined;
+    const loaded = await loadFaceFrames(files ?? path, { size, align, ...(fps !== undefined ? { fps } : {}), ...(d ? { detector: d } : {}), progress: () => progress?.('read', 1, sourceFrames) });
+    if (loaded.frames.length !== sourceFrames) throw new Error(`${path}: the spotter read ${loaded.frames.length} frames, predict counts ${sourceFrames}`);
+    let adjusted: string | undefined;
+    const flow = (a: Float32Array, b: Float32Array, w: number, h: number) => opticalFlow(a, b, w, h, {}, { threads });
+    const t = await spotThenRecognise(loaded.frames, size, flow, { ...spotOptions, fps: loaded.fps }, align, this.meta.labels, async (clip) => {
+      const r = await this.predict(path, { onset: clip.onset, apex: clip.apex, ...(alignFlag ? { align: alignFlag } : {}), ...(d ? { detector: d } : {}) });
+      adjusted ??= r.input.adjusted;
+      return r.probs;
+    }, (n) => progress?.('flow', n, 2 * loaded.frames.length));
+    return { kind: dir ? 'frames' : 'video', source: path, ...t, ...(adjusted ? { adjusted } : {}) };
   }
 
   dispose(): void {

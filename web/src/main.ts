@@ -1,13 +1,16 @@
 /**
  * The demo page: load a MiNet checkpoint, feed it an aligned clip (image
- * frames), a video or the webcam, show the class probabilities.
+ * frames), a video or the webcam, show the class probabilities; or spot the
+ * expressions of a video or the webcam (`mimanet spot`'s spotter, in a worker)
+ * and recognise each micro-expression.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type DemoModel, type Prediction, backendDetail, chooseBackend, loadFromFiles, loadFromUrl, predictClip } from './model.js';
 import { centreSquare, frameBytes, naturalCompare, resampleClip, resampleRun } from './preprocess.js';
-import { decodeImage, seek, startWebcam, videoPixels } from './sources.js';
+import { decodeImage, seek, seekFrame, startWebcam, videoPixels } from './sources.js';
 import { TimelineChart, formatPercent, renderBars } from './chart.js';
 import { planIndices, resamplePlan } from '../../src/browser.js';
+import { MAX_SPOT_FRAMES, SpotRun, VIDEO_QUEUE_FRAMES } from './spot-run.js';
 
 /** Fewest frames of a clip, onset and apex (as on the command line). */
 export const MIN_CLIP_FRAMES = 2;
@@ -52,6 +55,16 @@ const ui = {
   timelineBox: $<HTMLDivElement>('timeline-box'),
   thumbs: $<HTMLDivElement>('thumbs'),
   timing: $<HTMLParagraphElement>('timing'),
+  mode: $<HTMLSelectElement>('mode'),
+  spotSeconds: $<HTMLInputElement>('spot-seconds'),
+  spot: {
+    panel: $<HTMLElement>('spot-panel'),
+    progress: $<HTMLParagraphElement>('spot-progress'),
+    chart: $<HTMLDivElement>('spot-chart'),
+    rows: $<HTMLElement>('spot-rows'),
+    csv: $<HTMLButtonElement>('spot-csv'),
+    json: $<HTMLButtonElement>('spot-json'),
+  },
   status: $<HTMLParagraphElement>('status'),
   dropOverlay: $<HTMLDivElement>('drop-overlay'),
 };
@@ -65,6 +78,10 @@ let source: Source | null = null;
 let generation = 0;
 let stopWebcam: (() => void) | null = null;
 let videoUrl: string | null = null;
+/** The spotting run in progress or last finished. */
+let spotRun: SpotRun | null = null;
+/** Ends a webcam spotting run: no more frames, the queued ones are still analysed. */
+let finishSpot: (() => void) | null = null;
 
 function setStatus(text: string, kind: 'info' | 'error' = 'info'): void {
   ui.status.textContent = text;
@@ -182,7 +199,8 @@ async function useModel(load: () => Promise<DemoModel>, quiet = false): Promise<
     ui.modelInfo.dataset.state = 'ok';
     if (m.preprocessing?.align === 'face') ui.modelInfo.textContent += ' · trained on face-aligned clips: give it aligned face crops (the page detects no faces)';
     setStatus('');
-    if (source) await runSource(source);
+    // a spotting run goes on; the model labels the micro intervals of the next one
+    if (source && !spotting(source)) await runSource(source);
   } catch (e) {
     if (quiet) {
       ui.modelInfo.textContent = `No model at ${ui.modelUrl.value}: load a checkpoint folder (URL, folder picker or drop).`;
@@ -199,6 +217,10 @@ async function useModel(load: () => Promise<DemoModel>, quiet = false): Promise<
 
 function stopSources(): void {
   generation++;
+  // a webcam spotting run ends as with Stop webcam: no more frames, the queue is still analysed
+  const finish = finishSpot;
+  finishSpot = null;
+  finish?.();
   stopWebcam?.();
   stopWebcam = null;
   ui.webcam.classList.remove('on');
@@ -214,10 +236,19 @@ function stopSources(): void {
   ui.media.hidden = true;
 }
 
+function spotting(s: Source): boolean {
+  return ui.mode.value === 'spot' && s.kind !== 'frames';
+}
+
 async function setSource(next: Source): Promise<void> {
   stopSources();
+  spotRun?.abort();
   source = next;
   clearResult();
+  if (spotting(next)) {
+    await runSource(next);
+    return;
+  }
   if (!model) {
     setStatus('Load a model first; the clip will run as soon as one is loaded.');
     return;
@@ -227,7 +258,8 @@ async function setSource(next: Source): Promise<void> {
 
 async function runSource(s: Source): Promise<void> {
   try {
-    if (s.kind === 'frames') await runFrames(s.files);
+    if (spotting(s)) await runSpot(s as Exclude<Source, { kind: 'frames' }>);
+    else if (s.kind === 'frames') await runFrames(s.files);
     else if (s.kind === 'video') await runVideo(s.file);
     else await runWebcam();
   } catch (e) {
@@ -283,14 +315,8 @@ function newTimeline(results: WindowResult[], onPick: (r: WindowResult, i: numbe
   return chart;
 }
 
-async function runVideo(file: File): Promise<void> {
-  if (!model) return;
-  const gen = generation;
-  const { size, frames: T } = model.meta.net;
-  const channels = model.meta.frameChannels;
-  const fps = intSetting(ui.fps, 'sample rate');
-  const L = intSetting(ui.window, 'window');
-  const step = intSetting(ui.step, 'step');
+/** Shows `file` in the player, paused at its start. */
+async function openVideo(file: File): Promise<HTMLVideoElement> {
   videoUrl = URL.createObjectURL(file);
   const v = ui.player;
   v.srcObject = null;
@@ -304,6 +330,42 @@ async function runVideo(file: File): Promise<void> {
   v.onloadeddata = null;
   v.onerror = null;
   if (!Number.isFinite(v.duration) || v.duration <= 0) throw new Error(`${file.name}: the video reports no duration`);
+  return v;
+}
+
+/** Starts the camera in the player with the centre-square guide; false when a newer source took over meanwhile. */
+async function openWebcam(gen: number): Promise<boolean> {
+  const v = ui.player;
+  v.removeAttribute('src');
+  ui.media.hidden = false;
+  stopWebcam = await startWebcam(v);
+  if (gen !== generation) {
+    stopWebcam();
+    stopWebcam = null;
+    return false;
+  }
+  ui.webcam.classList.add('on');
+  ui.webcam.textContent = 'Stop webcam';
+  const sq = centreSquare(v.videoWidth, v.videoHeight);
+  Object.assign(ui.guide.style, {
+    left: `${(100 * sq.x) / v.videoWidth}%`,
+    top: `${(100 * sq.y) / v.videoHeight}%`,
+    width: `${(100 * sq.width) / v.videoWidth}%`,
+    height: `${(100 * sq.height) / v.videoHeight}%`,
+  });
+  ui.guide.hidden = false;
+  return true;
+}
+
+async function runVideo(file: File): Promise<void> {
+  if (!model) return;
+  const gen = generation;
+  const { size, frames: T } = model.meta.net;
+  const channels = model.meta.frameChannels;
+  const fps = intSetting(ui.fps, 'sample rate');
+  const L = intSetting(ui.window, 'window');
+  const step = intSetting(ui.step, 'step');
+  const v = await openVideo(file);
   const n = Math.min(MAX_VIDEO_FRAMES, Math.max(1, Math.floor(v.duration * fps)));
   const span = Math.min(L, n);
   const frames: Uint8Array[] = [];
@@ -352,24 +414,7 @@ async function runWebcam(): Promise<void> {
   const L = intSetting(ui.window, 'window');
   const step = intSetting(ui.step, 'step');
   const v = ui.player;
-  v.removeAttribute('src');
-  ui.media.hidden = false;
-  stopWebcam = await startWebcam(v);
-  if (gen !== generation) {
-    stopWebcam();
-    stopWebcam = null;
-    return;
-  }
-  ui.webcam.classList.add('on');
-  ui.webcam.textContent = 'Stop webcam';
-  const sq = centreSquare(v.videoWidth, v.videoHeight);
-  Object.assign(ui.guide.style, {
-    left: `${(100 * sq.x) / v.videoWidth}%`,
-    top: `${(100 * sq.y) / v.videoHeight}%`,
-    width: `${(100 * sq.width) / v.videoWidth}%`,
-    height: `${(100 * sq.height) / v.videoHeight}%`,
-  });
-  ui.guide.hidden = false;
+  if (!(await openWebcam(gen))) return;
   const ring: Uint8Array[] = [];
   const results: WindowResult[] = [];
   const inferMs: number[] = [];
@@ -422,6 +467,80 @@ async function runWebcam(): Promise<void> {
   };
   setStatus(`Webcam on: a window of ${L} frames at ${fps} fps, a prediction every ${step === 1 ? 'frame' : `${step} frames`}.`);
   await tick();
+}
+
+// ---------- spotting ----------
+
+/**
+ * Spots a video (every frame at the sample rate, by seeking, whole frames) or the webcam (the
+ * centre square, sampled at the sample rate as frames arrive) with `mimanet spot`'s spotter in a
+ * worker; the micro intervals are recognised by the loaded model, if any.
+ */
+async function runSpot(s: { kind: 'video'; file: File } | { kind: 'webcam' }): Promise<void> {
+  const gen = generation;
+  const fps = intSetting(ui.fps, 'sample rate');
+  const seconds = Number(ui.spotSeconds.value);
+  if (!(Number.isFinite(seconds) && seconds >= 0 && seconds <= Number(ui.spotSeconds.max))) throw new Error(`spot length must be 0 to ${ui.spotSeconds.max} seconds, got "${ui.spotSeconds.value}"`);
+  const limit = Math.min(MAX_SPOT_FRAMES, seconds > 0 ? Math.max(1, Math.round(seconds * fps)) : Infinity);
+  const name = s.kind === 'video' ? s.file.name.replace(/\.[^.]*$/, '') : 'webcam';
+  const modelAtStart = model;
+  const run = new SpotRun(ui.spot, fps, name, s.kind === 'video' ? s.file.name : 'webcam', model, report);
+  spotRun = run;
+  run.onPick = (iv, l, clip) => {
+    if (!model || model !== modelAtStart) return;
+    const best = l.probs.indexOf(Math.max(...l.probs));
+    showPrediction({ probs: l.probs, best }, clip, `micro interval, frames ${iv.onset}–${iv.apex} (onset → apex)`);
+  };
+  const done = async (): Promise<void> => {
+    setStatus(`${name}: ${run.captured} frames taken; analysing the rest of the queue…`);
+    const t = await run.close();
+    if (spotRun !== run || run.aborted) return;
+    const micro = t.intervals.filter((i) => i.kind === 'micro').length;
+    const rate = run.processingFps;
+    setStatus(`${name}: ${t.frames} frames at ${fps} fps, ${t.intervals.length} interval(s), ${micro} micro${rate ? `; the spotter ran at ${rate.toFixed(1)} frames a second` : ''}.`);
+  };
+  if (s.kind === 'video') {
+    const v = await openVideo(s.file);
+    const n = Math.min(limit, Math.max(1, Math.floor(v.duration * fps)));
+    for (let k = 0; k < n; k++) {
+      await seekFrame(v, (k + 0.5) / fps);
+      if (!run.open) return;
+      run.add(videoPixels(v));
+      await run.behindAtMost(VIDEO_QUEUE_FRAMES);
+      setStatus(`Spotting in ${s.file.name}: frame ${k + 1} of ${n}`);
+    }
+    v.controls = true;
+    await done();
+    return;
+  }
+  const v = ui.player;
+  if (!(await openWebcam(gen))) return run.abort();
+  const period = 1000 / fps;
+  let last = -Infinity;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    if (finishSpot === finish) stopSources();
+    void done().catch(report);
+  };
+  finishSpot = finish;
+  const schedule = (): void => {
+    if ('requestVideoFrameCallback' in v) v.requestVideoFrameCallback((now) => onFrame(now));
+    else requestAnimationFrame((now) => onFrame(now));
+  };
+  // a frame is taken when at least 3/4 of a sample period has passed: at the camera's own rate, every new frame
+  const onFrame = (now: number): void => {
+    if (finished || !run.open) return;
+    if (now - last >= 0.75 * period && v.videoWidth > 0) {
+      last = now;
+      run.add(videoPixels(v), centreSquare(v.videoWidth, v.videoHeight));
+      if (run.captured >= limit) return finish();
+    }
+    schedule();
+  };
+  setStatus(`Spotting on the webcam at ${fps} fps${Number.isFinite(limit) ? ` for ${limit} frames` : ' until stopped'}.`);
+  schedule();
 }
 
 // ---------- file picking and dropping ----------
@@ -484,7 +603,10 @@ function wire(): void {
     if (file) void setSource({ kind: 'video', file });
   });
   ui.webcam.addEventListener('click', () => {
-    if (stopWebcam) {
+    if (finishSpot) {
+      source = null;
+      finishSpot();
+    } else if (stopWebcam) {
       stopSources();
       source = null;
       setStatus('Webcam off.');
@@ -493,6 +615,8 @@ function wire(): void {
   ui.backendSelect.addEventListener('change', () => {
     void (async () => {
       try {
+        // the model is loaded again on the new backend: a spotting run stops where it is
+        spotRun?.abort();
         stopSources();
         await showBackend(await chooseBackend(ui.backendSelect.value || undefined));
         const url = new URL(location.href);
@@ -545,5 +669,15 @@ async function start(): Promise<void> {
   const url = ui.modelUrl.value.trim();
   await useModel(() => loadFromUrl(url), true);
 }
+
+/** The frames of the latest spotting run, for checking the page against `mimanet spot` on the same frames. */
+Object.assign(window, {
+  mimanetSpot: {
+    /** Grey frames as the spotter got them (64 x 64 bytes each), base64. */
+    frames: (): string[] => (spotRun?.grey ?? []).map((f) => btoa(String.fromCharCode(...f))),
+    /** What the JSON download holds. */
+    timeline: async () => (spotRun ? (await spotRun.files()).json : null),
+  },
+});
 
 start().catch(report);

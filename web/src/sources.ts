@@ -74,3 +74,24 @@ export async function startWebcam(video: HTMLVideoElement): Promise<() => void> 
     video.srcObject = null;
   };
 }
+
+/** Longest wait for a seeked frame to be shown, ms (a seek that lands on the frame already shown shows none). */
+const FRAME_SHOWN_MS = 200;
+
+/**
+ * Seeks and waits until the frame at `time` is on screen, so that reading the picture gives that
+ * frame and not the one before: after `seeked` the element may still show the old frame for a
+ * while on a busy machine. Where `requestVideoFrameCallback` is missing it is {@link seek}.
+ */
+export async function seekFrame(video: HTMLVideoElement, time: number): Promise<void> {
+  if (!('requestVideoFrameCallback' in video)) return seek(video, time);
+  const shown = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, FRAME_SHOWN_MS);
+    video.requestVideoFrameCallback(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  await seek(video, time);
+  await shown;
+}
