@@ -5,6 +5,8 @@
  *   forwardMs       the same net in inference mode
  *   finetuneStepMs  one Eq. 8 step: MiNet forward and backward, frozen MaNet forward,
  *                   D_s, D_t, C_s and all five losses on n micro + n macro clips of T frames
+ * `--flow` times optical flow instead (./bench-flow.ts), `--spot` the spotter on a
+ * long video (./bench-spot.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
