@@ -78,6 +78,16 @@ describe('mimanet spot-eval and mimanet spot on the embedded long videos', () =>
   }, 240_000);
 });
 
+describe('mimanet spot-eval --threads', () => {
+  it('refuses a thread count that is not an integer from 1 to 256, quoting it', async () => {
+    for (const [v, want] of [['0', 'expected an integer >= 1'], ['1.5', 'expected an integer >= 1'], ['300', 'expected an integer from 1 to 256']]) {
+      const r = await runCli(['spot-eval', '--threads', v, '--quiet']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`option --threads is "${v}": ${want}`);
+    }
+  });
+});
+
 describe('the calibrated difficulty of the embedded long videos', () => {
   // docs/spotting.md, "Calibration": the generator's defaults were set so that the baseline spotter's
   // overall F1 lands between 0.3 and 0.7 (room to improve and to get worse)

@@ -86,6 +86,7 @@ export async function spotEval(f: SpotEvalFlags): Promise<{ text: string; result
   const dataset = f.dataset ?? 'synthetic';
   if (!(DATASETS as readonly string[]).includes(dataset)) throw new Error(`option --dataset is ${JSON.stringify(dataset)}: expected one of ${DATASETS.join(', ')}`);
   const threads = int(f.threads, '--threads', 1) ?? 1;
+  if (threads > 256) throw new Error(`option --threads is ${JSON.stringify(f.threads)}: expected an integer from 1 to 256`);
   const fixedP = f.p === undefined ? undefined : Number(f.p);
   if (fixedP !== undefined && !(fixedP >= 0 && fixedP <= 1)) throw new Error(`option --p is ${JSON.stringify(f.p)}: expected a number from 0 to 1`);
   const size = int(f.size, '--size', 16) ?? 64;
