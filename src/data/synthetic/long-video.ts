@@ -34,7 +34,7 @@ import { clipAus, microSource, smoothstep } from './generate.js';
 export interface LongVideoExpressionConfig {
   /** Expressions of this kind per video. Micro default 3, macro 2. */
   count: number;
-  /** Apex AU amplitude as a fraction of the full (macro) amplitude. Micro default 0.6, macro 1.0. */
+  /** Apex AU amplitude as a fraction of the full (macro) amplitude. Micro default 0.8, macro 1.0. */
   intensity: number;
   /** Each expression's intensity varies uniformly in intensity * [1 - j, 1 + j]. Default 0.2 for both. */
   intensityJitter: number;
@@ -93,7 +93,7 @@ export const DEFAULT_LONG_VIDEO_CONFIG: LongVideoConfig = {
   fps: 30,
   size: 64,
   channels: 1,
-  micro: { count: 3, intensity: 0.6, intensityJitter: 0.2, minSeconds: 0.2, maxSeconds: 0.5 },
+  micro: { count: 3, intensity: 0.8, intensityJitter: 0.2, minSeconds: 0.2, maxSeconds: 0.5 },
   macro: { count: 2, intensity: 1, intensityJitter: 0.2, minSeconds: 1, maxSeconds: 2 },
   blinksPerMinute: 12,
   headMovesPerMinute: 4,
