@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { bestP, evaluateSpotting, predictionsAt, P_GRID, type EvalVideo } from '../src/motion/spot-eval.js';
 import { scoreSpotting } from '../src/motion/spot-metric.js';
 import type { SpotPass } from '../src/motion/spot.js';
+import { spotEval } from '../src/cli/spot-eval.js';
 import { runCli, tempDir } from './helpers.js';
 
 /** A pass whose contrast has given peaks (frame -> height) on a flat floor; difference follows it. */
@@ -75,4 +76,29 @@ describe('mimanet spot-eval and mimanet spot on the embedded long videos', () =>
     for (const k of ['micro', 'macro', 'overall']) expect(scores[k].tp + scores[k].fn).toBe(k === 'overall' ? 4 : 2);
     expect(scores.overall.tp).toBe(scores.micro.tp + scores.macro.tp);
   }, 240_000);
+});
+
+describe('mimanet spot-eval --threads', () => {
+  it('refuses a thread count that is not an integer from 1 to 256, quoting it', async () => {
+    for (const [v, want] of [['0', 'expected an integer >= 1'], ['1.5', 'expected an integer >= 1'], ['300', 'expected an integer from 1 to 256']]) {
+      const r = await runCli(['spot-eval', '--threads', v, '--quiet']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`option --threads is "${v}": ${want}`);
+    }
+  });
+});
+
+describe('the calibrated difficulty of the embedded long videos', () => {
+  // docs/spotting.md, "Calibration": the generator's defaults were set so that the baseline spotter's
+  // overall F1 lands between 0.3 and 0.7 (room to improve and to get worse)
+  it('mimanet spot-eval with no arguments (the generator defaults, p chosen leave-one-subject-out) scores an overall F1 between 0.3 and 0.7', async () => {
+    const { result, text } = await spotEval({ threads: '2', quiet: true });
+    expect(text).toMatch(/^synthetic: 4 videos of 4 subjects, 20 expressions \(12 micro, 8 macro\)/);
+    const { micro, macro, overall } = result.scores;
+    expect(micro.tp + micro.fn).toBe(12);
+    expect(macro.tp + macro.fn).toBe(8);
+    expect(overall.tp).toBe(micro.tp + macro.tp);
+    expect(overall.f1, text).toBeGreaterThanOrEqual(0.3);
+    expect(overall.f1, text).toBeLessThanOrEqual(0.7);
+  }, 1_200_000);
 });

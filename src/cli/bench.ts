@@ -5,6 +5,8 @@
  *   forwardMs       the same net in inference mode
  *   finetuneStepMs  one Eq. 8 step: MiNet forward and backward, frozen MaNet forward,
  *                   D_s, D_t, C_s and all five losses on n micro + n macro clips of T frames
+ * `--flow` times optical flow instead (./bench-flow.ts), `--spot` the spotter on a
+ * long video (./bench-spot.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
@@ -195,6 +197,24 @@ async function benchFlow(f: Record<string, string | boolean | undefined>): Promi
   process.stdout.write(JSON.stringify({ size, threads, pairs: pairs.length, rounds, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms) }) + '\n');
 }
 
+/** `mimanet bench --spot`: the spotter on one synthetic long video, against the video's length. */
+async function benchSpot(f: Record<string, string | boolean | undefined>): Promise<void> {
+  const { runSpotBench, formatSpotBenchReport } = await import('./bench-spot.js');
+  const seconds = Number(f.seconds);
+  if (!(Number.isFinite(seconds) && seconds > 0)) throw new Error(`option --seconds is ${JSON.stringify(f.seconds)}: expected a positive number of seconds`);
+  const fps = Number(f.fps);
+  if (!(Number.isFinite(fps) && fps > 0)) throw new Error(`option --fps is ${JSON.stringify(f.fps)}: expected a positive number of frames per second`);
+  const report = await runSpotBench({
+    seconds,
+    fps,
+    size: positiveInt('size', f.size as string),
+    threads: f.threads === undefined ? 1 : positiveInt('threads', f.threads as string),
+    rounds: positiveInt('rounds', f.rounds as string),
+    log: f.json ? undefined : (line: string) => process.stderr.write(`mimanet bench: ${line}\n`),
+  });
+  process.stdout.write(f.json ? JSON.stringify(report) + '\n' : formatSpotBenchReport(report) + '\n\n' + JSON.stringify(report) + '\n');
+}
+
 function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`option --${name} is ${JSON.stringify(v)}: expected a positive integer`);
@@ -223,8 +243,17 @@ export function registerBenchCommand(program: Command): void {
     .option('--against-opencv', 'with --flow: interleave OpenCV DualTVL1 (bench/tvl1_ref.py) and `mimanet flow`, each run its own process (needs python3-opencv)')
     .option('--photos [dir]', 'with --flow --against-opencv: twelve pairs cut from real photos (.jpg, .png) with known motion instead of the textured pairs; default folder: the face detector package\'s demo photos')
     .option('--browser', 'with --flow: time the TypeScript TV-L1 in headless Chromium (and in Node), as pages run it')
-    .option('--rounds <n>', 'with --flow: OpenCV/mimanet rounds, or repetitions of the pairs with --browser', '3')
+    .option('--rounds <n>', 'with --flow: OpenCV/mimanet rounds, or repetitions of the pairs with --browser; with --spot: timed spots of the video', '3')
+    .option('--spot', 'time the spotter instead (mimanet spot): one synthetic long video at --size (default 64 here), its flows on --threads')
+    .option('--seconds <s>', 'with --spot: length of the video', '30')
+    .option('--fps <n>', 'with --spot: frame rate of the video', '30')
     .action(async (f: Record<string, string | boolean | undefined>, cmd: Command) => {
+      if (f.spot) {
+        if (f.flow || f.againstOpencv || f.browser || f.againstTorch) throw new Error('--spot times the spotter alone: leave out --flow, --against-opencv, --browser and --against-torch');
+        // --size defaults to 64 for the spotter, its working size
+        await benchSpot({ ...f, size: cmd.getOptionValueSource('size') === 'default' ? '64' : f.size });
+        return;
+      }
       if (f.flow) {
         // --size defaults to 128 for the flow, the size the speed target is set at
         await benchFlow({ ...f, size: cmd.getOptionValueSource('size') === 'default' ? '128' : f.size });

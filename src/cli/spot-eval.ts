@@ -14,12 +14,12 @@ import { generateLongVideos, longVideoFrame, validateLongVideoConfig, type LongV
 import { readLongVideos, type LongVideo as DatasetLongVideo } from '../data/datasets/long-videos.js';
 import { formatProblem } from '../data/datasets/types.js';
 import { loadFaceFrames } from '../motion/face-frames.js';
-import { resolveSpotOptions, spotPasses, type SpotOptions } from '../motion/spot.js';
+import { resolveSpotOptions, type SpotOptions } from '../motion/spot.js';
 import { evaluateSpotting, P_GRID, type EvalVideo } from '../motion/spot-eval.js';
 import { formatSpotCsv } from '../motion/spot-csv.js';
 import type { TruthInterval } from '../motion/spot-metric.js';
 import { renderMegcTable } from './spot.js';
-import { spotFlow } from './spot-video.js';
+import { spotFramePasses } from './spot-video.js';
 
 export interface SpotEvalFlags {
   dataset?: string;
@@ -86,10 +86,10 @@ export async function spotEval(f: SpotEvalFlags): Promise<{ text: string; result
   const dataset = f.dataset ?? 'synthetic';
   if (!(DATASETS as readonly string[]).includes(dataset)) throw new Error(`option --dataset is ${JSON.stringify(dataset)}: expected one of ${DATASETS.join(', ')}`);
   const threads = int(f.threads, '--threads', 1) ?? 1;
+  if (threads > 256) throw new Error(`option --threads is ${JSON.stringify(f.threads)}: expected an integer from 1 to 256`);
   const fixedP = f.p === undefined ? undefined : Number(f.p);
   if (fixedP !== undefined && !(fixedP >= 0 && fixedP <= 1)) throw new Error(`option --p is ${JSON.stringify(f.p)}: expected a number from 0 to 1`);
   const size = int(f.size, '--size', 16) ?? 64;
-  const flow = spotFlow(threads);
   const evalVideos: EvalVideo[] = [];
   let generator: unknown;
   let options: SpotOptions | undefined;
@@ -100,7 +100,7 @@ export async function spotEval(f: SpotEvalFlags): Promise<{ text: string; result
     const bar = createProgress({ label: 'spot', total: videos.reduce((s, v) => s + 2 * v.frames.length, 0), enabled: f.quiet ? false : undefined, lineEveryMs: PROGRESS_LINE_MS });
     for (const v of videos) {
       options = resolveSpotOptions({ fps: v.fps });
-      evalVideos.push({ id: v.id, subject: v.subject, fps: v.fps, truths: v.truths, passes: spotPasses(v.frames, v.size, v.size, flow, options, (n) => bar.tick(n)) });
+      evalVideos.push({ id: v.id, subject: v.subject, fps: v.fps, truths: v.truths, passes: await spotFramePasses(v.frames, v.size, options, threads, (n) => bar.tick(n)) });
     }
     bar.stop();
   } else {
@@ -110,7 +110,7 @@ export async function spotEval(f: SpotEvalFlags): Promise<{ text: string; result
     for (const v of set.videos.filter((x) => x.intervals.length > 0 || x.frames.length > 0)) {
       const loaded = await loadFaceFrames(v.frames, { size, align: 'face', fps: v.fps });
       options = resolveSpotOptions({ fps: v.fps });
-      evalVideos.push({ id: v.id, subject: v.subject, fps: v.fps, truths: datasetTruths(v), passes: spotPasses(loaded.frames, size, size, flow, options) });
+      evalVideos.push({ id: v.id, subject: v.subject, fps: v.fps, truths: datasetTruths(v), passes: await spotFramePasses(loaded.frames, size, options, threads) });
       if (!f.quiet) process.stderr.write(`spotted ${v.id} (${v.frames.length} frames)\n`);
     }
   }
@@ -144,7 +144,7 @@ export function registerSpotEvalCommand(program: Command): void {
     .option('--generator <file>', 'synthetic: JSON or YAML of long-video generator options (docs/spotting.md)')
     .option('--size <px>', 'real datasets: side of the aligned face frames (default 64)')
     .option('--p <x>', 'fix the threshold p (0..1) instead of choosing it leave-one-subject-out')
-    .option('--threads <n>', 'threads of each flow computation (default 1)')
+    .option('--threads <n>', 'flows computed at a time, one thread each (default 1; the scores are the same for any count)')
     .option('--out <dir>', 'write spot-eval.json, predictions.csv and truth.csv there')
     .option('--json', 'print the MEGC scores as JSON on the last line')
     .option('--quiet', 'no progress')

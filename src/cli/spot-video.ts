@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { createProgress, PROGRESS_LINE_MS } from '../util/progress.js';
 import { loadFaceFrames } from '../motion/face-frames.js';
-import { resolveSpotOptions, spot, type FlowFn, type SpotOptions } from '../motion/spot.js';
+import { resolveSpotOptions, spotFromPasses, type FlowFn, type SpotOptions, type SpotPass, type SpotResult } from '../motion/spot.js';
+import { spotPassesParallel } from '../motion/spot-parallel.js';
 import { intervalsCsv, spotHtml, spotRecord, type SpotRecord } from '../motion/spot-output.js';
 import { opticalFlow } from '../motion/flow.js';
 
@@ -39,6 +40,19 @@ export function spotFlow(threads = 1): FlowFn {
   return (a, b, w, h) => opticalFlow(a, b, w, h, {}, { threads });
 }
 
+/**
+ * The two passes over aligned grey frames (size x size), their flows computed `threads` at a time,
+ * one thread each (worker threads; src/motion/spot-parallel.ts): the same passes for any count.
+ */
+export function spotFramePasses(frames: readonly Float32Array[], size: number, options: SpotOptions, threads = 1, progress?: (done: number) => void): Promise<SpotPass[]> {
+  return spotPassesParallel(frames, size, size, options, threads, progress);
+}
+
+/** Spots aligned grey frames (size x size) as `mimanet spot` does. */
+export async function spotFrames(frames: readonly Float32Array[], size: number, options: SpotOptions, threads = 1, progress?: (done: number) => void): Promise<SpotResult> {
+  return spotFromPasses(await spotFramePasses(frames, size, options, threads, progress), options);
+}
+
 /** The spot options the flags set over the defaults, for a video of `fps`. */
 export function spotOptionsFromFlags(f: SpotVideoFlags, fps: number): SpotOptions {
   const pick: Array<[keyof SpotOptions, string | undefined, string]> = [
@@ -64,7 +78,7 @@ export async function spotVideo(input: string, f: SpotVideoFlags): Promise<SpotR
   reading.stop();
   const options = spotOptionsFromFlags(f, loaded.fps);
   const flows = createProgress({ label: 'flow', total: 2 * loaded.frames.length, enabled: f.quiet ? false : undefined, lineEveryMs: PROGRESS_LINE_MS });
-  const result = spot(loaded.frames, size, size, spotFlow(threads), options, (n) => flows.tick(n));
+  const result = await spotFrames(loaded.frames, size, options, threads, (n) => flows.tick(n));
   flows.stop();
   return spotRecord(basename(input.replace(/\/+$/, ''), extname(input)), input, size, options, loaded.frames.length, result);
 }
@@ -83,7 +97,7 @@ export function addSpotVideoCommand(spotCmd: Command): void {
     .option('--p <x>', 'threshold T = mean + p (max - mean) of each pass\'s contrast, 0..1 (default 0.3)')
     .option('--micro-window <s>', 'window of the micro pass, seconds (default 0.3)')
     .option('--macro-window <s>', 'window of the macro pass, seconds (default 1.0)')
-    .option('--threads <n>', 'threads of each flow computation (default 1; the flow is the same for any count)')
+    .option('--threads <n>', 'flows computed at a time, one thread each (default 1; the result is the same for any count)')
     .option('--html', 'also write <name>.spot.html: the score over time with the intervals marked')
     .option('--json', 'print the record as JSON (last line) instead of the table')
     .option('--quiet', 'no progress')

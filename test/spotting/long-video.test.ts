@@ -136,7 +136,7 @@ describe('long synthetic videos', () => {
     bad({ macro: { minSeconds: 0.5 } }, 'long-video config: macro.minSeconds must be a number in (0.5, 60], got 0.5');
     bad({ micro: { minSeconds: 0.4, maxSeconds: 0.3 } }, 'long-video config: micro.maxSeconds must be at least micro.minSeconds (0.4), got 0.3');
     bad({ fps: 10, micro: { minSeconds: 0.1, maxSeconds: 0.2 } }, 'long-video config: fps must be high enough for micro-expressions of 3 frames (onset, apex, offset) within 0.2 s, got 10');
-    bad({ seconds: 10 }, 'long-video config: seconds must be at least 14.10 s to hold 3 micro, 2 macro, 2 blink and 1 head-movement events at their longest, 0.5 s apart, got 10');
+    bad({ seconds: 10 }, 'long-video config: seconds must be at least 12.10 s to hold 3 micro, 2 macro, 2 blink and 1 head-movement events at their longest, 0.5 s apart, got 10');
     bad({ channels: 2 }, 'long-video config: channels must be 1 or 3, got 2');
     bad({ micro: 'few' }, 'long-video config: micro must be an object, got "few"');
     bad({ colour: true }, 'long-video config: unknown field "colour"');

@@ -12,8 +12,11 @@
  * at `onset` the face is still neutral, it moves on every frame up to `apex`
  * (the peak) and back, and at `offset` it is neutral again.
  *
- * The defaults below are not calibrated against a spotter; intensity and the
- * distractor options are the knobs to set difficulty with.
+ * The defaults below are calibrated against the baseline spotter
+ * (src/motion/spot.ts): with them `mimanet spot-eval` scores an overall F1
+ * between 0.3 and 0.7 (docs/spotting.md, "Calibration", records every run).
+ * Micro intensity, the per-frame nuisances (noise, jitter, flicker) and the
+ * macro durations set that difficulty; the other distractors are the other knobs.
  */
 import { Rng } from '../../util/rng.js';
 import { type ExpressionKind, type FrameInterval, MICRO_MAX_SECONDS, microMaxFrames } from '../../motion/intervals.js';
@@ -31,13 +34,13 @@ import { clipAus, microSource, smoothstep } from './generate.js';
 export interface LongVideoExpressionConfig {
   /** Expressions of this kind per video. Micro default 3, macro 2. */
   count: number;
-  /** Apex AU amplitude as a fraction of the full (macro) amplitude. Micro default 0.3, macro 1.0. */
+  /** Apex AU amplitude as a fraction of the full (macro) amplitude. Micro default 0.8, macro 1.0. */
   intensity: number;
   /** Each expression's intensity varies uniformly in intensity * [1 - j, 1 + j]. Default 0.2 for both. */
   intensityJitter: number;
   /**
    * Shortest and longest duration in seconds, every frame of onset..offset counted. Micro default
-   * 0.2 and 0.5 (at most MICRO_MAX_SECONDS), macro default 1 and 3 (above MICRO_MAX_SECONDS).
+   * 0.2 and 0.5 (at most MICRO_MAX_SECONDS), macro default 1 and 2 (above MICRO_MAX_SECONDS).
    */
   minSeconds: number;
   maxSeconds: number;
@@ -68,11 +71,11 @@ export interface LongVideoConfig {
   drift: number;
   /** Amplitude of the slow change of lighting gain (periods 10-40 s). Default 0.02. */
   lightDrift: number;
-  /** Std of the per-frame head tremor, face units. Default 0.002. */
+  /** Std of the per-frame head tremor, face units. Default 0.0005. */
   jitter: number;
-  /** Std of the per-frame global gain change (lamp flicker). Default 0.005. */
+  /** Std of the per-frame global gain change (lamp flicker). Default 0.00125. */
   flicker: number;
-  /** Std of per-pixel sensor noise in grey levels (0..255). Default 2. */
+  /** Std of per-pixel sensor noise in grey levels (0..255). Default 0.5. */
   noise: number;
   /** Least time between two events, and before the first and after the last, seconds. Default 0.5. */
   gap: number;
@@ -90,16 +93,16 @@ export const DEFAULT_LONG_VIDEO_CONFIG: LongVideoConfig = {
   fps: 30,
   size: 64,
   channels: 1,
-  micro: { count: 3, intensity: 0.3, intensityJitter: 0.2, minSeconds: 0.2, maxSeconds: 0.5 },
-  macro: { count: 2, intensity: 1, intensityJitter: 0.2, minSeconds: 1, maxSeconds: 3 },
+  micro: { count: 3, intensity: 0.8, intensityJitter: 0.2, minSeconds: 0.2, maxSeconds: 0.5 },
+  macro: { count: 2, intensity: 1, intensityJitter: 0.2, minSeconds: 1, maxSeconds: 2 },
   blinksPerMinute: 12,
   headMovesPerMinute: 4,
   headAmplitude: 0.04,
   drift: 0.015,
   lightDrift: 0.02,
-  jitter: 0.002,
-  flicker: 0.005,
-  noise: 2,
+  jitter: 0.0005,
+  flicker: 0.00125,
+  noise: 0.5,
   gap: 0.5,
 };
 
