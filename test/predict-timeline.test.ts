@@ -129,9 +129,10 @@ describe('predict VIDEO without onset and apex: spot, then recognise each micro 
       const before = tf.memory().numTensors;
       const a = await p.timeline(videoFile);
       const afterOne = tf.memory().numTensors;
-      const b = await p.timeline(videoFile);
+      const b = await p.timeline(videoFile, { threads: 2 });
       expect(tf.memory().numTensors).toBe(before);
       expect(afterOne).toBe(before);
+      // two flows at a time (worker threads): the same timeline to the bit
       expect(b).toEqual(a);
       expect(a.chosen).toBe(cliJson.chosen);
       expect(a.spotting).toEqual(cliJson.spotting);

@@ -193,7 +193,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--micro-window <s>', 'spotting: window of the micro pass, seconds (default 0.3)')
     .option('--macro-window <s>', 'spotting: window of the macro pass, seconds (default 1.0)')
     .option('--spot-size <px>', 'spotting: side of the grey face frames the flow is computed on (default 64)')
-    .option('--threads <n>', 'spotting: threads of each flow computation (default 1)')
+    .option('--threads <n>', 'spotting: flows computed at a time, one thread each (default 1; the timeline is the same for any count)')
     .option('--quiet', 'no progress lines while spotting')
     .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--json', 'print JSON instead of text (one clip) or CSV (several)')

@@ -28,8 +28,9 @@ import { ClipError, preprocessClip } from '../data/preprocess/pipeline.js';
 import { createFaceDetector, type FaceDetector } from '../data/preprocess/face.js';
 import type { AlignMode, PreprocessingRecipe } from '../data/preprocess/recipe.js';
 import { loadFaceFrames } from '../motion/face-frames.js';
-import { resolveSpotOptions, type SpotOptions } from '../motion/spot.js';
-import { spotThenRecognise, type Timeline } from './timeline.js';
+import { resolveSpotOptions, spotFromPasses, type SpotOptions } from '../motion/spot.js';
+import { spotPassesParallel } from '../motion/spot-parallel.js';
+import { timelineFromSpot, type Timeline } from './timeline.js';
 
 export type { PreprocessingRecipe, AlignMode } from '../data/preprocess/recipe.js';
 
@@ -388,7 +389,7 @@ export interface TimelineOptions extends Partial<Omit<SpotOptions, 'fps'>> {
    * checkpoint's recipe (faces aligned for models of real data; whole frames for the synthetic faces).
    */
   align?: AlignMode;
-  /** Threads of each flow computation (the flow is the same for any count). Default 1. */
+  /** Flows computed at a time while spotting, one thread each (the timeline is the same for any count). Default 1. */
   threads?: number;
   /** A ready face detector (default: face-api, created when first needed). */
   detector?: FaceDetector;
@@ -524,12 +525,14 @@ export class Predictor {
     const loaded = await loadFaceFrames(files ?? path, { size, align, ...(fps !== undefined ? { fps } : {}), ...(d ? { detector: d } : {}), progress: () => progress?.('read', 1, sourceFrames) });
     if (loaded.frames.length !== sourceFrames) throw new Error(`${path}: the spotter read ${loaded.frames.length} frames, predict counts ${sourceFrames}`);
     let adjusted: string | undefined;
-    const flow = (a: Float32Array, b: Float32Array, w: number, h: number) => opticalFlow(a, b, w, h, {}, { threads });
-    const t = await spotThenRecognise(loaded.frames, size, flow, { ...spotOptions, fps: loaded.fps }, align, this.meta.labels, async (clip) => {
+    // `mimanet spot`'s passes: whole flows `threads` at a time, one thread each (the same for any count)
+    const resolved = resolveSpotOptions({ ...spotOptions, fps: loaded.fps });
+    const passes = await spotPassesParallel(loaded.frames, size, size, resolved, threads, (n) => progress?.('flow', n, 2 * loaded.frames.length));
+    const t = await timelineFromSpot(spotFromPasses(passes, resolved), loaded.frames.length, { options: resolved, size, align }, this.meta.labels, async (clip) => {
       const r = await this.predict(path, { onset: clip.onset, apex: clip.apex, ...(alignFlag ? { align: alignFlag } : {}), ...(d ? { detector: d } : {}) });
       adjusted ??= r.input.adjusted;
       return r.probs;
-    }, (n) => progress?.('flow', n, 2 * loaded.frames.length));
+    });
     return { kind: dir ? 'frames' : 'video', source: path, ...t, ...(adjusted ? { adjusted } : {}) };
   }
 
