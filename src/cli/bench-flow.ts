@@ -177,7 +177,7 @@ export async function runFlowAgainstOpencv(o: FlowBenchOptions): Promise<Against
     const spread = (xs: number[]): { median: number; min: number; max: number } => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
     return {
       date: new Date().toISOString(),
-      args: { size: o.size, threads: o.threads, rounds: o.rounds, pairs: pairs.length, ...(o.photos ? { photos: o.photos === true ? defaultPhotoDir() : o.photos } : {}) },
+      args: { size: o.size, threads: o.threads, rounds: o.rounds, pairs: pairs.length, ...(o.photos ? { photos: o.photos === true ? '@vladmandic/face-api/demo' : o.photos } : {}) },
       loadBefore,
       loadAfter,
       rounds,
