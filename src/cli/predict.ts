@@ -11,7 +11,7 @@ import { initBackend } from '../backend/index.js';
 import { BACKEND_HELP, backendFlag } from './run.js';
 import { defaultedNote, lacksOnsetApex, Predictor, type AlignMode, type PredictResult, type TimelineOptions, type VideoTimeline } from '../predict/index.js';
 import { batchCsv, batchJson, clipsInFolder, clipsInList, predictBatch, predictionJson, type BatchItem } from '../predict/batch.js';
-import { timelineCsv, timelineIntervalJson } from '../predict/timeline.js';
+import { timelineCsv, timelineJsonFields } from '../predict/timeline.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { createProgress, PROGRESS_LINE_MS } from '../util/progress.js';
 
@@ -117,20 +117,7 @@ export function renderTimeline(t: VideoTimeline, modelDir: string): string {
 
 /** `predict --json`'s object for a timeline. */
 export function timelineJson(t: VideoTimeline, model: string): Record<string, unknown> {
-  return {
-    model,
-    source: t.source,
-    kind: t.kind,
-    fps: t.fps,
-    frames: t.frames,
-    chosen: t.chosen,
-    spotting: t.spotting,
-    ...(t.adjusted ? { adjusted: t.adjusted } : {}),
-    labels: t.labels,
-    micro: t.intervals.filter((i) => i.recognised).length,
-    macro: t.intervals.filter((i) => !i.recognised).length,
-    intervals: t.intervals.map((i) => timelineIntervalJson(i, t.labels)),
-  };
+  return { model, source: t.source, kind: t.kind, ...timelineJsonFields(t), ...(t.adjusted ? { adjusted: t.adjusted } : {}) };
 }
 
 /** Spots one clip, recognises its micro intervals, and prints the timeline (the table, or JSON with --json); --out FILE.csv|.json writes it too. */

@@ -7,7 +7,8 @@
  * flow does not depend on the thread that computes it, so the passes are the same for any number
  * of workers (test/spot-parallel.test.ts compares them).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnSiblingWorker } from '../util/worker.js';
 import { opticalFlow } from './flow.js';
 import { differenceAndContrast, halfWindow, resolveSpotOptions, spotPasses, type FlowFn, type SpotOptions, type SpotPass } from './spot.js';
 
@@ -33,15 +34,6 @@ const CHUNK = 24;
 
 /** The spotter's flow on one thread: TV-L1 with its default parameters (native where built). */
 const flowOneThread: FlowFn = (a, b, w, h) => opticalFlow(a, b, w, h, {}, { threads: 1 });
-
-function spawn(init: SpotWorkerInit): Worker {
-  const self = new URL(import.meta.url);
-  if (!self.pathname.endsWith('.ts')) return new Worker(new URL('./spot-worker.js', self), { workerData: init });
-  // from the TypeScript sources (tests, tsx): register the TypeScript loader in the new thread first
-  const entry = new URL('./spot-worker.ts', self).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: init });
-}
 
 /**
  * The two passes of spotPasses (same windows, same flow, same motion, same difference and contrast)
@@ -81,7 +73,7 @@ export async function spotPassesParallel(frames: readonly Float32Array[], width:
   let failure: Error | undefined;
   const one = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      const w = spawn(init);
+      const w = spawnSiblingWorker(import.meta.url, 'spot-worker', init);
       running.push(w);
       let current = -1;
       let finished = false;

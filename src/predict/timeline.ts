@@ -87,20 +87,21 @@ export function spottedSentence(s: Omit<TimelineSpotting, 'passes'>): string {
 /**
  * The timeline of a spotting result: every interval, and for each micro one
  * the class probabilities `recognise` gives for its onset..apex. Intervals are
- * recognised one after another, in onset order.
+ * recognised one after another, in onset order. Without `recognise` (no model
+ * yet) every interval is listed as spotted, none recognised.
  */
 export async function timelineFromSpot(
   result: Pick<SpotResult, 'intervals' | 'passes'>,
   frames: number,
   spotting: Omit<TimelineSpotting, 'passes'>,
   labels: readonly string[],
-  recognise: RecogniseFn,
+  recognise: RecogniseFn | null,
 ): Promise<Timeline> {
   const fps = spotting.options.fps;
   const intervals: TimelineInterval[] = [];
   for (const i of result.intervals) {
     const base = { kind: i.kind, onset: i.onset, apex: i.apex, offset: i.offset, start: seconds(i.onset, fps), apexTime: seconds(i.apex, fps), end: seconds(i.offset + 1, fps), score: Number(i.score.toFixed(5)) };
-    if (i.kind !== 'micro') {
+    if (i.kind !== 'micro' || !recognise) {
       intervals.push({ ...base, recognised: false });
       continue;
     }
@@ -153,6 +154,24 @@ export function timelineIntervalJson(i: TimelineInterval, labels: readonly strin
     label: label ?? null,
     index: index ?? null,
     probabilities: probs ? Object.fromEntries(labels.map((l, k) => [l, probs[k]])) : null,
+  };
+}
+
+/**
+ * The fields a timeline's JSON has wherever it is written (`predict --json`, the demo's download):
+ * fps, frames, how onset and apex were chosen, the spotter's settings, the labels, the counts of
+ * each kind and the intervals.
+ */
+export function timelineJsonFields(t: Timeline): Record<string, unknown> {
+  return {
+    fps: t.fps,
+    frames: t.frames,
+    chosen: t.chosen,
+    spotting: t.spotting,
+    labels: t.labels,
+    micro: t.intervals.filter((i) => i.kind === 'micro').length,
+    macro: t.intervals.filter((i) => i.kind === 'macro').length,
+    intervals: t.intervals.map((i) => timelineIntervalJson(i, t.labels)),
   };
 }
 

@@ -4,7 +4,8 @@
  * random choices are seeded by (seed, subject), so results do not depend on
  * how many workers ran them or in which order.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnSiblingWorker } from '../util/worker.js';
 import { availableParallelism } from 'node:os';
 import type { MimanetConfig } from '../config.js';
 import { currentBackendInfo } from '../backend/index.js';
@@ -37,14 +38,6 @@ export interface WorkerInit {
 export type WorkerTask = { job: number; data: FoldJob } | { job: number; manet: number; record: RecordStamp };
 
 /** The worker entry; run from TypeScript sources (tests, tsx), it first registers the TypeScript loader in the new thread. */
-function spawnWorker(init: WorkerInit): Worker {
-  const self = new URL(import.meta.url);
-  if (!self.pathname.endsWith('.ts')) return new Worker(new URL('./fold-worker.js', self), { workerData: init });
-  const entry = new URL('./fold-worker.ts', self).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData: init });
-}
-
 /** The backend of this thread, which worker threads must match. */
 function backendHere(): { backend?: string } {
   const info = currentBackendInfo();
@@ -61,7 +54,7 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
   const one = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const init: WorkerInit = { cfg, seeds, threads: Math.max(1, Math.floor(availableParallelism() / count)), ...backendHere() };
-      const w = spawnWorker(init);
+      const w = spawnSiblingWorker(import.meta.url, 'fold-worker', init);
       running.push(w);
       let finished = false;
       const next = (): void => {
@@ -111,7 +104,7 @@ export async function runJobsInWorkers(cfg: MimanetConfig, jobs: FoldJob[], work
  */
 export function runTaskInThread(init: WorkerInit, task: WorkerTask, events: ExperimentEvents, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const w = spawnWorker(init);
+    const w = spawnSiblingWorker(import.meta.url, 'fold-worker', init);
     let settled = false;
     const settle = (err?: Error): void => {
       if (settled) return;

@@ -1,12 +1,12 @@
 /**
  * The page's spotting timeline as files, made by the library's timeline code (`timelineFromSpot`,
- * `timelineCsv`, `timelineIntervalJson` of src/predict/timeline.ts, what `mimanet predict VIDEO`
+ * `timelineCsv`, `timelineJsonFields` of src/predict/timeline.ts, what `mimanet predict VIDEO`
  * writes): JSON with `predict --json`'s fields for a timeline (the spotter's options, each pass's k
  * and threshold, the intervals with the label and probabilities of each micro one) plus the video,
  * the per-frame score and the frames a second the page sustained; CSV in `predict --out FILE.csv`'s
  * columns, which `mimanet spot score --pred` reads. No DOM.
  */
-import { timelineCsv, timelineFromSpot, timelineIntervalJson, type IntervalClip, type SpotOptions, type SpottedInterval, type Timeline } from '../../src/browser.js';
+import { timelineCsv, timelineFromSpot, timelineJsonFields, type IntervalClip, type SpotOptions, type SpottedInterval, type Timeline } from '../../src/browser.js';
 
 /** What the page knows of a spotting run when it saves it. */
 export interface SpotRunState {
@@ -34,9 +34,7 @@ export interface SpotRunState {
 /** The timeline of the run: every interval, each micro one recognised when there is a model. */
 export async function runTimeline(s: SpotRunState): Promise<Timeline> {
   const labels = s.model ? [...s.model.labels] : [];
-  const t = await timelineFromSpot({ intervals: [...s.intervals], passes: s.passes.map((p) => ({ ...p, contrast: new Float64Array(0), difference: new Float64Array(0) })) }, s.frames, { options: s.options, size: s.size, align: 'none' }, labels, s.model ? s.recognise : async () => []);
-  if (!s.model) for (const i of t.intervals) Object.assign(i, { recognised: false, label: undefined, index: undefined, probs: undefined });
-  return t;
+  return timelineFromSpot({ intervals: [...s.intervals], passes: s.passes.map((p) => ({ ...p, contrast: new Float64Array(0), difference: new Float64Array(0) })) }, s.frames, { options: s.options, size: s.size, align: 'none' }, labels, s.model ? s.recognise : null);
 }
 
 /** `NAME.spot.json`. */
@@ -45,14 +43,7 @@ export function timelineJson(s: SpotRunState, t: Timeline): Record<string, unkno
     video: s.video,
     model: s.model?.source ?? null,
     source: s.source,
-    fps: t.fps,
-    frames: t.frames,
-    chosen: t.chosen,
-    spotting: t.spotting,
-    labels: t.labels,
-    micro: t.intervals.filter((i) => i.recognised).length,
-    macro: t.intervals.filter((i) => !i.recognised).length,
-    intervals: t.intervals.map((i) => timelineIntervalJson(i, t.labels)),
+    ...timelineJsonFields(t),
     score: s.score.map((x) => Number(x.toFixed(5))),
     processingFps: s.processingFps,
   };
