@@ -75,9 +75,9 @@ let dir: string;
 const burners: ChildProcess[] = [];
 
 /** `mimanet run` in its own process (the kernel choice is read from the environment once per process). */
-function run(set: KernelSet, out: string, workers: number, env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
-  const cfgPath = join(dir, `${set.backend}.json`);
-  writeFileSync(cfgPath, JSON.stringify({ ...config, backend: set.backend }));
+function run(set: KernelSet, out: string, workers: number, env: Record<string, string> = {}, extra: Record<string, unknown> = {}): Promise<{ code: number | null; output: string }> {
+  const cfgPath = join(dir, `${set.backend}-${Object.keys(extra).length > 0 ? 'extra-' : ''}${workers}.json`);
+  writeFileSync(cfgPath, JSON.stringify({ ...config, backend: set.backend, ...extra }));
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', join(root, 'test', 'mimanet-bin.ts'), 'run', '--config', cfgPath, '--out', out, '--workers', String(workers), '--quiet'], {
       cwd: root,
@@ -139,4 +139,21 @@ describe('results do not depend on the number of fold workers', () => {
       }
     });
   }
+});
+
+describe('the flow input does not depend on the number of fold workers', () => {
+  const set = KERNEL_SETS[0];
+  it.skipIf(!set.present)(`${set.name}, model.input flow: --workers 2 gives the predictions of --workers 1, byte for byte, each run computing its own flow`, async () => {
+    const outs: string[] = [];
+    for (const workers of [1, 2]) {
+      const out = join(dir, `flow-w${workers}`);
+      // a cache of its own: each run computes the flow of every clip again
+      const extra = { model: { input: 'flow' }, data: { ...config.data, cacheDir: join(dir, `flow-cache-${workers}`) } };
+      const r = await run(set, out, workers, {}, extra);
+      expect(r.code, r.output).toBe(0);
+      outs.push(readFileSync(join(out, 'predictions.csv'), 'utf8'));
+    }
+    expect(outs[0].split('\n').length).toBeGreaterThan(10);
+    expect(outs[1]).toBe(outs[0]);
+  });
 });
